@@ -1,0 +1,289 @@
+"""The optimizer catalogue: optax recipes, their hyperparameters, update rules, references.
+
+Every entry builds on optax (0.2.8): the ``factory`` is an optax alias (or, for Newton's
+method, which optax lacks, a GradientTransformation written in optax's style) called
+with optax's own argument names. Defaults of every hyperparameter except the learning
+rate are optax's; optax has no default learning rate, so ours is chosen to make the
+default scene (Rosenbrock) instructive, and says so in its help text.
+
+Conventions (where libraries and papers disagree, optax's rule is the one that runs,
+and the one written here):
+
+- momentum / nesterov: optax's trace ``v ← g + β v`` (PyTorch's form, no ``1-β``
+  damping); Nesterov uses ``g + β v`` as the step (Sutskever et al. 2013 form).
+- adagrad: the accumulator starts at 0.1 (``initial_accumulator_value``, as TensorFlow),
+  and ``eps`` sits inside the square root: ``g / √(G + ε)``.
+- rmsprop: ``ν`` starts at 0, no bias correction, ``eps`` inside the root.
+- adam and its relatives: bias-corrected moments, ``eps`` outside the root
+  (``eps_root`` inside, default 0).
+- adamax: optax folds ``eps`` into the infinity norm, ``u ← max(β₂u, |g| + ε)``.
+- adamw / lion: decoupled weight decay ``λ p``, scaled by the learning rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import optax
+
+from hparam import HParam
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One optimizer: how to build it (optax), what can be tuned, what it does.
+
+    ``needs`` names the extra arguments ``update`` requires beyond the gradient:
+    ``"value"`` (value, grad and value_fn, for L-BFGS's line search) or ``"hessian"``.
+    """
+
+    slug: str
+    name: str
+    factory: Callable[..., optax.GradientTransformation]
+    hparams: Mapping[str, HParam]
+    latex: str
+    reference: str
+    family: str = "first-order"
+    needs: frozenset[str] = field(default_factory=frozenset)
+    notes: str = ""
+
+    def defaults(self) -> dict[str, float]:
+        return {name: hp.default for name, hp in self.hparams.items()}
+
+
+def _lr(default: float) -> HParam:
+    return HParam(default, 1e-5, 10.0, log=True, label="learning rate η",
+                  help="optax has no default learning rate; this one suits the default "
+                  "scene.")
+
+
+def _beta(default: float, label: str) -> HParam:
+    return HParam(default, 0.0, 0.9999, label=label)
+
+
+def _eps(default: float, label: str = "ε") -> HParam:
+    return HParam(default, 1e-16, 1.0, log=True, label=label)
+
+
+class NewtonState(NamedTuple):
+    """Newton's method keeps no state."""
+
+
+def newton(learning_rate: float, damping: float = 0.0) -> optax.GradientTransformationExtraArgs:
+    """Damped Newton's method on the exact Hessian.
+
+    .. math:: p_{t+1} = p_t - \\eta\\,(\\nabla^2 f(p_t) + \\lambda I)^{-1}\\nabla f(p_t)
+
+    optax has no exact-Hessian method, so this follows optax's conventions: ``update``
+    takes the Hessian as the extra argument ``hessian``. With λ = 0 it jumps straight to
+    the stationary point of the local quadratic model, a saddle or a maximum included;
+    λ > 0 interpolates toward gradient descent with step η/λ (Levenberg 1944,
+    Marquardt 1963). Reference: Nocedal & Wright, Numerical Optimization (2006), §3.3.
+    """
+
+    def init_fn(params):
+        del params
+        return NewtonState()
+
+    def update_fn(updates, state, params=None, *, hessian, **extra_args):
+        del params, extra_args
+        damped = hessian + damping * jnp.eye(hessian.shape[-1], dtype=hessian.dtype)
+        direction = jnp.linalg.solve(damped, updates)
+        return -learning_rate * direction, state
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def _lbfgs(learning_rate: float) -> optax.GradientTransformationExtraArgs:
+    return optax.lbfgs(learning_rate=learning_rate, memory_size=10)
+
+
+_ADAM_RULE = (
+    r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
+    r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad "
+    r"\hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t},\quad "
+)
+
+_SPECS: tuple[OptimizerSpec, ...] = (
+    OptimizerSpec(
+        slug="sgd", name="SGD", factory=optax.sgd,
+        hparams={"learning_rate": _lr(1e-3)},
+        latex=r"p_{t+1} = p_t - \eta\, g_t",
+        reference="Robbins & Monro, A stochastic approximation method (1951); optax.sgd",
+    ),
+    OptimizerSpec(
+        slug="momentum", name="Momentum", factory=optax.sgd,
+        hparams={"learning_rate": _lr(1e-3), "momentum": _beta(0.9, "momentum β")},
+        latex=r"v_t = g_t + \beta v_{t-1},\quad p_{t+1} = p_t - \eta\, v_t",
+        reference="Polyak, Some methods of speeding up the convergence of iteration "
+        "methods (1964); optax.sgd(momentum=β)",
+        notes="optax's trace has no (1-β) factor: the effective step is η/(1-β).",
+    ),
+    OptimizerSpec(
+        slug="nesterov", name="Nesterov", factory=lambda learning_rate, momentum: optax.sgd(
+            learning_rate, momentum=momentum, nesterov=True),
+        hparams={"learning_rate": _lr(1e-3), "momentum": _beta(0.9, "momentum β")},
+        latex=r"v_t = g_t + \beta v_{t-1},\quad p_{t+1} = p_t - \eta\,(g_t + \beta v_t)",
+        reference="Nesterov (1983); Sutskever et al., On the importance of initialization "
+        "and momentum in deep learning (ICML 2013); optax.sgd(nesterov=True)",
+    ),
+    OptimizerSpec(
+        slug="adagrad", name="AdaGrad", factory=optax.adagrad,
+        hparams={
+            "learning_rate": _lr(0.5),
+            "initial_accumulator_value": HParam(0.1, 0.0, 10.0, label="G₀"),
+            "eps": _eps(1e-7),
+        },
+        latex=r"G_t = G_{t-1} + g_t^2,\ G_0 = 0.1,\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{g_t}{\sqrt{G_t + \varepsilon}}",
+        reference="Duchi, Hazan & Singer, Adaptive subgradient methods, JMLR 12 (2011); "
+        "optax.adagrad",
+        notes="optax starts the accumulator at 0.1 and puts ε inside the root "
+        "(PyTorch: G₀ = 0, ε outside).",
+    ),
+    OptimizerSpec(
+        slug="rmsprop", name="RMSProp", factory=optax.rmsprop,
+        hparams={"learning_rate": _lr(0.01), "decay": _beta(0.9, "decay ρ"),
+                 "eps": _eps(1e-8)},
+        latex=r"\nu_t = \rho\,\nu_{t-1} + (1-\rho)\,g_t^2,\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{g_t}{\sqrt{\nu_t + \varepsilon}}",
+        reference="Hinton, Neural Networks for Machine Learning, lecture 6e (2012); "
+        "optax.rmsprop",
+        notes="ν₀ = 0 with no bias correction, so the first steps are large: "
+        "η/√(1-ρ) per coordinate.",
+    ),
+    OptimizerSpec(
+        slug="adadelta", name="AdaDelta", factory=optax.adadelta,
+        hparams={"learning_rate": _lr(1.0), "rho": _beta(0.9, "ρ"), "eps": _eps(1e-6)},
+        latex=r"E[g^2]_t = \rho E[g^2]_{t-1} + (1-\rho) g_t^2,\quad "
+        r"\Delta_t = \frac{\sqrt{E[\Delta^2]_{t-1}+\varepsilon}}{\sqrt{E[g^2]_t+\varepsilon}}"
+        r"\,g_t,\quad E[\Delta^2]_t = \rho E[\Delta^2]_{t-1} + (1-\rho)\Delta_t^2,"
+        r"\quad p_{t+1} = p_t - \eta\,\Delta_t",
+        reference="Zeiler, ADADELTA: an adaptive learning rate method (2012); "
+        "optax.adadelta",
+        notes="Zeiler's method has no learning rate (η = 1).",
+    ),
+    OptimizerSpec(
+        slug="adam", name="Adam", factory=optax.adam,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
+        latex=_ADAM_RULE + r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
+        reference="Kingma & Ba, Adam: a method for stochastic optimization (ICLR 2015); "
+        "optax.adam",
+    ),
+    OptimizerSpec(
+        slug="adamw", name="AdamW", factory=optax.adamw,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
+                 "weight_decay": HParam(1e-4, 0.0, 1.0, label="weight decay λ")},
+        latex=_ADAM_RULE
+        + r"p_{t+1} = p_t - \eta\left(\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}"
+        r" + \lambda p_t\right)",
+        reference="Loshchilov & Hutter, Decoupled weight decay regularization (ICLR 2019); "
+        "optax.adamw",
+        notes="The decay pulls toward the origin, so AdamW's fixed point is not the "
+        "minimum of f unless λ = 0.",
+    ),
+    OptimizerSpec(
+        slug="nadam", name="NAdam", factory=optax.nadam,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
+        latex=r"m_t,\ v_t\ \text{as Adam},\quad "
+        r"\bar m_t = \frac{\beta_1 m_t}{1-\beta_1^{t+1}} + \frac{(1-\beta_1) g_t}{1-\beta_1^t},"
+        r"\quad p_{t+1} = p_t - \eta\,\frac{\bar m_t}{\sqrt{\hat v_t}+\varepsilon}",
+        reference="Dozat, Incorporating Nesterov momentum into Adam (ICLR workshop 2016); "
+        "optax.nadam",
+    ),
+    OptimizerSpec(
+        slug="amsgrad", name="AMSGrad", factory=optax.amsgrad,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
+        latex=_ADAM_RULE + r"\tilde v_t = \max(\tilde v_{t-1}, \hat v_t),\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\tilde v_t}+\varepsilon}",
+        reference="Reddi, Kale & Kumar, On the convergence of Adam and beyond (ICLR 2018); "
+        "optax.amsgrad",
+        notes="optax takes the running maximum of the bias-corrected v̂.",
+    ),
+    OptimizerSpec(
+        slug="adamax", name="AdaMax", factory=optax.adamax,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
+        latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
+        r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \varepsilon),\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{m_t}{(1-\beta_1^t)\,u_t}",
+        reference="Kingma & Ba (ICLR 2015), §7.1; optax.adamax",
+    ),
+    OptimizerSpec(
+        slug="adabelief", name="AdaBelief", factory=optax.adabelief,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-16)},
+        latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
+        r"s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \varepsilon,\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{s_t/(1-\beta_2^t)}+\varepsilon}",
+        reference="Zhuang et al., AdaBelief optimizer (NeurIPS 2020); optax.adabelief",
+        notes="optax adds eps_root = 1e-16 to s inside the root and ε outside.",
+    ),
+    OptimizerSpec(
+        slug="lion", name="Lion", factory=optax.lion,
+        hparams={"learning_rate": _lr(0.005), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.99, "β₂"),
+                 "weight_decay": HParam(1e-3, 0.0, 1.0, label="weight decay λ")},
+        latex=r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
+        r"p_{t+1} = p_t - \eta\left(\operatorname{sign}(c_t) + \lambda p_t\right),\quad "
+        r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
+        reference="Chen et al., Symbolic discovery of optimization algorithms "
+        "(NeurIPS 2023); optax.lion",
+        notes="Every coordinate moves by exactly ±η (plus decay): Lion is scale-free.",
+    ),
+    OptimizerSpec(
+        slug="radam", name="RAdam", factory=optax.radam,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
+                 "threshold": HParam(5.0, 0.0, 100.0, label="ρ threshold")},
+        latex=r"\rho_\infty = \tfrac{2}{1-\beta_2} - 1,\ "
+        r"\rho_t = \rho_\infty - \tfrac{2t\beta_2^t}{1-\beta_2^t},\quad "
+        r"p_{t+1} = p_t - \eta \begin{cases} r_t \frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}"
+        r" & \rho_t \ge 5 \\ \hat m_t & \text{otherwise}\end{cases},\ "
+        r"r_t = \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)"
+        r"(\rho_\infty-2)\rho_t}}",
+        reference="Liu et al., On the variance of the adaptive learning rate and beyond "
+        "(ICLR 2020); optax.radam",
+    ),
+    OptimizerSpec(
+        slug="yogi", name="Yogi", factory=optax.yogi,
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-3)},
+        latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
+        r"v_t = v_{t-1} - (1-\beta_2)\operatorname{sign}(v_{t-1} - g_t^2)\,g_t^2,\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
+        reference="Zaheer et al., Adaptive methods for nonconvex optimization "
+        "(NeurIPS 2018); optax.yogi",
+        notes="optax starts v at 1e-6 and uses ε = 1e-3 by default.",
+    ),
+    OptimizerSpec(
+        slug="newton", name="Newton", factory=newton, family="second-order",
+        needs=frozenset({"hessian"}),
+        hparams={"learning_rate": HParam(1.0, 1e-3, 2.0, log=True, label="step size η"),
+                 "damping": HParam(0.0, 0.0, 1000.0, label="damping λ")},
+        latex=r"p_{t+1} = p_t - \eta\,\left(\nabla^2 f(p_t) + \lambda I\right)^{-1} g_t",
+        reference="Nocedal & Wright, Numerical Optimization (2006), §3.3; "
+        "Levenberg (1944), Marquardt (1963) for the damping",
+        notes="Undamped Newton is attracted by saddles and maxima as much as by minima.",
+    ),
+    OptimizerSpec(
+        slug="lbfgs", name="L-BFGS", factory=_lbfgs, family="second-order",
+        needs=frozenset({"value"}),
+        hparams={"learning_rate": HParam(1.0, 1e-3, 2.0, log=True,
+                                         label="initial step η")},
+        latex=r"d_t = -H_t\,g_t\ \text{(two-loop recursion over the last 10 pairs } "
+        r"s_k = p_{k+1}-p_k,\ y_k = g_{k+1}-g_k),\quad p_{t+1} = p_t + \alpha_t\,\eta\,d_t",
+        reference="Liu & Nocedal, On the limited memory BFGS method (1989); optax.lbfgs "
+        "with its zoom line search (Nocedal & Wright, Alg. 3.5–3.6) choosing α_t",
+        notes="Each step may evaluate f several times inside the line search.",
+    ),
+)
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {spec.slug: spec for spec in _SPECS}
