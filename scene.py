@@ -1,0 +1,331 @@
+"""The Scene: the complete, validated state of one view, and its URL codec (schema v=1).
+
+A Scene is frozen and hashable; every figure the app draws is a function of it. The URL
+query string is its public, versioned share format (documented in README.md, "Share
+links"). Encoding writes every value explicitly, defaults included, so that a link keeps
+its meaning if a default changes in a later version. Decoding never raises: an unknown
+key, or a value that is malformed or out of range, falls back to its default and adds
+one warning that names the key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from hparam import HParam
+from landscapes import LANDSCAPES, Landscape
+from optimizers import MAX_STEPS, OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
+
+SCHEMA_VERSION = 1
+MAX_OPTIMIZERS = 8
+MAX_SEED = 2**31 - 1
+VIEWS = ("contour", "3d")
+CURVES = ("loss", "grad_norm", "distance")
+#: A hostile link may be huge; values longer than this are refused before parsing.
+MAX_VALUE_LENGTH = 600
+STEPS = HParam(200, 1, 2000, integer=True, label="steps")
+NOISE = HParam(0.0, 0.0, 100.0, label="gradient noise σ")
+CLIP = HParam(1.0, 1e-3, 1e3, log=True, label="clip gradient norm at")
+
+Pairs = tuple[tuple[str, float], ...]
+
+
+def _pairs(values: Mapping[str, float]) -> Pairs:
+    return tuple(sorted((k, float(v)) for k, v in values.items()))
+
+
+@dataclass(frozen=True)
+class Racer:
+    """One optimizer in the race, with every hyperparameter set."""
+
+    slug: str
+    hparams: Pairs
+
+    @classmethod
+    def default(cls, slug: str) -> Racer:
+        return cls(slug, _pairs(OPTIMIZERS[slug].defaults()))
+
+    @property
+    def values(self) -> dict[str, float]:
+        return dict(self.hparams)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything that determines what the user sees.
+
+    A Scene is canonical: ``start=None`` is replaced by the landscape's default start and
+    missing schedule parameters by their defaults, so equal views are equal Scenes (and
+    one cache entry). ``clip_norm=None`` means no clipping; ``frame`` is the animation
+    frame shown when the page opens.
+    """
+
+    surface: str = "rosenbrock"
+    surface_params: Pairs = ()
+    formula: str = ""
+    racers: tuple[Racer, ...] = field(
+        default_factory=lambda: tuple(Racer.default(s) for s in ("sgd", "momentum", "adam")))
+    start: tuple[float, float] = None  # type: ignore[assignment]  # filled in __post_init__
+    steps: int = 200
+    seed: int = 0
+    schedule: str = "constant"
+    schedule_params: Pairs = ()
+    clip_norm: float | None = None
+    noise: float = 0.0
+    frame: int = 0
+    view: str = "contour"
+    curve: str = "loss"
+
+    def __post_init__(self) -> None:
+        if self.surface != "formula":
+            params = LANDSCAPES[self.surface].param_values
+            object.__setattr__(self, "surface_params",
+                               _pairs({**params, **dict(self.surface_params)}))
+        if self.start is None:
+            object.__setattr__(self, "start", self.landscape().start)
+        defaults = {name: spec.default for name, spec in SCHEDULE_PARAMS.items()}
+        object.__setattr__(self, "schedule_params",
+                           _pairs({**defaults, **dict(self.schedule_params)}))
+
+    # -- derived -------------------------------------------------------------------
+    def landscape(self) -> Landscape:
+        """The bound landscape (compiles the formula when ``surface == "formula"``)."""
+        if self.surface == "formula":
+            from landscapes import from_formula
+
+            return from_formula(self.formula)
+        return LANDSCAPES[self.surface].bind(**dict(self.surface_params))
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        return tuple(r.slug for r in self.racers)
+
+    def with_start(self, x: float, y: float) -> Scene:
+        return replace(self, start=(float(x), float(y)), frame=0)
+
+    # -- URL -----------------------------------------------------------------------
+    def to_query(self) -> dict[str, str]:
+        """The share link's query parameters, every value explicit (schema v=1)."""
+        ls = self.landscape()
+        q: dict[str, str] = {"v": str(SCHEMA_VERSION), "surface": self.surface}
+        if self.surface == "formula":
+            q["formula"] = self.formula
+        for name, value in _pairs(ls.param_values) if self.surface != "formula" else ():
+            q[f"{self.surface}.{name}"] = _num(value)
+        q["opt"] = ",".join(self.slugs)
+        for racer in self.racers:
+            for name, value in racer.hparams:
+                q[f"{racer.slug}.{name}"] = _num(value)
+        q["start"] = f"{_num(self.start[0])},{_num(self.start[1])}"
+        q["steps"] = str(self.steps)
+        q["seed"] = str(self.seed)
+        q["schedule"] = self.schedule
+        for name, value in self.schedule_params:
+            q[f"schedule.{name}"] = _num(value)
+        q["clip"] = "off" if self.clip_norm is None else _num(self.clip_norm)
+        q["noise"] = _num(self.noise)
+        q["frame"] = str(self.frame)
+        q["view"] = self.view
+        q["curve"] = self.curve
+        return q
+
+    def query_string(self) -> str:
+        """``to_query`` URL-encoded (a formula's ``+`` becomes ``%2B`` and survives)."""
+        return urlencode(self.to_query())
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str | Iterable[str]]) -> tuple[Scene, list[str]]:
+        """Decode a query mapping; never raises. Returns the scene and its warnings."""
+        return _Decoder(query).scene()
+
+
+def _num(value: float) -> str:
+    """Shortest text that reads back as the same float (``repr`` of a Python float)."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+class _Decoder:
+    """Reads a query mapping key by key, recording one warning per rejected key."""
+
+    def __init__(self, query: Mapping[str, str | Iterable[str]]):
+        self.raw: dict[str, str] = {}
+        self.warnings: list[str] = []
+        for key, value in query.items():
+            if not isinstance(value, str):
+                values = list(value)
+                if len(values) != 1:
+                    self.warn(str(key), "appears more than once; the first value is used")
+                value = values[0] if values else ""
+            self.raw[str(key)] = value
+        self.used: set[str] = set()
+
+    def warn(self, key: str, why: str) -> None:
+        self.warnings.append(f"`{_clean(key)}` {why}.")
+
+    def text(self, key: str) -> str | None:
+        if key not in self.raw:
+            return None
+        self.used.add(key)
+        value = self.raw[key]
+        if len(value) > MAX_VALUE_LENGTH:
+            self.warn(key, f"is longer than {MAX_VALUE_LENGTH} characters and was ignored")
+            return None
+        return value
+
+    def number(self, key: str, spec: HParam, default: float) -> float:
+        value = self.text(key)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            self.warn(key, f"is not a number ({_clean(value)!r}); using {_num(default)}")
+            return default
+        if not spec.admits(number):
+            self.warn(key, f"must be {_range(spec)}; got {_clean(value)}, using {_num(default)}")
+            return default
+        return int(number) if spec.integer else number
+
+    def scene(self) -> tuple[Scene, list[str]]:
+        base = Scene()
+        version = self.text("v")
+        if version is not None and version != str(SCHEMA_VERSION):
+            self.warn("v", f"is {_clean(version)!r}, but this app reads links of version "
+                      f"{SCHEMA_VERSION}; values are read as version {SCHEMA_VERSION}")
+
+        surface, formula, landscape = self.surface()
+        surface_params = ()
+        if surface != "formula":
+            surface_params = _pairs({
+                name: self.number(f"{surface}.{name}", spec, spec.default)
+                for name, spec in landscape.params.items()
+            })
+            landscape = landscape.bind(**dict(surface_params))
+
+        racers = self.racers()
+        steps = int(self.number("steps", STEPS, base.steps))
+        seed_spec = HParam(0, 0, MAX_SEED, integer=True)
+        seed = int(self.number("seed", seed_spec, base.seed))
+
+        schedule = self.text("schedule") or base.schedule
+        if schedule not in SCHEDULES:
+            self.warn("schedule", f"must be one of {', '.join(SCHEDULES)}; using constant")
+            schedule = "constant"
+        schedule_params = _pairs({
+            name: self.number(f"schedule.{name}", spec, spec.default)
+            for name, spec in SCHEDULE_PARAMS.items()
+        })
+
+        clip_norm = None
+        clip = self.text("clip")
+        if clip not in (None, "off", ""):
+            value = self.number("clip", CLIP, math.nan)
+            clip_norm = None if math.isnan(value) else value
+
+        noise = self.number("noise", NOISE, base.noise)
+        start = self.start(landscape)
+        frame = int(self.number("frame", HParam(0, 0, 10**6, integer=True), 0))
+        view = self.text("view") or base.view
+        if view not in VIEWS:
+            self.warn("view", f"must be one of {', '.join(VIEWS)}; using contour")
+            view = "contour"
+
+        curve = self.text("curve") or base.curve
+        if curve not in CURVES:
+            self.warn("curve", f"must be one of {', '.join(CURVES)}; using loss")
+            curve = "loss"
+
+        for key in sorted(set(self.raw) - self.used - _PASSTHROUGH):
+            self.warn(key, "is not a setting of this app and was ignored")
+        scene = Scene(surface=surface, surface_params=surface_params, formula=formula,
+                      racers=racers, start=start, steps=steps, seed=seed, schedule=schedule,
+                      schedule_params=schedule_params, clip_norm=clip_norm, noise=noise,
+                      frame=frame, view=view, curve=curve)
+        return scene, self.warnings
+
+    def surface(self) -> tuple[str, str, Landscape]:
+        default = Scene().surface
+        surface = self.text("surface")
+        if surface is None:
+            surface = default
+        if surface == "formula":
+            formula = self.text("formula") or ""
+            from landscapes import FormulaError, from_formula
+
+            try:
+                return "formula", formula, from_formula(formula)
+            except FormulaError as err:
+                self.warn("formula", f"was refused: {err}; showing {LANDSCAPES[default].name}")
+                return default, "", LANDSCAPES[default]
+        if surface not in LANDSCAPES:
+            self.warn("surface", f"names no surface ({_clean(surface)!r}); showing "
+                      f"{LANDSCAPES[default].name}")
+            surface = default
+        return surface, "", LANDSCAPES[surface]
+
+    def racers(self) -> tuple[Racer, ...]:
+        opt = self.text("opt")
+        if opt is None:
+            return Scene().racers
+        slugs: list[str] = []
+        for slug in (s.strip() for s in opt.split(",")):
+            if slug in slugs or not slug:
+                continue
+            if slug not in OPTIMIZERS:
+                self.warn("opt", f"names an unknown optimizer ({_clean(slug)!r}), skipped")
+                continue
+            if len(slugs) == MAX_OPTIMIZERS:
+                self.warn("opt", f"lists more than {MAX_OPTIMIZERS} optimizers; the first "
+                          f"{MAX_OPTIMIZERS} are raced")
+                break
+            slugs.append(slug)
+        if not slugs:
+            self.warn("opt", "names no known optimizer; racing the defaults")
+            return Scene().racers
+        for key in self.raw:
+            head, _, tail = key.partition(".")
+            if head in OPTIMIZERS and head not in slugs:
+                self.used.add(key)
+                self.warn(key, f"sets a hyperparameter of {head}, which is not in `opt`")
+        return tuple(
+            Racer(slug, _pairs({
+                name: self.number(f"{slug}.{name}", spec, spec.default)
+                for name, spec in OPTIMIZERS[slug].hparams.items()
+            }))
+            for slug in slugs
+        )
+
+    def start(self, landscape: Landscape) -> tuple[float, float] | None:
+        text = self.text("start")
+        if text is None:
+            return None
+        try:
+            x, y = (float(part) for part in text.split(","))
+        except ValueError:
+            self.warn("start", f"must be two numbers 'x,y'; got {_clean(text)!r}")
+            return None
+        (x0, x1), (y0, y1) = landscape.domain
+        if not (math.isfinite(x) and math.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1):
+            self.warn("start", f"must lie in the plotting domain [{_num(x0)}, {_num(x1)}] × "
+                      f"[{_num(y0)}, {_num(y1)}]; got {_clean(text)}")
+            return None
+        return (x, y)
+
+
+#: Keys read by other layers (the UI), not by the Scene.
+_PASSTHROUGH = {"present", "lesson", "mode"}
+
+
+def _range(spec: HParam) -> str:
+    kind = "a whole number" if spec.integer else "a number"
+    return f"{kind} in [{_num(spec.low)}, {_num(spec.high)}]"
+
+
+def _clean(text: str, limit: int = 40) -> str:
+    """A hostile value made safe to echo: printable ASCII, truncated."""
+    safe = "".join(c if c.isascii() and c.isprintable() else "?" for c in str(text))
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"

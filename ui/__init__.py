@@ -1,0 +1,1 @@
+"""The Streamlit layer: widgets -> Scene, the page, share links. Only here is `st` used."""

@@ -1,0 +1,123 @@
+"""The page: URL -> widgets -> Scene -> cached compute -> figure -> st.*."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import streamlit as st
+
+import landscapes
+from compute import Result, compute
+from optimizers import OPTIMIZERS
+from scene import Scene
+from ui.chart import SpecFigure
+from ui.controls import sidebar
+from ui.state import compute_key, scene_to_state, state_to_scene
+from views import race_figure, summary_rows
+
+FORMULA_AVAILABLE = hasattr(landscapes, "from_formula")
+
+
+def _scene_from(key: str) -> Scene:
+    return Scene.from_query(parse_qs(key, keep_blank_values=True))[0]
+
+
+@st.cache_data(max_entries=128, show_spinner="Computing trajectories…")
+def cached_result(key: str) -> Result:
+    """compute() of the scene whose canonical link is ``key``, shared by every session."""
+    return compute(_scene_from(key))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_figure(key: str, frame: int, view: str, curve: str, font_scale: float) -> dict:
+    """The race figure dict; shared read-only (st.plotly_chart does not mutate it)."""
+    return race_figure(cached_result(key), frame=frame, view=view, curve=curve,
+                       font_scale=font_scale)
+
+
+def _query_lists() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def _start_session() -> None:
+    scene, warnings = Scene.from_query(_query_lists())
+    st.session_state.update(scene_to_state(scene))
+    st.session_state["_warnings"] = warnings
+    st.session_state["_decoded"] = scene
+    st.session_state["_good"] = scene
+
+
+def _on_click() -> None:
+    event = st.session_state.get("race") or {}
+    points = (event.get("selection") or {}).get("points") or []
+    if points:
+        st.session_state["start.x"] = float(points[0]["x"])
+        st.session_state["start.y"] = float(points[0]["y"])
+        st.session_state["frame"] = 0
+
+
+def _current_scene() -> Scene:
+    """The widgets' scene; a refused formula keeps the last good view, with the reason."""
+    ss = st.session_state
+    try:
+        scene = state_to_scene(ss)
+        landscape = scene.landscape()
+    except ValueError as err:  # FormulaError is a ValueError
+        st.error(f"**The formula was not used.** {err}")
+        return ss["_good"]
+    (x0, x1), (y0, y1) = landscape.domain
+    x, y = scene.start
+    if not (x0 <= x <= x1 and y0 <= y <= y1):
+        st.warning(f"The start ({x:g}, {y:g}) lies outside the plotting domain; it was "
+                   "moved to the nearest point inside.")
+        scene = scene.with_start(min(max(x, x0), x1), min(max(y, y0), y1))
+    ss["_good"] = scene
+    return scene
+
+
+def share_url(scene: Scene) -> str:
+    base = st.context.url or ""
+    return f"{base}?{scene.query_string()}"
+
+
+def main() -> None:
+    if "_decoded" not in st.session_state:
+        _start_session()
+    sidebar(FORMULA_AVAILABLE)
+    scene = _current_scene()
+    warnings = st.session_state["_warnings"]
+    if warnings and scene == st.session_state["_decoded"]:
+        st.warning("Some settings in this link could not be used and were reset to their "
+                   "defaults:\n\n" + "\n".join(f"- {w}" for w in warnings))
+
+    query = scene.to_query()
+    if _query_lists() != {k: [v] for k, v in query.items()}:
+        st.query_params.from_dict(query)
+
+    key = compute_key(scene)
+    result = cached_result(key)
+    landscape_col, _ = st.columns([4, 1])
+    with landscape_col:
+        st.markdown(f"### {result.title}")
+        st.latex(result.latex)
+    figure = cached_figure(key, scene.frame, scene.view, scene.curve, 1.0)
+    st.plotly_chart(SpecFigure(figure), key="race", on_select=_on_click,
+                    selection_mode="points", theme=None, width="stretch",
+                    config={"displaylogo": False, "scrollZoom": True})
+    st.dataframe(summary_rows(result), hide_index=True, width="stretch")
+
+    with st.expander("Update rules", expanded=False):
+        for racer in scene.racers:
+            spec = OPTIMIZERS[racer.slug]
+            st.markdown(f"**{spec.name}** — {spec.reference}")
+            st.latex(spec.latex)
+            if spec.notes:
+                st.caption(spec.notes)
+
+    st.markdown("**Share this view** (the link reproduces it exactly):")
+    st.code(share_url(scene), language=None, wrap_lines=True)
+
+
+def reset_to_defaults() -> None:
+    st.session_state.clear()
+    st.query_params.clear()
