@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from hparam import HParam
 from landscapes import LANDSCAPES, Landscape
-from optimizers import MAX_STEPS, OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
+from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 
 SCHEMA_VERSION = 1
 MAX_OPTIMIZERS = 8
@@ -153,7 +153,7 @@ class _Decoder:
 
     def __init__(self, query: Mapping[str, str | Iterable[str]]):
         self.raw: dict[str, str] = {}
-        self.warnings: list[str] = []
+        self.reasons: dict[str, list[str]] = {}
         for key, value in query.items():
             if not isinstance(value, str):
                 values = list(value)
@@ -164,7 +164,12 @@ class _Decoder:
         self.used: set[str] = set()
 
     def warn(self, key: str, why: str) -> None:
-        self.warnings.append(f"`{_clean(key)}` {why}.")
+        self.reasons.setdefault(key, []).append(why)
+
+    @property
+    def warnings(self) -> list[str]:
+        """One warning per rejected key, naming it, with every reason it was rejected."""
+        return [f"{_clean(key)} {'; '.join(whys)}." for key, whys in self.reasons.items()]
 
     def text(self, key: str) -> str | None:
         if key not in self.raw:
@@ -176,17 +181,18 @@ class _Decoder:
             return None
         return value
 
-    def number(self, key: str, spec: HParam, default: float) -> float:
+    def number(self, key: str, spec: HParam, default: float, shown: str = "") -> float:
         value = self.text(key)
         if value is None:
             return default
+        shown = shown or _num(default)
         try:
             number = float(value)
         except ValueError:
-            self.warn(key, f"is not a number ({_clean(value)!r}); using {_num(default)}")
+            self.warn(key, f"is not a number ({_clean(value)}); using {shown}")
             return default
         if not spec.admits(number):
-            self.warn(key, f"must be {_range(spec)}; got {_clean(value)}, using {_num(default)}")
+            self.warn(key, f"must be {_range(spec)}; got {_clean(value)}, using {shown}")
             return default
         return int(number) if spec.integer else number
 
@@ -194,7 +200,7 @@ class _Decoder:
         base = Scene()
         version = self.text("v")
         if version is not None and version != str(SCHEMA_VERSION):
-            self.warn("v", f"is {_clean(version)!r}, but this app reads links of version "
+            self.warn("v", f"is {_clean(version)}, but this app reads links of version "
                       f"{SCHEMA_VERSION}; values are read as version {SCHEMA_VERSION}")
 
         surface, formula, landscape = self.surface()
@@ -223,7 +229,7 @@ class _Decoder:
         clip_norm = None
         clip = self.text("clip")
         if clip not in (None, "off", ""):
-            value = self.number("clip", CLIP, math.nan)
+            value = self.number("clip", CLIP, math.nan, shown="off")
             clip_norm = None if math.isnan(value) else value
 
         noise = self.number("noise", NOISE, base.noise)
@@ -259,35 +265,40 @@ class _Decoder:
             try:
                 return "formula", formula, from_formula(formula)
             except FormulaError as err:
-                self.warn("formula", f"was refused: {err}; showing {LANDSCAPES[default].name}")
+                reason = str(err).rstrip(".")
+                self.warn("formula", f"was refused: {reason}; showing {LANDSCAPES[default].name}")
                 return default, "", LANDSCAPES[default]
         if surface not in LANDSCAPES:
-            self.warn("surface", f"names no surface ({_clean(surface)!r}); showing "
+            self.warn("surface", f"names no surface ({_clean(surface)}); showing "
                       f"{LANDSCAPES[default].name}")
             surface = default
         return surface, "", LANDSCAPES[surface]
 
     def racers(self) -> tuple[Racer, ...]:
+        defaults = list(Scene().slugs)
         opt = self.text("opt")
-        if opt is None:
-            return Scene().racers
-        slugs: list[str] = []
-        for slug in (s.strip() for s in opt.split(",")):
-            if slug in slugs or not slug:
+        slugs: list[str] = [] if opt is not None else defaults
+        unknown: list[str] = []
+        for slug in (s.strip() for s in (opt or "").split(",")):
+            if not slug or slug in slugs or slug in unknown:
                 continue
             if slug not in OPTIMIZERS:
-                self.warn("opt", f"names an unknown optimizer ({_clean(slug)!r}), skipped")
-                continue
-            if len(slugs) == MAX_OPTIMIZERS:
+                unknown.append(slug)
+            elif len(slugs) == MAX_OPTIMIZERS:
                 self.warn("opt", f"lists more than {MAX_OPTIMIZERS} optimizers; the first "
                           f"{MAX_OPTIMIZERS} are raced")
                 break
-            slugs.append(slug)
+            else:
+                slugs.append(slug)
+        if unknown:
+            names = ", ".join(_clean(slug) for slug in unknown[:3])
+            more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+            self.warn("opt", f"names unknown optimizers ({names}{more}), skipped")
         if not slugs:
             self.warn("opt", "names no known optimizer; racing the defaults")
-            return Scene().racers
+            slugs = defaults
         for key in self.raw:
-            head, _, tail = key.partition(".")
+            head = key.partition(".")[0]
             if head in OPTIMIZERS and head not in slugs:
                 self.used.add(key)
                 self.warn(key, f"sets a hyperparameter of {head}, which is not in `opt`")
@@ -306,7 +317,7 @@ class _Decoder:
         try:
             x, y = (float(part) for part in text.split(","))
         except ValueError:
-            self.warn("start", f"must be two numbers 'x,y'; got {_clean(text)!r}")
+            self.warn("start", f"must be two numbers 'x,y'; got {_clean(text)}")
             return None
         (x0, x1), (y0, y1) = landscape.domain
         if not (math.isfinite(x) and math.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1):
@@ -326,6 +337,9 @@ def _range(spec: HParam) -> str:
 
 
 def _clean(text: str, limit: int = 40) -> str:
-    """A hostile value made safe to echo: printable ASCII, truncated."""
-    safe = "".join(c if c.isascii() and c.isprintable() else "?" for c in str(text))
-    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
+    """A hostile value made safe to echo in Markdown (st.warning): printable ASCII,
+    truncated, and quoted in a code span, so no link, image, HTML or maths renders."""
+    safe = "".join(c if c.isascii() and c.isprintable() and c != "`" else "?"
+                   for c in str(text))
+    safe = safe if len(safe) <= limit else safe[: limit - 1] + "…"
+    return f"`{safe}`" if safe else "''"

@@ -1,8 +1,20 @@
 """How it is minimized: the optax catalogue, schedules, and the JAX engine."""
 
 from optimizers.catalog import OPTIMIZERS, OptimizerSpec
-from optimizers.engine import MAX_STEPS, Trajectory, bucket_steps, collect, launch, race, simulate
+from optimizers.engine import (
+    MAX_STEPS,
+    Outcome,
+    Trajectory,
+    bucket_steps,
+    collect,
+    launch,
+    outcomes,
+    race,
+    simulate,
+)
 from optimizers.schedules import SCHEDULE_PARAMS, SCHEDULES
 
-__all__ = ["MAX_STEPS", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PARAMS", "OptimizerSpec",
-           "Trajectory", "bucket_steps", "collect", "launch", "race", "simulate"]
+__all__ = [
+    "MAX_STEPS", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PARAMS", "OptimizerSpec", "Outcome",
+    "Trajectory", "bucket_steps", "collect", "launch", "outcomes", "race", "simulate",
+]

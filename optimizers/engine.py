@@ -14,6 +14,7 @@ output field.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,20 @@ class Trajectory:
         return self.path.shape[-2] - 1
 
 
+def use_compilation_cache(directory: str | None) -> None:
+    """Keep compiled programs on disk in ``directory`` (``None`` or "" leaves it off).
+
+    Every program is stored: JAX's default threshold (1 s of compile time) would store
+    none of ours, and a fresh server process then loads instead of compiling.
+    """
+    if not directory:
+        return
+    os.makedirs(directory, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", directory)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def bucket_steps(steps: int) -> int:
     """The scan length used for ``steps`` updates: the smallest bucket that holds them."""
     for size in STEP_BUCKETS:
@@ -95,11 +110,18 @@ def _unpack(row, layout: tuple[str, ...]) -> dict[str, Any]:
     group["start"] = jnp.stack([group.pop("x0"), group.pop("y0")])
     group["center"] = jnp.stack([group.pop("cx"), group.pop("cy")])
     group["schedule_kind"] = group["schedule_kind"].astype(jnp.int32)
+    group["seed"] = jax.lax.bitcast_convert_type(group["seed"], jnp.uint32)
     return group
 
 
-def _run(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...], row, seed):
-    """One trajectory of ``length`` updates from the packed scalars ``row``."""
+def _dynamics(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
+              noisy: bool, row):
+    """The initial carry, per-step inputs and step function of one run.
+
+    Shared by the two ways of recording a run (every point, or only the outcome).
+    ``noisy`` is static: drawing the noise costs more than the whole noiseless run
+    (threefry on the CPU), so noiseless runs compile a program without it.
+    """
     args = _unpack(row, layout)
     lparams = args.get("landscape", {})
 
@@ -117,44 +139,103 @@ def _run(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...], row
 
     p0 = args["start"]
     v0, g0 = value_and_grad(p0)
-    state0 = opt.init(p0)
-    dead0 = ~healthy(p0, v0, g0)
+    carry0 = (p0, opt.init(p0), v0, g0, ~healthy(p0, v0, g0))
     # One vectorized draw for the whole run: far cheaper than a PRNG call per step.
-    xi = jax.random.normal(jax.random.PRNGKey(seed), (length, 2))
+    if noisy:
+        xi = jax.random.normal(jax.random.PRNGKey(args["seed"]), (length, 2))
+    else:
+        xi = jnp.zeros((length, 2))
 
-    def step(carry, xi_t):
+    def advance(carry, xi_t, frozen):
+        """One update; a carry that is ``frozen`` (or becomes unhealthy) stays put."""
         p, state, value, grad, dead = carry
-        noisy = grad + args["noise"] * xi_t
+        frozen = jnp.asarray(frozen, dtype=bool)
+        g_seen = grad + args["noise"] * xi_t
         extra = {}
         if "value" in spec.needs:
-            extra = {"value": value, "grad": noisy, "value_fn": f}
+            extra = {"value": value, "grad": g_seen, "value_fn": f}
         if "hessian" in spec.needs:
             extra = {"hessian": jax.hessian(f)(p)}
-        updates, new_state = opt.update(noisy, state, p, **extra)
+        updates, new_state = opt.update(g_seen, state, p, **extra)
         p_new = optax.apply_updates(p, updates)
         v_new, g_new = value_and_grad(p_new)
         stop = dead | ~healthy(p_new, v_new, g_new)
+        hold = stop | frozen
 
         def keep(old, new):
-            return jnp.where(stop, old, new)
+            return jnp.where(hold, old, new)
 
         carry = (keep(p, p_new), jax.tree.map(keep, state, new_state), keep(value, v_new),
-                 keep(grad, g_new), stop)
+                 keep(grad, g_new), (stop & ~frozen) | dead)
         lr_t = new_state[1].hyperparams["learning_rate"]
-        row = jnp.stack([carry[0][0], carry[0][1], carry[2], jnp.linalg.norm(carry[3])])
-        return carry, (row, lr_t, stop & ~dead)
+        return carry, lr_t
 
-    _, (rows, lr, newly) = jax.lax.scan(step, (p0, state0, v0, g0, dead0), xi)
+    return args, carry0, xi, advance
+
+
+def _run(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...], noisy: bool,
+         row):
+    """One trajectory of ``length`` updates from the packed scalars ``row``.
+
+    Returns one ``(length+1, 6)`` array, columns x, y, f, ‖∇f‖, η_t (of the update
+    leaving that point) and the divergence step (-1 for never) in every row: one array
+    to copy back to the host.
+    """
+    _, carry0, xi, advance = _dynamics(loss_fn, spec, length, layout, noisy, row)
+
+    def step(carry, xi_t):
+        new, lr_t = advance(carry, xi_t, False)
+        p, _, value, grad, dead = new
+        out = jnp.stack([p[0], p[1], value, jnp.linalg.norm(grad)])
+        return new, (out, lr_t, dead & ~carry[4])
+
+    _, (rows, lr, newly) = jax.lax.scan(step, carry0, xi)
+    p0, _, v0, g0, dead0 = carry0
     diverged_at = jnp.where(dead0, 0, jnp.where(newly.any(), jnp.argmax(newly) + 1, -1))
     first = jnp.stack([p0[0], p0[1], v0, jnp.linalg.norm(g0)])
-    return jnp.concatenate([first[None], rows]), lr, diverged_at
+    rows = jnp.concatenate([first[None], rows])
+    lr = jnp.concatenate([lr, lr[-1:]])
+    div = jnp.full((length + 1,), diverged_at, dtype=rows.dtype)
+    return jnp.concatenate([rows, lr[:, None], div[:, None]], axis=1)
+
+
+def _run_outcome(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
+                 noisy: bool, row):
+    """Only the outcome of one run: ``(6,)`` = final x, y, f, ‖∇f‖, the first step with
+    f below the ``target`` column (-1 if never) and the divergence step (-1 if never).
+
+    Nothing per step leaves the loop, so a 200×200 grid of runs needs no memory for
+    paths. Steps past the run's own count (the bucket's padding) leave the carry as is.
+    """
+    args, carry0, xi, advance = _dynamics(loss_fn, spec, length, layout, noisy, row)
+    target = args["target"]
+
+    def step(state, inputs):
+        carry, hit, div = state
+        t, xi_t = inputs
+        new, _ = advance(carry, xi_t, t >= args["horizon"])
+        became_dead = new[4] & ~carry[4]
+        div = jnp.where(became_dead & (div < 0), t + 1, div)
+        reached = ~new[4] & (new[2] < target) & (hit < 0) & (t < args["horizon"])
+        hit = jnp.where(reached, t + 1, hit)
+        return (new, hit, div), None
+
+    _, _, v0, _, dead0 = carry0
+    hit0 = jnp.where(~dead0 & (v0 < target), 0, -1)
+    div0 = jnp.where(dead0, 0, -1)
+    (final, hit, div), _ = jax.lax.scan(step, (carry0, hit0, div0),
+                                        (jnp.arange(length), xi))
+    p, _, value, grad, _ = final
+    return jnp.stack([p[0], p[1], value, jnp.linalg.norm(grad),
+                      hit.astype(value.dtype), div.astype(value.dtype)])
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(loss_fn, slug: str, length: int, layout: tuple[str, ...]):
+def _compiled(loss_fn, slug: str, length: int, layout: tuple[str, ...], noisy: bool,
+              outcome_only: bool = False):
     spec = OPTIMIZERS[slug]
-    run = functools.partial(_run, loss_fn, spec, length, layout)
-    return jax.jit(jax.vmap(run))
+    body = _run_outcome if outcome_only else _run
+    return jax.jit(jax.vmap(functools.partial(body, loss_fn, spec, length, layout, noisy)))
 
 
 def _batch_size(named: Mapping[str, Any]) -> int | None:
@@ -174,6 +255,17 @@ def _batch_size(named: Mapping[str, Any]) -> int | None:
     if n < 1:
         raise ValueError("a batch needs at least one run")
     return n
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A validated simulation, packed for its compiled program."""
+
+    program: tuple  # the static key: (loss, slug, step bucket, layout, noisy, outcome_only)
+    packed: np.ndarray
+    n: int
+    steps: int
+    batched: bool
 
 
 @dataclass(frozen=True)
@@ -199,7 +291,7 @@ def _pack(columns: Mapping[str, Any], n: int, size: int) -> tuple[tuple[str, ...
     return layout, packed
 
 
-def launch(
+def _prepare(
     landscape: Landscape,
     optimizer: str,
     hparams: Mapping[str, Any] | None = None,
@@ -211,8 +303,10 @@ def launch(
     schedule_params: Mapping[str, float] | None = None,
     clip_norm: Any = np.inf,
     noise: Any = 0.0,
-) -> _Launched:
-    """Validate, pack and dispatch a simulation; ``collect`` waits for it (see simulate)."""
+    target: float = -np.inf,
+    outcome_only: bool = False,
+) -> _Prepared:
+    """Validate and pack a simulation (arguments as ``simulate``)."""
     spec = OPTIMIZERS[optimizer]
     if not 1 <= int(steps) <= MAX_STEPS:
         raise ValueError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
@@ -243,24 +337,36 @@ def launch(
     columns.update({
         "x0": start_arr[:, 0], "y0": start_arr[:, 1], "noise": noise, "clip_norm": clip_norm,
         "schedule_kind": schedule_index(schedule), "horizon": steps,
-        "cx": cx, "cy": cy, "radius": landscape.escape_radius,
+        "cx": cx, "cy": cy, "radius": landscape.escape_radius, "seed": 0.0,
+        "target": target,
     })
     layout, packed = _pack(columns, n, size)
-    seeds = np.empty(size, dtype=np.uint32)
-    seeds[:n] = seed
-    seeds[n:] = seeds[0]
-    run = _compiled(landscape.loss, optimizer, bucket_steps(steps), layout)
-    return _Launched(run(packed, seeds), n, steps, batched)
+    # The seed travels bit-cast in its float32 column: uint32 seeds stay exact.
+    packed[:n, layout.index("seed")] = np.broadcast_to(
+        np.asarray(seed, dtype=np.uint32), (n,)).view(np.float32)
+    packed[n:] = packed[:1]
+    noisy = bool(np.any(np.asarray(noise) != 0))
+    program = (landscape.loss, optimizer, bucket_steps(steps), layout, noisy, outcome_only)
+    return _Prepared(program, packed, n, steps, batched)
+
+
+def launch(landscape: Landscape, optimizer: str, *args: Any, **options: Any) -> _Launched:
+    """Validate, pack and dispatch a simulation; ``collect`` waits for it.
+
+    Arguments as ``simulate``. Each optimizer has its own compiled program, so adding
+    an optimizer to a race compiles only that one.
+    """
+    job = _prepare(landscape, optimizer, *args, **options)
+    return _Launched(_compiled(*job.program)(job.packed), job.n, job.steps, job.batched)
 
 
 def collect(launched: _Launched) -> Trajectory:
     """Wait for a launched simulation and cut it to its real batch and step count."""
-    trace, lr, div = jax.device_get(launched.outputs)
     n, steps = launched.n, launched.steps
-    trace = trace[:n, : steps + 1]
-    lr = lr[:n, :steps]
-    div = np.where(div[:n] > steps, -1, div[:n]).astype(np.int64)
-    path, loss, gnorm = trace[..., :2], trace[..., 2], trace[..., 3]
+    trace = np.asarray(launched.outputs)[:n, : steps + 1]
+    div = trace[:, 0, 5].astype(np.int64)
+    div = np.where(div > steps, -1, div)
+    path, loss, gnorm, lr = trace[..., :2], trace[..., 2], trace[..., 3], trace[:, :steps, 4]
     if launched.batched:
         return Trajectory(path, loss, gnorm, lr, div)
     d = int(div[0])
@@ -291,12 +397,56 @@ def simulate(
     return collect(launch(landscape, optimizer, hparams, start, steps, **options))
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled_race(programs: tuple[tuple, ...]):
+    runs = [jax.vmap(functools.partial(_run, loss, OPTIMIZERS[slug], length, layout, noisy))
+            for loss, slug, length, layout, noisy, _ in programs]
+    return jax.jit(lambda packed: tuple(run(p) for run, p in zip(runs, packed, strict=True)))
+
+
 def race(landscape: Landscape, entries: Sequence[tuple[str, Mapping[str, Any]]],
          start: Any = None, steps: int = 200, **options: Any) -> list[Trajectory]:
-    """Several optimizers from one start under the same options.
+    """Several optimizers from one start under the same options, fused into one program.
 
-    All runs are dispatched before any is awaited, so JAX executes them while Python
-    prepares the next: one wait for the whole race.
+    One dispatch and one copy back for the whole race, at the price of one compile per
+    combination of optimizers (``launch`` compiles per optimizer instead).
     """
-    launched = [launch(landscape, slug, hp, start, steps, **options) for slug, hp in entries]
-    return [collect(item) for item in launched]
+    jobs = [_prepare(landscape, slug, hp, start, steps, **options) for slug, hp in entries]
+    outputs = _compiled_race(tuple(job.program for job in jobs))(
+        tuple(job.packed for job in jobs))
+    return [collect(_Launched(out, job.n, job.steps, job.batched))
+            for job, out in zip(jobs, jax.device_get(outputs), strict=True)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a batch of runs ended, without their paths (see ``outcomes``).
+
+    ``final (n, 2)``, ``loss (n,)``, ``grad_norm (n,)``; ``reached_at (n,)``: the first
+    step whose loss is below the target (-1 if none, or if the run diverged first);
+    ``diverged_at (n,)``: -1 for never.
+    """
+
+    final: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    reached_at: np.ndarray
+    diverged_at: np.ndarray
+
+
+def outcomes(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] | None = None,
+             start: Any = None, steps: int = 200, *, target: float = -np.inf,
+             **options: Any) -> Outcome:
+    """The ends of a batch of runs (arguments as ``simulate``), for maps and sweeps.
+
+    Same dynamics as ``simulate`` (one shared step function), but only the outcome
+    leaves the compiled loop: memory does not grow with the steps, so tens of thousands
+    of runs fit. Always batched: scalars give a batch of one.
+    """
+    job = _prepare(landscape, optimizer, hparams, start, steps, target=target,
+                   outcome_only=True, **options)
+    out = np.asarray(_compiled(*job.program)(job.packed))[: job.n]
+    div = out[:, 5].astype(np.int64)
+    reached = out[:, 4].astype(np.int64)
+    reached = np.where((div >= 0) & (reached >= div), -1, reached)
+    return Outcome(out[:, :2], out[:, 2], out[:, 3], reached, div)

@@ -10,15 +10,12 @@ With η the base learning rate, t the step count (0 for the first update), T the
 number of steps, γ ``decay_rate``, k ``transition_steps``, W ``warmup_steps``, α
 ``alpha``:
 
-==================  ========================================================  =======================================
-kind                η_t                                                       optax equivalent
-==================  ========================================================  =======================================
-constant            η                                                         optax.constant_schedule(η)
-step                η γ^⌊t/k⌋                                                 exponential_decay(η, k, γ, staircase=True)
-exponential         η γ^(t/k)                                                 exponential_decay(η, k, γ)
-cosine              η ((1-α)·½(1 + cos(π min(t,T)/T)) + α)                  cosine_decay_schedule(η, T, α)
-warmup_cosine       η t/W for t < W, then cosine from η to αη over T - W        warmup_cosine_decay_schedule(0, η, W, T, αη)
-==================  ========================================================  =======================================
+- constant: η. (optax.constant_schedule(η))
+- step: η γ^⌊t/k⌋. (optax.exponential_decay(η, k, γ, staircase=True))
+- exponential: η γ^(t/k). (optax.exponential_decay(η, k, γ))
+- cosine: η ((1-α)·½(1 + cos(π min(t,T)/T)) + α). (optax.cosine_decay_schedule(η, T, α))
+- warmup_cosine: η t/W for t < W, then cosine from η to αη over T - W.
+  (optax.warmup_cosine_decay_schedule(0, η, W, T, αη))
 """
 
 from __future__ import annotations

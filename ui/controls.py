@@ -38,7 +38,7 @@ def ladder(spec: HParam, current: float) -> list[float]:
         raw = (spec.high - spec.low) / 100
         step = 10 ** math.floor(math.log10(raw))
         step *= 5 if raw / step >= 5 else 2 if raw / step >= 2 else 1
-        n = int(round((spec.high - spec.low) / step))
+        n = round((spec.high - spec.low) / step)
         values = [round(spec.low + i * step, 12) for i in range(n + 1)]
     return sorted({float(v) for v in values} | {float(current)})
 

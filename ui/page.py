@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from urllib.parse import parse_qs
 
 import streamlit as st
@@ -9,6 +10,7 @@ import streamlit as st
 import landscapes
 from compute import Result, compute
 from optimizers import OPTIMIZERS
+from optimizers.engine import use_compilation_cache
 from scene import Scene
 from ui.chart import SpecFigure
 from ui.controls import sidebar
@@ -16,6 +18,10 @@ from ui.state import compute_key, scene_to_state, state_to_scene
 from views import race_figure, summary_rows
 
 FORMULA_AVAILABLE = hasattr(landscapes, "from_formula")
+#: Compiled programs persist here across server restarts (empty: off).
+COMPILATION_CACHE = os.environ.get(
+    "OPTPLAY_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "optimizer-playground"))
+use_compilation_cache(COMPILATION_CACHE)
 
 
 def _scene_from(key: str) -> Scene:
