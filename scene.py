@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from hparam import HParam
-from landscapes import LANDSCAPES, Landscape
+from landscapes import LANDSCAPES, FormulaError, Landscape, from_formula
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 
 SCHEMA_VERSION = 1
@@ -94,8 +94,6 @@ class Scene:
     def landscape(self) -> Landscape:
         """The bound landscape (compiles the formula when ``surface == "formula"``)."""
         if self.surface == "formula":
-            from landscapes import from_formula
-
             return from_formula(self.formula)
         return LANDSCAPES[self.surface].bind(**dict(self.surface_params))
 
@@ -260,8 +258,6 @@ class _Decoder:
             surface = default
         if surface == "formula":
             formula = self.text("formula") or ""
-            from landscapes import FormulaError, from_formula
-
             try:
                 return "formula", formula, from_formula(formula)
             except FormulaError as err:
@@ -272,6 +268,8 @@ class _Decoder:
             self.warn("surface", f"names no surface ({_clean(surface)}); showing "
                       f"{LANDSCAPES[default].name}")
             surface = default
+        if self.text("formula"):
+            self.warn("formula", "is only read with surface=formula, and was ignored")
         return surface, "", LANDSCAPES[surface]
 
     def racers(self) -> tuple[Racer, ...]:

@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 from hparam import HParam
-from landscapes import LANDSCAPES
+from landscapes import LANDSCAPES, FormulaError, from_formula
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 from optimizers.schedules import USES
 from scene import CLIP, MAX_OPTIMIZERS, MAX_SEED, NOISE, STEPS
@@ -17,6 +17,7 @@ SURFACE_LABELS = {slug: ls.name for slug, ls in LANDSCAPES.items()}
 CURVE_LABELS = {"loss": "f − f* (loss)", "grad_norm": "‖∇f‖ (gradient norm)",
                 "distance": "distance to the nearest minimum"}
 VIEW_LABELS = {"contour": "Contour", "3d": "Contour + 3D"}
+EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 _BETA_LADDER = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99,
                 0.995, 0.999, 0.9995, 0.9999)
 
@@ -59,10 +60,17 @@ def _ensure(key: str, default) -> None:
 
 
 def _on_surface_change() -> None:
-    slug = st.session_state["surface"]
+    ss = st.session_state
+    slug = ss["surface"]
     if slug in LANDSCAPES:
-        st.session_state["start.x"], st.session_state["start.y"] = LANDSCAPES[slug].start
-    st.session_state["frame"] = 0
+        ss["start.x"], ss["start.y"] = LANDSCAPES[slug].start
+    else:
+        try:
+            formula = ss.get("formula") or ss.get("_formula_kept") or EXAMPLE_FORMULA
+            ss["start.x"], ss["start.y"] = from_formula(formula).start
+        except FormulaError:
+            pass  # the page says why the formula is refused
+    ss["frame"] = 0
 
 
 def sidebar(formula_available: bool) -> None:
@@ -75,9 +83,13 @@ def sidebar(formula_available: bool) -> None:
                      format_func=lambda s: SURFACE_LABELS.get(s, "Custom formula f(x, y)"))
         surface = ss["surface"]
         if surface == "formula":
+            # Streamlit forgets a widget's value while it is not drawn: keep the formula
+            # across a visit to another surface.
+            _ensure("formula", ss.get("_formula_kept", EXAMPLE_FORMULA))
             st.text_input("f(x, y) =", key="formula",
                           help="e.g. sin(x)*cos(y) + 0.1*(x**2 + y**2). Allowed: numbers, "
                           "x, y, pi, e, + - * / ** ^ and functions such as sin, exp, log.")
+            ss["_formula_kept"] = ss["formula"]
         else:
             for name, spec in LANDSCAPES[surface].params.items():
                 key = f"{surface}.{name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from urllib.parse import parse_qs
 
 import streamlit as st
@@ -15,7 +16,7 @@ from scene import Scene
 from ui.chart import SpecFigure
 from ui.controls import sidebar
 from ui.state import compute_key, scene_to_state, state_to_scene
-from views import race_figure, summary_rows
+from views import frame_steps, race_figure, summary_rows
 
 FORMULA_AVAILABLE = hasattr(landscapes, "from_formula")
 #: Compiled programs persist here across server restarts (empty: off).
@@ -47,6 +48,9 @@ def _query_lists() -> dict[str, list[str]]:
 
 def _start_session() -> None:
     scene, warnings = Scene.from_query(_query_lists())
+    last = len(frame_steps(scene.steps, scene.view == "3d")) - 1
+    if scene.frame > last:  # as the sidebar will: a frame past the end opens at the end
+        scene = replace(scene, frame=last)
     st.session_state.update(scene_to_state(scene))
     st.session_state["_warnings"] = warnings
     st.session_state["_decoded"] = scene
