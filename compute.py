@@ -20,7 +20,7 @@ from optimizers.engine import collect
 from scene import Scene
 
 #: Resolution of the surface grid behind the contour image and the 3D surface.
-GRID = 240
+GRID = 360
 SURFACE_GRID = 72
 #: A run "reaches" the minimum when f - f* drops below this.
 TOLERANCE = 1e-3

@@ -240,7 +240,7 @@ def test_a_frame_past_the_end_does_not_hide_the_warnings():
 # -- click to set the start ------------------------------------------------------------------
 
 
-def click_chart(at: AppTest, x: float, y: float) -> AppTest:
+def click_chart(at: AppTest, x: float, y: float, curve_number: int = 0) -> AppTest:
     """Simulate a click on the contour map.
 
     AppTest 1.67 has no plotly element (no ``set_selection``), and ``st.session_state``
@@ -250,7 +250,8 @@ def click_chart(at: AppTest, x: float, y: float) -> AppTest:
     """
     (chart,) = at.get("plotly_chart")
     states = at._tree.get_widget_states()
-    point = {"x": x, "y": y, "curve_number": 0, "point_number": 0, "point_index": 0}
+    point = {"x": x, "y": y, "curve_number": curve_number, "point_number": 0,
+             "point_index": 0}
     selection = {"points": [point], "point_indices": [0], "box": [], "lasso": []}
     states.widgets.append(WidgetState(id=chart.proto.id,
                                       string_value=json.dumps({"selection": selection})))
@@ -272,6 +273,15 @@ def test_clicking_the_contour_moves_the_start():
     # an empty selection (a click on nothing) keeps the start
     at.run()
     assert state_to_scene(at.session_state).start == (0.5, -0.5)
+
+
+def test_a_click_on_the_metric_chart_keeps_the_start():
+    at = run_app()
+    fig = figure(at)
+    chart_trace = next(i for i, t in enumerate(fig["data"]) if t.get("xaxis") == "x2")
+    click_chart(at, 0.0, 12.5, curve_number=chart_trace)  # (step, loss) of a chart marker
+    assert_clean(at)
+    assert state_to_scene(at.session_state).start == Scene().start
 
 
 # -- the error boundary ----------------------------------------------------------------------

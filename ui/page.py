@@ -60,9 +60,11 @@ def _start_session() -> None:
 def _on_click() -> None:
     event = st.session_state.get("race") or {}
     points = (event.get("selection") or {}).get("points") or []
-    if points:
-        st.session_state["start.x"] = float(points[0]["x"])
-        st.session_state["start.y"] = float(points[0]["y"])
+    on_map = [p for p in points
+              if p.get("curve_number") in st.session_state.get("_start_traces", ())]
+    if on_map:
+        st.session_state["start.x"] = float(on_map[0]["x"])
+        st.session_state["start.y"] = float(on_map[0]["y"])
         st.session_state["frame"] = 0
 
 
@@ -111,6 +113,7 @@ def main() -> None:
         st.markdown(f"### {result.title}")
         st.latex(result.latex)
     figure = cached_figure(key, scene.frame, scene.view, scene.curve, 1.0)
+    st.session_state["_start_traces"] = figure["layout"]["meta"]["start_traces"]
     st.plotly_chart(SpecFigure(figure), key="race", on_select=_on_click,
                     selection_mode="points", theme=None, width="stretch",
                     config={"displaylogo": False, "scrollZoom": True})

@@ -107,13 +107,19 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
     data: list[dict] = []
     moving: list[int] = []
     touched: list[int] = []
+    map_traces: list[int] = []
 
-    def add(trace: dict, *, animated: bool = False, touch: bool = False) -> int:
+    def add(trace: dict, *, animated: bool = False) -> int:
         data.append(trace)
         index = len(data) - 1
+        on_map = trace.get("xaxis") == "x"
+        if on_map:
+            map_traces.append(index)
         if animated:
             moving.append(index)
-        elif touch:
+        elif on_map:
+            # plotly.js fails on clicks on the map after playback unless the frames
+            # touch every trace of it (an empty update is enough)
             touched.append(index)
         return index
 
@@ -133,7 +139,8 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
                          "<extra>click: start here</extra>",
         "showlegend": False, "xaxis": "x", "yaxis": "y",
         "selected": {"marker": {"opacity": 0}}, "unselected": {"marker": {"opacity": 0}},
-    }, touch=True)
+        "hoverlabel": {"bgcolor": "white", "bordercolor": "#444", "font": {"color": "#222"}},
+    })
 
     # A colour bar for the background image (the image itself has none).
     add({
@@ -146,26 +153,6 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
                                 "len": contour_y[1] - contour_y[0], "y": contour_y[0],
                                 "yanchor": "bottom", "thickness": 12}},
     })
-
-    for m in result.minima:
-        add({"type": "scatter", "x": [m[0]], "y": [m[1]], "mode": "markers",
-             "name": "global minimum", "showlegend": False, "xaxis": "x", "yaxis": "y",
-             "marker": {"symbol": "star", "size": 16 * fs, "color": "white",
-                        "line": {"color": "black", "width": 1.5}},
-             "hovertemplate": f"global minimum ({m[0]:.4g}, {m[1]:.4g})<extra></extra>"},
-            touch=True)
-    for s in result.saddles:
-        add({"type": "scatter", "x": [s[0]], "y": [s[1]], "mode": "markers",
-             "name": "saddle point", "showlegend": False, "xaxis": "x", "yaxis": "y",
-             "marker": {"symbol": "x-thin", "size": 12 * fs,
-                        "line": {"color": "#333", "width": 2}},
-             "hovertemplate": f"saddle point ({s[0]:.4g}, {s[1]:.4g})<extra></extra>"},
-            touch=True)
-    add({"type": "scatter", "x": [result.start[0]], "y": [result.start[1]], "mode": "markers",
-         "name": "start", "showlegend": False, "xaxis": "x", "yaxis": "y",
-         "marker": {"symbol": "circle-open", "size": 16 * fs,
-                    "line": {"color": "black", "width": 2.5}},
-         "hovertemplate": "start (%{x:.3f}, %{y:.3f})<extra></extra>"}, touch=True)
 
     curve_series = [curve_values(result, run, curve) for run in result.runs]
     log_curve = all(log for _, log in curve_series)
@@ -186,20 +173,50 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
         jy = np.clip(np.searchsorted(result.ys, path[:, 1]), 0, result.ys.size - 1)
         return values[jy, jx] + 0.01 * (vmax - vmin)
 
+    def end_of(run: Run) -> int:
+        return run.diverged_at if run.diverged_at is not None else result.steps
+
+    # Whole paths first (a white halo under each, so it reads on any background) ...
     for i, run in enumerate(result.runs):
         st = style_of(i)
-        label = f"{run.name}"
-        end = run.diverged_at if run.diverged_at is not None else result.steps
-        path = run.path
-        at = steps_at[frame]
+        end, path = end_of(run), run.path
         add({"type": "scatter", "x": _f32(path[: end + 1, 0]), "y": _f32(path[: end + 1, 1]),
              "mode": "lines", "showlegend": False, "legendgroup": run.slug, "xaxis": "x",
              "yaxis": "y", "hoverinfo": "skip", "opacity": 0.7,
              "line": {"color": "white", "width": 4.5 * fs}})
         add({"type": "scatter", "x": _f32(path[: end + 1, 0]), "y": _f32(path[: end + 1, 1]),
-             "mode": "lines", "name": label, "legendgroup": run.slug, "xaxis": "x",
+             "mode": "lines", "name": run.name, "legendgroup": run.slug, "xaxis": "x",
              "yaxis": "y", "hoverinfo": "skip", "opacity": 0.9,
              "line": {"color": st["color"], "width": 2 * fs, "dash": st["dash"]}})
+
+    # ... then the landmarks above them, so a minimum is never hidden under a path ...
+    for m in result.minima:
+        add({"type": "scatter", "x": [m[0]], "y": [m[1]], "mode": "markers",
+             "name": "global minimum", "showlegend": False, "xaxis": "x", "yaxis": "y",
+             "marker": {"symbol": "star", "size": 16 * fs, "color": "white",
+                        "line": {"color": "black", "width": 1.5}},
+             "hovertemplate": f"global minimum ({m[0]:.4g}, {m[1]:.4g})<extra></extra>"},
+            )
+    for s in result.saddles:
+        add({"type": "scatter", "x": [s[0]], "y": [s[1]], "mode": "markers",
+             "name": "saddle point", "showlegend": False, "xaxis": "x", "yaxis": "y",
+             "marker": {"symbol": "x-thin", "size": 12 * fs,
+                        "line": {"color": "#333", "width": 2}},
+             "hovertemplate": f"saddle point ({s[0]:.4g}, {s[1]:.4g})<extra></extra>"},
+            )
+    add({"type": "scatter", "x": [result.start[0]], "y": [result.start[1]], "mode": "markers",
+         "name": "start", "showlegend": False, "xaxis": "x", "yaxis": "y",
+         "marker": {"symbol": "circle-open", "size": 16 * fs,
+                    "line": {"color": "black", "width": 2.5}},
+         "hovertemplate": "start (%{x:.3f}, %{y:.3f})<extra></extra>"})
+
+
+    # ... then what moves, and the chart.
+    for i, run in enumerate(result.runs):
+        st = style_of(i)
+        label = run.name
+        end, path = end_of(run), run.path
+        at = steps_at[frame]
         t0 = max(0, frame - TRAIL)
         trail = steps_at[t0: frame + 1]
         add({"type": "scatter", "x": _f32(path[trail, 0]), "y": _f32(path[trail, 1]),
@@ -223,7 +240,7 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
                  "marker": {"symbol": "x", "size": 14 * fs, "color": st["color"],
                             "line": {"color": "black", "width": 1}},
                  "hovertemplate": f"{run.name} diverged at step {k}<extra></extra>"},
-                touch=True)
+                )
 
         ys, _ = curve_series[i]
         add({"type": "scatter", "x": steps_axis[: end + 1], "y": _f32(ys[: end + 1]),
@@ -255,6 +272,8 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
                      scene_dom if three_d else None, speed_ms, fs,
                      data_uri(png_bytes(contour_rgba(values, vmin, vmax))),
                      curve_label(result, curve))
+    # The page accepts a click as a new start only on these traces (not on the chart).
+    layout["meta"] = {"start_traces": map_traces}
     return {"data": data, "layout": layout, "frames": frames}
 
 

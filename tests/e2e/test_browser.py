@@ -1,0 +1,286 @@
+"""The app as a student sees it: a real `streamlit run` server driven by chromium.
+
+Selectors were read off the live DOM (streamlit 1.67, plotly.js 4.2):
+- the plotly graph div is `.js-plotly-plot` inside `[data-testid='stPlotlyChart']`;
+- the background image is `g.subplot.xy g.imagelayer image` (an axis-referenced image
+  with layer "below" is drawn in its subplot's image layer, not in `.layer-below`);
+- the slider's current value is `.slider-group > text.slider-label` ("step 12");
+- the buttons are `g.updatemenu-button` ("▶ Play", "▶▶ Fast", "❚❚ Pause").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.e2e.conftest import SHOTS, ConsoleLog, new_page, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+CURRENT_STEP = f"{PLOT} .slider-group > text.slider-label"
+RACERS = ("SGD", "Momentum", "Adam")
+# The click layer of views/race.py: a CLICK_GRID x CLICK_GRID grid over the domain.
+CLICK_GRID = 31
+ROSENBROCK = ((-2.0, 2.0), (-1.0, 3.0))
+
+#: Markers (x, y) of each racer's moving marker, by racer name.
+JS_MARKERS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const out = {};
+  for (const t of gd._fullData) {
+    if (t.mode === 'markers' && t.xaxis === 'x' && t.x.length === 1
+        && gd.data[t.index].name === t.name
+        && !['start', 'global minimum', 'saddle point'].includes(t.name)) {
+      out[t.name] = [Number(t.x[0]), Number(t.y[0])];
+    }
+  }
+  return out;
+}"""
+
+#: The full faded path of each racer (the static `lines` trace named after it).
+JS_PATHS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  return gd._fullData.filter(t => t.mode === 'lines' && gd.data[t.index].name === t.name)
+    .map(t => ({name: t.name, x: Array.from(t.x, Number), y: Array.from(t.y, Number)}));
+}"""
+
+
+#: Page pixel of a data point (x, y) on the contour axes.
+JS_DATA_TO_PAGE = """([x, y]) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const box = gd.getBoundingClientRect();
+  return [box.left + xa._offset + xa.d2p(x), box.top + ya._offset + ya.d2p(y)];
+}"""
+
+
+def open_app(page, base: str, query: str = "") -> None:
+    page.goto(f"{base}/{query}")
+    wait_for_app(page)
+
+
+def current_step(page) -> int:
+    text = page.locator(CURRENT_STEP).text_content() or ""
+    match = re.fullmatch(r"step (\d+)", text.strip())
+    assert match, f"slider label reads {text!r}, not 'step <n>'"
+    return int(match.group(1))
+
+
+def click_button(page, label: str) -> None:
+    page.locator(f"{PLOT} g.updatemenu-button", has_text=label).click()
+
+
+def background_image_href(page) -> str | None:
+    image = page.locator(f"{PLOT} g.subplot.xy g.imagelayer image")
+    if image.count() != 1:
+        return None
+    return image.get_attribute("href")
+
+
+def number_input(page, label: str) -> float:
+    box = page.locator("[data-testid='stNumberInput']", has_text=label)
+    return float(box.locator("input").input_value())
+
+
+def start_from_url(url: str) -> tuple[float, float]:
+    values = parse_qs(urlsplit(url).query).get("start")
+    assert values, f"no start= in {url}"
+    x, y = values[0].split(",")
+    return float(x), float(y)
+
+
+def grid_point(i: int, j: int, domain=ROSENBROCK) -> tuple[float, float]:
+    (x0, x1), (y0, y1) = domain
+    n = CLICK_GRID - 1
+    return x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * j / n
+
+
+def wait_until(predicate, timeout_s: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def click_start(page, x: float, y: float, console=None) -> None:
+    """Click the contour at data point (x, y); wait for the start inputs to show it
+    (failing at once if the page raises instead)."""
+    px, py = page.evaluate(JS_DATA_TO_PAGE, [x, y])
+    page.mouse.move(px, py)
+    page.mouse.click(px, py)
+
+    def moved() -> bool:
+        if console is not None and console.errors:
+            raise AssertionError(f"the click raised in the page: {console.errors}")
+        try:
+            return (math.isclose(number_input(page, "start x"), x, abs_tol=6e-4)
+                    and math.isclose(number_input(page, "start y"), y, abs_tol=6e-4))
+        except ValueError:
+            return False
+
+    wait_until(moved, what=f"start inputs to show ({x:.3f}, {y:.3f})")
+    wait_for_app(page)
+
+
+def test_page_loads_and_chart_renders(page, server, console):
+    open_app(page, server)
+    legend = page.locator(f"{PLOT} .legendtext").all_text_contents()
+    assert legend == list(RACERS)
+    href = background_image_href(page)
+    assert href and href.startswith("data:image/png;base64,"), "no background image"
+    assert page.locator("h3", has_text="Rosenbrock").count() == 1
+    assert current_step(page) == 0
+    assert page.evaluate(JS_MARKERS).keys() == set(RACERS)
+    assert not page.locator("[data-testid='stException']").count()
+    assert console.errors == []
+
+
+def test_play_advances_frames_and_pause_stops(page, server, console):
+    open_app(page, server)
+    assert current_step(page) == 0
+    before = page.evaluate(JS_MARKERS)
+
+    click_button(page, "▶ Play")
+    time.sleep(1.5)
+    step = current_step(page)
+    assert step > 0, "Play did not advance the slider"
+    after = page.evaluate(JS_MARKERS)
+    assert after.keys() == before.keys() == set(RACERS)
+    assert any(after[name] != before[name] for name in RACERS), "no marker moved"
+
+    click_button(page, "❚❚ Pause")
+    time.sleep(0.3)
+    paused = current_step(page), page.evaluate(JS_MARKERS)
+    time.sleep(0.5)
+    assert (current_step(page), page.evaluate(JS_MARKERS)) == paused, "Pause did not stop"
+    assert paused[0] >= step
+    assert console.errors == []
+
+
+def test_after_playing_background_stays_and_click_works(page, server, console):
+    open_app(page, server)
+    click_button(page, "▶▶ Fast")
+    time.sleep(1.5)
+    click_button(page, "❚❚ Pause")
+    assert current_step(page) > 0
+    href = background_image_href(page)
+    assert href and href.startswith("data:image/png;base64,"), "background gone after play"
+
+    x, y = grid_point(10, 20)
+    click_start(page, x, y, console)
+    assert background_image_href(page)
+    assert console.errors == [], "plotly failed on a click after playing"
+
+
+def test_click_on_contour_moves_start(page, server, console):
+    open_app(page, server)
+    assert (number_input(page, "start x"), number_input(page, "start y")) == (-1.5, 2.5)
+    x, y = grid_point(19, 4)  # (0.533, -0.467), near (0.5, -0.5), away from every path
+    click_start(page, x, y, console)
+
+    assert number_input(page, "start x") == pytest.approx(x, abs=6e-4)
+    assert number_input(page, "start y") == pytest.approx(y, abs=6e-4)
+    url_x, url_y = wait_until(lambda: start_from_url(page.url) != (-1.5, 2.5)
+                              and start_from_url(page.url), what="the URL to follow")
+    assert (round(url_x, 3), round(url_y, 3)) == (round(x, 3), round(y, 3))
+    # the race now starts there: every path begins at the clicked point
+    for path in page.evaluate(JS_PATHS):
+        assert path["x"][0] == pytest.approx(x, abs=1e-4), path["name"]
+        assert path["y"][0] == pytest.approx(y, abs=1e-4), path["name"]
+    assert console.errors == []
+
+
+def test_copied_link_reproduces_the_scene(page, browser, server, console):
+    open_app(page, server)
+    page.locator("[data-testid='stSelectbox']", has_text="Loss surface").click()
+    page.locator("[role='option']", has_text="Himmelblau").click()
+    page.locator("h3", has_text="Himmelblau").wait_for(timeout=60_000)
+    wait_for_app(page)
+    wait_until(lambda: "surface=himmelblau" in page.url, what="the URL to follow")
+
+    link = page.locator("[data-testid='stCode'] code").inner_text().strip()
+    assert link.split("?", 1)[1] == urlsplit(page.url).query, "share link != address bar"
+    assert parse_qs(urlsplit(link).query)["surface"] == ["himmelblau"]
+    start = number_input(page, "start x"), number_input(page, "start y")
+    paths = page.evaluate(JS_PATHS)
+    assert [p["name"] for p in paths] == list(RACERS)
+
+    other_console = ConsoleLog()
+    other = new_page(browser, other_console)
+    try:
+        other.goto(link)
+        wait_for_app(other)
+        assert other.locator("h3", has_text="Himmelblau").count() == 1
+        assert (number_input(other, "start x"), number_input(other, "start y")) == start
+        assert other.evaluate(JS_PATHS) == paths
+        assert not other.locator("[data-testid='stAlert']").count(), "the link warned"
+        other.screenshot(path=str(SHOTS / "copied_link_opened.png"), full_page=True)
+    finally:
+        other.context.close()
+    assert other_console.errors == []
+    assert console.errors == []
+
+
+def test_hostile_link_warns_and_still_draws(page, server, console):
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    open_app(page, server,
+             "?v=1&steps=abc&surface=nope&opt=adam,zzz&junk=<script>alert(1)</script>")
+
+    warning = page.locator("[data-testid='stAlert']")
+    assert warning.count() == 1
+    text = warning.inner_text()
+    for key in ("steps", "surface", "opt", "junk"):
+        assert re.search(rf"(^|\W){re.escape(key)}\W", text), f"warning does not name {key}"
+    assert "<script" not in text
+    assert not page.locator("[data-testid='stMain'] script").count()
+    # the chart draws the fallbacks: Rosenbrock, and Adam alone (zzz skipped)
+    assert page.locator(f"{PLOT} .legendtext").all_text_contents() == ["Adam"]
+    assert page.locator("h3", has_text="Rosenbrock").count() == 1
+    assert background_image_href(page)
+    time.sleep(0.5)
+    assert dialogs == []
+    assert console.errors == []
+
+
+#: Page pixel of racer `k`'s moving marker on the metric chart (x2, y2), and its value.
+JS_CURVE_MARKER = """(k) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const t = gd._fullData.filter(t => t.xaxis === 'x2' && t.mode === 'markers')[k];
+  const xa = gd._fullLayout.xaxis2, ya = gd._fullLayout.yaxis2;
+  const box = gd.getBoundingClientRect();
+  return [box.left + xa._offset + xa.c2p(t.x[0]), box.top + ya._offset + ya.c2p(t.y[0]),
+          t.x[0], t.y[0]];
+}"""
+
+
+def test_click_on_metric_chart_keeps_start(page, server, console):
+    """Only the contour sets the start: a click on the metric chart (step, f − f*) must
+    not become a start point."""
+    open_app(page, server)
+    start = number_input(page, "start x"), number_input(page, "start y")
+    px, py, step, value = page.evaluate(JS_CURVE_MARKER, 2)  # Adam's marker at step 0
+    px += 4  # the marker sits on the axis edge; hover picks it within 20 px
+    events = page.evaluate("""() => { window._clicks = [];
+      document.querySelector('.js-plotly-plot').on('plotly_click',
+        e => window._clicks.push(e.points.map(p => [p.x, p.y]))); }""")
+    assert events is None
+    page.mouse.move(px, py)
+    page.mouse.click(px, py)
+    wait_until(lambda: page.evaluate("window._clicks.length"), 10, "plotly to report the click")
+    assert page.evaluate("window._clicks")[0] == [[step, value]]
+    time.sleep(2.0)  # the rerun the selection triggers
+    wait_for_app(page)
+    assert (number_input(page, "start x"), number_input(page, "start y")) == start, (
+        f"a click on the metric chart at (step {step}, {value:.4g}) moved the start")
+    assert not page.locator("[data-testid='stAlert']").count()
+    assert console.errors == []
