@@ -49,6 +49,10 @@ class Landscape:
     reference: str = ""
     blurb: str = ""
     derive: Callable[[Mapping[str, float]], Mapping[str, Any]] | None = None
+    #: ``stochastic_loss(p, params, key)``: a minibatch estimate of the loss at ``p`` for
+    #: one step's PRNG ``key`` (networks trained by minibatch SGD). When present, the
+    #: engine follows its gradient while it records the exact loss of ``loss``.
+    stochastic_loss: Callable[[Any, Mapping[str, Any], Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:

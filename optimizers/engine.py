@@ -114,7 +114,7 @@ def _unpack(row, layout: tuple[str, ...]) -> dict[str, Any]:
     return group
 
 
-def _dynamics(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
+def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
               noisy: bool, row):
     """The initial carry, per-step inputs and step function of one run.
 
@@ -122,6 +122,7 @@ def _dynamics(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...]
     ``noisy`` is static: drawing the noise costs more than the whole noiseless run
     (threefry on the CPU), so noiseless runs compile a program without it.
     """
+    loss_fn, stochastic_fn = losses
     args = _unpack(row, layout)
     lparams = args.get("landscape", {})
 
@@ -129,6 +130,7 @@ def _dynamics(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...]
         return loss_fn(p, lparams)
 
     value_and_grad = jax.value_and_grad(f)
+    key = jax.random.PRNGKey(args["seed"])
     opt = _transform(spec, args["hparams"], args["schedule_kind"], args["horizon"],
                      args["schedule"], args["clip_norm"])
     center, radius = args["center"], args["radius"]
@@ -141,16 +143,18 @@ def _dynamics(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...]
     v0, g0 = value_and_grad(p0)
     carry0 = (p0, opt.init(p0), v0, g0, ~healthy(p0, v0, g0))
     # One vectorized draw for the whole run: far cheaper than a PRNG call per step.
-    if noisy:
-        xi = jax.random.normal(jax.random.PRNGKey(args["seed"]), (length, 2))
-    else:
-        xi = jnp.zeros((length, 2))
+    xi = jax.random.normal(key, (length, 2)) if noisy else jnp.zeros((length, 2))
 
-    def advance(carry, xi_t, frozen):
-        """One update; a carry that is ``frozen`` (or becomes unhealthy) stays put."""
+    def advance(carry, t, xi_t, frozen):
+        """Update ``t``; a carry that is ``frozen`` (or becomes unhealthy) stays put."""
         p, state, value, grad, dead = carry
         frozen = jnp.asarray(frozen, dtype=bool)
-        g_seen = grad + args["noise"] * xi_t
+        g_step = grad
+        if stochastic_fn is not None:
+            # a minibatch gradient, from a key stream apart from the additive noise's
+            batch_key = jax.random.fold_in(jax.random.fold_in(key, 1), t)
+            g_step = jax.grad(lambda q: stochastic_fn(q, lparams, batch_key))(p)
+        g_seen = g_step + args["noise"] * xi_t
         extra = {}
         if "value" in spec.needs:
             extra = {"value": value, "grad": g_seen, "value_fn": f}
@@ -173,7 +177,7 @@ def _dynamics(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...]
     return args, carry0, xi, advance
 
 
-def _run(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...], noisy: bool,
+def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], noisy: bool,
          row):
     """One trajectory of ``length`` updates from the packed scalars ``row``.
 
@@ -181,15 +185,16 @@ def _run(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...], noi
     leaving that point) and the divergence step (-1 for never) in every row: one array
     to copy back to the host.
     """
-    _, carry0, xi, advance = _dynamics(loss_fn, spec, length, layout, noisy, row)
+    _, carry0, xi, advance = _dynamics(losses, spec, length, layout, noisy, row)
 
-    def step(carry, xi_t):
-        new, lr_t = advance(carry, xi_t, False)
+    def step(carry, inputs):
+        t, xi_t = inputs
+        new, lr_t = advance(carry, t, xi_t, False)
         p, _, value, grad, dead = new
         out = jnp.stack([p[0], p[1], value, jnp.linalg.norm(grad)])
         return new, (out, lr_t, dead & ~carry[4])
 
-    _, (rows, lr, newly) = jax.lax.scan(step, carry0, xi)
+    _, (rows, lr, newly) = jax.lax.scan(step, carry0, (jnp.arange(length), xi))
     p0, _, v0, g0, dead0 = carry0
     diverged_at = jnp.where(dead0, 0, jnp.where(newly.any(), jnp.argmax(newly) + 1, -1))
     first = jnp.stack([p0[0], p0[1], v0, jnp.linalg.norm(g0)])
@@ -199,7 +204,7 @@ def _run(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...], noi
     return jnp.concatenate([rows, lr[:, None], div[:, None]], axis=1)
 
 
-def _run_outcome(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
+def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
                  noisy: bool, row):
     """Only the outcome of one run: ``(6,)`` = final x, y, f, ‖∇f‖, the first step with
     f below the ``target`` column (-1 if never) and the divergence step (-1 if never).
@@ -207,13 +212,13 @@ def _run_outcome(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, .
     Nothing per step leaves the loop, so a 200×200 grid of runs needs no memory for
     paths. Steps past the run's own count (the bucket's padding) leave the carry as is.
     """
-    args, carry0, xi, advance = _dynamics(loss_fn, spec, length, layout, noisy, row)
+    args, carry0, xi, advance = _dynamics(losses, spec, length, layout, noisy, row)
     target = args["target"]
 
     def step(state, inputs):
         carry, hit, div = state
         t, xi_t = inputs
-        new, _ = advance(carry, xi_t, t >= args["horizon"])
+        new, _ = advance(carry, t, xi_t, t >= args["horizon"])
         became_dead = new[4] & ~carry[4]
         div = jnp.where(became_dead & (div < 0), t + 1, div)
         reached = ~new[4] & (new[2] < target) & (hit < 0) & (t < args["horizon"])
@@ -231,11 +236,11 @@ def _run_outcome(loss_fn, spec: OptimizerSpec, length: int, layout: tuple[str, .
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(loss_fn, slug: str, length: int, layout: tuple[str, ...], noisy: bool,
+def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], noisy: bool,
               outcome_only: bool = False):
     spec = OPTIMIZERS[slug]
     body = _run_outcome if outcome_only else _run
-    return jax.jit(jax.vmap(functools.partial(body, loss_fn, spec, length, layout, noisy)))
+    return jax.jit(jax.vmap(functools.partial(body, losses, spec, length, layout, noisy)))
 
 
 def _batch_size(named: Mapping[str, Any]) -> int | None:
@@ -261,7 +266,8 @@ def _batch_size(named: Mapping[str, Any]) -> int | None:
 class _Prepared:
     """A validated simulation, packed for its compiled program."""
 
-    program: tuple  # the static key: (loss, slug, step bucket, layout, noisy, outcome_only)
+    # the static key: ((loss, stochastic_loss), slug, step bucket, layout, noisy, outcome_only)
+    program: tuple
     packed: np.ndarray
     n: int
     steps: int
@@ -346,7 +352,8 @@ def _prepare(
         np.asarray(seed, dtype=np.uint32), (n,)).view(np.float32)
     packed[n:] = packed[:1]
     noisy = bool(np.any(np.asarray(noise) != 0))
-    program = (landscape.loss, optimizer, bucket_steps(steps), layout, noisy, outcome_only)
+    losses = (landscape.loss, landscape.stochastic_loss)
+    program = (losses, optimizer, bucket_steps(steps), layout, noisy, outcome_only)
     return _Prepared(program, packed, n, steps, batched)
 
 
@@ -399,8 +406,8 @@ def simulate(
 
 @functools.lru_cache(maxsize=64)
 def _compiled_race(programs: tuple[tuple, ...]):
-    runs = [jax.vmap(functools.partial(_run, loss, OPTIMIZERS[slug], length, layout, noisy))
-            for loss, slug, length, layout, noisy, _ in programs]
+    runs = [jax.vmap(functools.partial(_run, losses, OPTIMIZERS[slug], length, layout, noisy))
+            for losses, slug, length, layout, noisy, _ in programs]
     return jax.jit(lambda packed: tuple(run(p) for run, p in zip(runs, packed, strict=True)))
 
 
