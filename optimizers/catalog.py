@@ -3,19 +3,27 @@
 Every entry builds on optax (0.2.8): the ``factory`` is an optax alias (or, for Newton's
 method, which optax lacks, a GradientTransformation written in optax's style) called
 with optax's own argument names. Defaults of every hyperparameter except the learning
-rate are optax's; optax has no default learning rate, so ours is chosen to make the
-default scene (Rosenbrock) instructive, and says so in its help text.
+rate are optax's, with two exceptions: optax.sgd's ``momentum`` defaults to None (no
+momentum), ours to the conventional 0.9; Newton's ``damping`` (0) is ours. optax has no
+default learning rate (adadelta and lbfgs accept None, meaning η = 1, which is also our
+default for them), so ours is chosen to make the default scene (Rosenbrock) instructive,
+and says so in its help text.
 
 Conventions (where libraries and papers disagree, optax's rule is the one that runs,
 and the one written here):
 
 - momentum / nesterov: optax's trace ``v ← g + β v`` (PyTorch's form, no ``1-β``
-  damping); Nesterov uses ``g + β v`` as the step (Sutskever et al. 2013 form).
+  damping); Nesterov uses ``g + β v`` as the step. That is Sutskever et al.'s (2013)
+  look-ahead rule rewritten in the shifted variable ``p + βv`` (Bengio et al. 2013), so
+  the gradient is taken at the recorded point; for a constant η the two are equivalent.
 - adagrad: the accumulator starts at 0.1 (``initial_accumulator_value``, as TensorFlow),
   and ``eps`` sits inside the square root: ``g / √(G + ε)``.
 - rmsprop: ``ν`` starts at 0, no bias correction, ``eps`` inside the root.
-- adam and its relatives: bias-corrected moments, ``eps`` outside the root
-  (``eps_root`` inside, default 0).
+- adam and its relatives: bias-corrected moments (t counted from 1), ``eps`` outside the
+  root (``eps_root`` inside, default 0; AdaBelief's is 1e-16 and is added to the stored
+  second moment). Yogi starts both moments at 1e-6, not 0.
+- radam: the rectified step is used once ``ρ_t ≥ threshold`` (default 5; the paper's
+  test is ``ρ_t > 4``), before that the un-normalized ``η m̂_t``.
 - adamax: optax folds ``eps`` into the infinity norm, ``u ← max(β₂u, |g| + ε)``.
 - adamw / lion: decoupled weight decay ``λ p``, scaled by the learning rate.
 """
@@ -168,7 +176,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         slug="adam", name="Adam", factory=optax.adam,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=_ADAM_RULE + r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
         reference="Kingma & Ba, Adam: a method for stochastic optimization (ICLR 2015); "
@@ -176,7 +184,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         slug="adamw", name="AdamW", factory=optax.adamw,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
                  "weight_decay": HParam(1e-4, 0.0, 1.0, label="weight decay λ")},
         latex=_ADAM_RULE
@@ -189,7 +197,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         slug="nadam", name="NAdam", factory=optax.nadam,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=r"m_t,\ v_t\ \text{as Adam},\quad "
         r"\bar m_t = \frac{\beta_1 m_t}{1-\beta_1^{t+1}} + \frac{(1-\beta_1) g_t}{1-\beta_1^t},"
@@ -199,7 +207,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         slug="amsgrad", name="AMSGrad", factory=optax.amsgrad,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=_ADAM_RULE + r"\tilde v_t = \max(\tilde v_{t-1}, \hat v_t),\quad "
         r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\tilde v_t}+\varepsilon}",
@@ -209,7 +217,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         slug="adamax", name="AdaMax", factory=optax.adamax,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
         r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \varepsilon),\quad "
@@ -218,17 +226,21 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         slug="adabelief", name="AdaBelief", factory=optax.adabelief,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-16)},
         latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
-        r"s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \varepsilon,\quad "
+        r"s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \varepsilon_{\text{root}},"
+        r"\quad "
         r"p_{t+1} = p_t - \eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{s_t/(1-\beta_2^t)}+\varepsilon}",
         reference="Zhuang et al., AdaBelief optimizer (NeurIPS 2020); optax.adabelief",
-        notes="optax adds eps_root = 1e-16 to s inside the root and ε outside.",
+        notes="The paper adds the same ε to s_t and outside the root; optax adds a "
+        "separate ε_root = 1e-16 (fixed here) to s_t, which is stored and so accumulates, "
+        "and uses the ε slider only outside the root. With β₁ = 0, g_t − m_t ≡ 0 and s_t "
+        "is ε_root alone: the first step, η g/√(ε_root/(1−β₂)), flies off.",
     ),
     OptimizerSpec(
         slug="lion", name="Lion", factory=optax.lion,
-        hparams={"learning_rate": _lr(0.005), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.02), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.99, "β₂"),
                  "weight_decay": HParam(1e-3, 0.0, 1.0, label="weight decay λ")},
         latex=r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
@@ -236,32 +248,40 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
         reference="Chen et al., Symbolic discovery of optimization algorithms "
         "(NeurIPS 2023); optax.lion",
-        notes="Every coordinate moves by exactly ±η (plus decay): Lion is scale-free.",
+        notes="Every coordinate moves by exactly ±η (plus decay; 0 where c_t = 0): "
+        "Lion ignores the gradient's scale.",
     ),
     OptimizerSpec(
         slug="radam", name="RAdam", factory=optax.radam,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.001), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
-                 "threshold": HParam(5.0, 0.0, 100.0, label="ρ threshold")},
+                 "threshold": HParam(5.0, 4.0, 100.0, label="ρ threshold τ")},
         latex=r"\rho_\infty = \tfrac{2}{1-\beta_2} - 1,\ "
         r"\rho_t = \rho_\infty - \tfrac{2t\beta_2^t}{1-\beta_2^t},\quad "
         r"p_{t+1} = p_t - \eta \begin{cases} r_t \frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}"
-        r" & \rho_t \ge 5 \\ \hat m_t & \text{otherwise}\end{cases},\ "
+        r" & \rho_t \ge \tau \\ \hat m_t & \text{otherwise}\end{cases},\ "
         r"r_t = \sqrt{\tfrac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)"
         r"(\rho_\infty-2)\rho_t}}",
         reference="Liu et al., On the variance of the adaptive learning rate and beyond "
         "(ICLR 2020); optax.radam",
+        notes="τ is optax's threshold (default 5; the paper uses ρ_t > 4). Until ρ_t "
+        "reaches τ (about step τ+1 for β₂ near 1) the step is η m̂_t, not normalized, so "
+        "η must suit the gradient's scale. With τ < 4, a step with τ ≤ ρ_t < 4 (and "
+        "ρ_t > 2) makes r_t the root of a negative number: optax returns NaN and the run "
+        "stops as diverged.",
     ),
     OptimizerSpec(
         slug="yogi", name="Yogi", factory=optax.yogi,
-        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-3)},
         latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
         r"v_t = v_{t-1} - (1-\beta_2)\operatorname{sign}(v_{t-1} - g_t^2)\,g_t^2,\quad "
+        r"\hat m_t = \frac{m_t}{1-\beta_1^t},\ \hat v_t = \frac{v_t}{1-\beta_2^t},\quad "
         r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
         reference="Zaheer et al., Adaptive methods for nonconvex optimization "
         "(NeurIPS 2018); optax.yogi",
-        notes="optax starts v at 1e-6 and uses ε = 1e-3 by default.",
+        notes="optax starts both m and v at 1e-6, bias-corrects them as Adam does, and "
+        "uses ε = 1e-3 by default.",
     ),
     OptimizerSpec(
         slug="newton", name="Newton", factory=newton, family="second-order",
@@ -282,7 +302,9 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         r"s_k = p_{k+1}-p_k,\ y_k = g_{k+1}-g_k),\quad p_{t+1} = p_t + \alpha_t\,\eta\,d_t",
         reference="Liu & Nocedal, On the limited memory BFGS method (1989); optax.lbfgs "
         "with its zoom line search (Nocedal & Wright, Alg. 3.5–3.6) choosing α_t",
-        notes="Each step may evaluate f several times inside the line search.",
+        notes="Each step may evaluate f several times inside the line search. The "
+        "two-loop recursion starts from γ I with γ = sᵀy / yᵀy; the first step, with no "
+        "pairs yet, is along -g with trial length η·min(1, ‖g‖) before the line search.",
     ),
 )
 

@@ -304,3 +304,40 @@ def test_an_unexpected_error_becomes_a_friendly_message():
     assert state_to_scene(at.session_state) == Scene()
     assert_url_is(at, Scene())
     assert racer_names(figure(at)) == ["SGD", "Momentum", "Adam"]
+
+
+# -- a typed formula ------------------------------------------------------------------------
+
+
+def test_a_typed_formula_renders_and_a_bad_one_keeps_the_previous_view():
+    at = run_app()
+    at.selectbox(key="surface").set_value("formula").run()
+    assert_clean(at)
+    assert at.text_input(key="formula").value  # an example formula to start from
+    at.text_input(key="formula").set_value("x^2 + 3*y^2").run()
+    assert_clean(at)
+    good = figure(at)
+    assert "x^2 + 3*y^2" in at.query_params["formula"]
+    assert at.query_params["surface"] == "formula"
+    path = full_path(good, "Adam")
+    assert np.isfinite(path).all() and path.shape[0] == 201
+
+    at.text_input(key="formula").set_value("__import__('os').system('echo hi')").run()
+    assert not at.exception
+    (message,) = at.error
+    assert "formula was not used" in message.value
+    # the previous view stays: same figure data, and the link still holds the good formula
+    kept = figure(at)
+    np.testing.assert_array_equal(full_path(kept, "Adam"), path)
+    assert "x^2 + 3*y^2" in at.query_params["formula"]
+
+
+def test_a_formula_link_with_a_plus_reproduces_it():
+    at = run_app({"v": "1", "surface": "formula", "formula": "x**2+y**2", "opt": "sgd"})
+    assert_clean(at)
+    assert at.text_input(key="formula").value.replace(" ", "") in ("x^2+y^2", "x**2+y**2")
+    fig = figure(at)
+    assert racer_names(fig) == ["SGD"]
+    # the minimum of x² + y² is at the origin: plain SGD heads there
+    end = full_path(fig, "SGD")[-1]
+    assert np.hypot(*end) < np.hypot(*start_marker(fig))

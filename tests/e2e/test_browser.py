@@ -64,6 +64,12 @@ def open_app(page, base: str, query: str = "") -> None:
     wait_for_app(page)
 
 
+def address(page) -> str:
+    """The address bar as the page has it. Playwright's ``page.url`` only follows
+    navigations: it lags behind Streamlit's history.replaceState by one update."""
+    return page.evaluate("window.location.href")
+
+
 def current_step(page) -> int:
     text = page.locator(CURRENT_STEP).text_content() or ""
     match = re.fullmatch(r"step (\d+)", text.strip())
@@ -189,8 +195,8 @@ def test_click_on_contour_moves_start(page, server, console):
 
     assert number_input(page, "start x") == pytest.approx(x, abs=6e-4)
     assert number_input(page, "start y") == pytest.approx(y, abs=6e-4)
-    url_x, url_y = wait_until(lambda: start_from_url(page.url) != (-1.5, 2.5)
-                              and start_from_url(page.url), what="the URL to follow")
+    url_x, url_y = wait_until(lambda: start_from_url(address(page)) != (-1.5, 2.5)
+                              and start_from_url(address(page)), what="the URL to follow")
     assert (round(url_x, 3), round(url_y, 3)) == (round(x, 3), round(y, 3))
     # the race now starts there: every path begins at the clicked point
     for path in page.evaluate(JS_PATHS):
@@ -205,10 +211,10 @@ def test_copied_link_reproduces_the_scene(page, browser, server, console):
     page.locator("[role='option']", has_text="Himmelblau").click()
     page.locator("h3", has_text="Himmelblau").wait_for(timeout=60_000)
     wait_for_app(page)
-    wait_until(lambda: "surface=himmelblau" in page.url, what="the URL to follow")
+    wait_until(lambda: "surface=himmelblau" in address(page), what="the URL to follow")
 
     link = page.locator("[data-testid='stCode'] code").inner_text().strip()
-    assert link.split("?", 1)[1] == urlsplit(page.url).query, "share link != address bar"
+    assert link.split("?", 1)[1] == urlsplit(address(page)).query, "share link != address bar"
     assert parse_qs(urlsplit(link).query)["surface"] == ["himmelblau"]
     start = number_input(page, "start x"), number_input(page, "start y")
     paths = page.evaluate(JS_PATHS)
@@ -283,4 +289,27 @@ def test_click_on_metric_chart_keeps_start(page, server, console):
     assert (number_input(page, "start x"), number_input(page, "start y")) == start, (
         f"a click on the metric chart at (step {step}, {value:.4g}) moved the start")
     assert not page.locator("[data-testid='stAlert']").count()
+    assert console.errors == []
+
+
+def test_typed_formula_renders_and_bad_one_keeps_view(page, server, console):
+    open_app(page, server, "?v=1&surface=formula&formula=x%5E2%2By%5E2&opt=sgd,adam")
+    assert page.locator("h3", has_text="f(x, y)").count() == 1
+    box = page.locator("[data-testid='stTextInput']", has_text="f(x, y) =").locator("input")
+    box.fill("sin(x)*cos(y) + 0.1*(x^2 + y^2)")
+    box.press("Enter")
+    wait_until(lambda: "sin" in parse_qs(urlsplit(address(page)).query).get("formula", [""])[0],
+               what="the typed formula to reach the URL")
+    wait_for_app(page)
+    good = page.evaluate(JS_PATHS)
+    assert [p["name"] for p in good] == ["SGD", "Adam"]
+
+    box.fill("x.__class__")
+    box.press("Enter")
+    page.locator("[data-testid='stAlert']", has_text="formula was not used").wait_for(
+        timeout=60_000)
+    wait_for_app(page)
+    assert page.evaluate(JS_PATHS) == good, "a refused formula must keep the previous view"
+    assert "sin" in parse_qs(urlsplit(address(page)).query)["formula"][0]
+    page.screenshot(path=str(SHOTS / "formula_refused.png"), full_page=True)
     assert console.errors == []
