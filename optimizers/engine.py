@@ -172,36 +172,39 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
         carry = (keep(p, p_new), jax.tree.map(keep, state, new_state), keep(value, v_new),
                  keep(grad, g_new), (stop & ~frozen) | dead)
         lr_t = new_state[1].hyperparams["learning_rate"]
-        return carry, lr_t
+        return carry, lr_t, g_seen
 
     return args, carry0, xi, advance
 
 
 def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], noisy: bool,
-         row):
+         row, inside: bool = False):
     """One trajectory of ``length`` updates from the packed scalars ``row``.
 
     Returns one ``(length+1, 6)`` array, columns x, y, f, ‖∇f‖, η_t (of the update
     leaving that point) and the divergence step (-1 for never) in every row: one array
-    to copy back to the host.
+    to copy back to the host. With ``inside`` (static), also the gradient each update
+    saw and the optimizer's state after it, one entry per update.
     """
     _, carry0, xi, advance = _dynamics(losses, spec, length, layout, noisy, row)
 
     def step(carry, inputs):
         t, xi_t = inputs
-        new, lr_t = advance(carry, t, xi_t, False)
-        p, _, value, grad, dead = new
+        new, lr_t, g_seen = advance(carry, t, xi_t, False)
+        p, state, value, grad, dead = new
         out = jnp.stack([p[0], p[1], value, jnp.linalg.norm(grad)])
-        return new, (out, lr_t, dead & ~carry[4])
+        seen = (g_seen, state) if inside else ()
+        return new, (out, lr_t, dead & ~carry[4], seen)
 
-    _, (rows, lr, newly) = jax.lax.scan(step, carry0, (jnp.arange(length), xi))
+    _, (rows, lr, newly, seen) = jax.lax.scan(step, carry0, (jnp.arange(length), xi))
     p0, _, v0, g0, dead0 = carry0
     diverged_at = jnp.where(dead0, 0, jnp.where(newly.any(), jnp.argmax(newly) + 1, -1))
     first = jnp.stack([p0[0], p0[1], v0, jnp.linalg.norm(g0)])
     rows = jnp.concatenate([first[None], rows])
     lr = jnp.concatenate([lr, lr[-1:]])
     div = jnp.full((length + 1,), diverged_at, dtype=rows.dtype)
-    return jnp.concatenate([rows, lr[:, None], div[:, None]], axis=1)
+    trace = jnp.concatenate([rows, lr[:, None], div[:, None]], axis=1)
+    return (trace, seen) if inside else trace
 
 
 def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
@@ -218,7 +221,7 @@ def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ..
     def step(state, inputs):
         carry, hit, div = state
         t, xi_t = inputs
-        new, _ = advance(carry, t, xi_t, t >= args["horizon"])
+        new, _, _ = advance(carry, t, xi_t, t >= args["horizon"])
         became_dead = new[4] & ~carry[4]
         div = jnp.where(became_dead & (div < 0), t + 1, div)
         reached = ~new[4] & (new[2] < target) & (hit < 0) & (t < args["horizon"])
@@ -237,10 +240,13 @@ def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ..
 
 @functools.lru_cache(maxsize=256)
 def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], noisy: bool,
-              outcome_only: bool = False):
+              outcome_only: bool = False, inside: bool = False):
     spec = OPTIMIZERS[slug]
-    body = _run_outcome if outcome_only else _run
-    return jax.jit(jax.vmap(functools.partial(body, losses, spec, length, layout, noisy)))
+    if outcome_only:
+        body = functools.partial(_run_outcome, losses, spec, length, layout, noisy)
+    else:
+        body = functools.partial(_run, losses, spec, length, layout, noisy, inside=inside)
+    return jax.jit(jax.vmap(body))
 
 
 def _batch_size(named: Mapping[str, Any]) -> int | None:
@@ -457,3 +463,55 @@ def outcomes(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] | 
     reached = out[:, 4].astype(np.int64)
     reached = np.where((div >= 0) & (reached >= div), -1, reached)
     return Outcome(out[:, :2], out[:, 2], out[:, 3], reached, div)
+
+
+@dataclass(frozen=True)
+class Inside:
+    """What an optimizer saw and kept, update by update (see ``look_inside``).
+
+    ``gradient (steps, 2)``: the gradient update t used (noise included), taken at
+    ``path[t]``; ``step (steps, 2)``: ``path[t+1] - path[t]``; ``state``: every array
+    leaf of the optax state after update t, keyed by its path in the state tree (e.g.
+    ``"mu"``, ``"nu"``, ``"trace"``, ``"sum_of_squares"``), each ``(steps, ...)``; the
+    scheduled learning rate is ``trajectory.learning_rate``.
+    """
+
+    trajectory: Trajectory
+    gradient: np.ndarray
+    step: np.ndarray
+    state: dict[str, np.ndarray]
+
+
+def _leaf_name(path) -> str:
+    parts = []
+    for key in path:
+        name = getattr(key, "name", None) or getattr(key, "key", None)
+        if name is None:
+            continue
+        parts.append(str(name))
+    # the optimizer's own moments live under inner_state of inject_hyperparams
+    parts = [p for p in parts if p not in ("inner_state",)]
+    return ".".join(parts)
+
+
+def look_inside(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] | None = None,
+                start: Any = None, steps: int = 200, **options: Any) -> Inside:
+    """One run with everything the optimizer kept, read from optax's own state.
+
+    A separate compiled program (the race's programs carry no state out), for the
+    overlays that show a student what is inside the optimizer.
+    """
+    job = _prepare(landscape, optimizer, hparams, start, steps, **options)
+    if job.batched:
+        raise ValueError("look_inside takes a single run")
+    losses, slug, length, layout, noisy, _ = job.program
+    trace, (grads, states) = _compiled(losses, slug, length, layout, noisy,
+                                       inside=True)(job.packed)
+    trajectory = collect(_Launched(trace, job.n, job.steps, job.batched))
+    grads = np.asarray(grads)[0, :steps]
+    leaves = {}
+    for path, leaf in jax.tree_util.tree_leaves_with_path(states):
+        arr = np.asarray(leaf)[0, :steps]
+        if arr.ndim >= 1 and arr.dtype.kind == "f":
+            leaves[_leaf_name(path)] = arr
+    return Inside(trajectory, grads, np.diff(trajectory.path, axis=0), leaves)
