@@ -17,7 +17,7 @@ import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -36,6 +36,20 @@ from optimizers.schedules import (
 #: Scan lengths are rounded up to one of these so few programs are ever compiled.
 STEP_BUCKETS = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
 MAX_STEPS = STEP_BUCKETS[-1]
+
+
+class _Static(NamedTuple):
+    """What a compiled program fixes instead of tracing, each for a measured reason.
+
+    ``noisy``: drawing the noise costs more than a whole noiseless run (threefry on the
+    CPU). ``schedule`` (a name of ``SCHEDULES``): a traced choice would evaluate every
+    schedule at every step of every run (``lax.switch`` under ``vmap`` computes all
+    branches): up to 10× slower sweeps. Each costs one compile per value actually used;
+    the schedule's parameters stay traced.
+    """
+
+    noisy: bool
+    schedule: str
 
 
 @dataclass(frozen=True)
@@ -82,14 +96,21 @@ def bucket_steps(steps: int) -> int:
     raise ValueError(f"at most {MAX_STEPS} steps, got {steps}")
 
 
+#: Batches are padded to a power of two up to this size, to a multiple of it beyond:
+#: few distinct shapes (compiles) without running 64k starts for a 200 × 200 map.
+BATCH_QUANTUM = 4096
+
+
 def _bucket_batch(n: int) -> int:
-    return 1 if n <= 1 else 1 << (n - 1).bit_length()
+    if n <= BATCH_QUANTUM:
+        return 1 if n <= 1 else 1 << (n - 1).bit_length()
+    return -(-n // BATCH_QUANTUM) * BATCH_QUANTUM
 
 
-def _transform(spec: OptimizerSpec, hparams: Mapping[str, jax.Array], schedule_kind,
+def _transform(spec: OptimizerSpec, hparams: Mapping[str, jax.Array], schedule,
                horizon, schedule_params, clip_norm) -> optax.GradientTransformationExtraArgs:
     def lr_schedule(count):
-        return learning_rate_at(schedule_kind, count, hparams["learning_rate"], horizon,
+        return learning_rate_at(schedule, count, hparams["learning_rate"], horizon,
                                 schedule_params)
 
     others = {k: v for k, v in hparams.items() if k != "learning_rate"}
@@ -109,18 +130,16 @@ def _unpack(row, layout: tuple[str, ...]) -> dict[str, Any]:
             group[head] = value
     group["start"] = jnp.stack([group.pop("x0"), group.pop("y0")])
     group["center"] = jnp.stack([group.pop("cx"), group.pop("cy")])
-    group["schedule_kind"] = group["schedule_kind"].astype(jnp.int32)
     group["seed"] = jax.lax.bitcast_convert_type(group["seed"], jnp.uint32)
     return group
 
 
 def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
-              noisy: bool, row):
+              static: _Static, row):
     """The initial carry, per-step inputs and step function of one run.
 
     Shared by the two ways of recording a run (every point, or only the outcome).
-    ``noisy`` is static: drawing the noise costs more than the whole noiseless run
-    (threefry on the CPU), so noiseless runs compile a program without it.
+    ``static`` holds what is compiled in rather than traced (see ``_Static``).
     """
     loss_fn, stochastic_fn = losses
     args = _unpack(row, layout)
@@ -131,7 +150,7 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
 
     value_and_grad = jax.value_and_grad(f)
     key = jax.random.PRNGKey(args["seed"])
-    opt = _transform(spec, args["hparams"], args["schedule_kind"], args["horizon"],
+    opt = _transform(spec, args["hparams"], static.schedule, args["horizon"],
                      args["schedule"], args["clip_norm"])
     center, radius = args["center"], args["radius"]
 
@@ -143,7 +162,7 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
     v0, g0 = value_and_grad(p0)
     carry0 = (p0, opt.init(p0), v0, g0, ~healthy(p0, v0, g0))
     # One vectorized draw for the whole run: far cheaper than a PRNG call per step.
-    xi = jax.random.normal(key, (length, 2)) if noisy else jnp.zeros((length, 2))
+    xi = jax.random.normal(key, (length, 2)) if static.noisy else jnp.zeros((length, 2))
 
     def advance(carry, t, xi_t, frozen):
         """Update ``t``; a carry that is ``frozen`` (or becomes unhealthy) stays put."""
@@ -177,7 +196,7 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
     return args, carry0, xi, advance
 
 
-def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], noisy: bool,
+def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], static: _Static,
          row, inside: bool = False):
     """One trajectory of ``length`` updates from the packed scalars ``row``.
 
@@ -186,7 +205,7 @@ def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], nois
     to copy back to the host. With ``inside`` (static), also the gradient each update
     saw and the optimizer's state after it, one entry per update.
     """
-    _, carry0, xi, advance = _dynamics(losses, spec, length, layout, noisy, row)
+    _, carry0, xi, advance = _dynamics(losses, spec, length, layout, static, row)
 
     def step(carry, inputs):
         t, xi_t = inputs
@@ -208,14 +227,14 @@ def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], nois
 
 
 def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
-                 noisy: bool, row):
+                 static: _Static, row):
     """Only the outcome of one run: ``(6,)`` = final x, y, f, ‖∇f‖, the first step with
     f below the ``target`` column (-1 if never) and the divergence step (-1 if never).
 
     Nothing per step leaves the loop, so a 200×200 grid of runs needs no memory for
     paths. Steps past the run's own count (the bucket's padding) leave the carry as is.
     """
-    args, carry0, xi, advance = _dynamics(losses, spec, length, layout, noisy, row)
+    args, carry0, xi, advance = _dynamics(losses, spec, length, layout, static, row)
     target = args["target"]
 
     def step(state, inputs):
@@ -239,13 +258,13 @@ def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ..
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], noisy: bool,
+def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], static: _Static,
               outcome_only: bool = False, inside: bool = False):
     spec = OPTIMIZERS[slug]
     if outcome_only:
-        body = functools.partial(_run_outcome, losses, spec, length, layout, noisy)
+        body = functools.partial(_run_outcome, losses, spec, length, layout, static)
     else:
-        body = functools.partial(_run, losses, spec, length, layout, noisy, inside=inside)
+        body = functools.partial(_run, losses, spec, length, layout, static, inside=inside)
     return jax.jit(jax.vmap(body))
 
 
@@ -272,7 +291,8 @@ def _batch_size(named: Mapping[str, Any]) -> int | None:
 class _Prepared:
     """A validated simulation, packed for its compiled program."""
 
-    # the static key: ((loss, stochastic_loss), slug, step bucket, layout, noisy, outcome_only)
+    # the static key: ((loss, stochastic_loss), slug, step bucket, layout, _Static,
+    # outcome_only)
     program: tuple
     packed: np.ndarray
     n: int
@@ -348,7 +368,7 @@ def _prepare(
     cx, cy = landscape.center
     columns.update({
         "x0": start_arr[:, 0], "y0": start_arr[:, 1], "noise": noise, "clip_norm": clip_norm,
-        "schedule_kind": schedule_index(schedule), "horizon": steps,
+        "horizon": steps,
         "cx": cx, "cy": cy, "radius": landscape.escape_radius, "seed": 0.0,
         "target": target,
     })
@@ -357,9 +377,10 @@ def _prepare(
     packed[:n, layout.index("seed")] = np.broadcast_to(
         np.asarray(seed, dtype=np.uint32), (n,)).view(np.float32)
     packed[n:] = packed[:1]
-    noisy = bool(np.any(np.asarray(noise) != 0))
+    schedule_index(schedule)  # ValueError for an unknown schedule
+    static = _Static(noisy=bool(np.any(np.asarray(noise) != 0)), schedule=schedule)
     losses = (landscape.loss, landscape.stochastic_loss)
-    program = (losses, optimizer, bucket_steps(steps), layout, noisy, outcome_only)
+    program = (losses, optimizer, bucket_steps(steps), layout, static, outcome_only)
     return _Prepared(program, packed, n, steps, batched)
 
 
@@ -412,8 +433,8 @@ def simulate(
 
 @functools.lru_cache(maxsize=64)
 def _compiled_race(programs: tuple[tuple, ...]):
-    runs = [jax.vmap(functools.partial(_run, losses, OPTIMIZERS[slug], length, layout, noisy))
-            for losses, slug, length, layout, noisy, _ in programs]
+    runs = [jax.vmap(functools.partial(_run, losses, OPTIMIZERS[slug], length, layout, static))
+            for losses, slug, length, layout, static, _ in programs]
     return jax.jit(lambda packed: tuple(run(p) for run, p in zip(runs, packed, strict=True)))
 
 
@@ -504,8 +525,8 @@ def look_inside(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any]
     job = _prepare(landscape, optimizer, hparams, start, steps, **options)
     if job.batched:
         raise ValueError("look_inside takes a single run")
-    losses, slug, length, layout, noisy, _ = job.program
-    trace, (grads, states) = _compiled(losses, slug, length, layout, noisy,
+    losses, slug, length, layout, static, _ = job.program
+    trace, (grads, states) = _compiled(losses, slug, length, layout, static,
                                        inside=True)(job.packed)
     trajectory = collect(_Launched(trace, job.n, job.steps, job.batched))
     grads = np.asarray(grads)[0, :steps]

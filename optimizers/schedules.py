@@ -2,8 +2,9 @@
 
 optax's schedule constructors take their horizons as Python numbers (and validate them
 eagerly), so changing one would recompile. These are the same formulas with every
-parameter a traced scalar, and the kind picked by ``lax.switch`` on a traced index: no
-schedule change recompiles anything. ``tests/test_schedules.py`` checks each against the
+parameter a traced scalar: moving a schedule's slider recompiles nothing. The engine fixes
+the kind at compile time (one program per kind used; a traced kind would compute every
+schedule at every step). ``tests/test_schedules.py`` checks each against the
 optax schedule it mirrors.
 
 With η the base learning rate, t the step count (0 for the first update), T the run's
@@ -85,13 +86,19 @@ def schedule_index(kind: str) -> int:
     return SCHEDULES.index(kind)
 
 
-def learning_rate_at(kind_index, count, learning_rate, horizon,
+def learning_rate_at(kind, count, learning_rate, horizon,
                      params: Mapping[str, jax.Array]):
-    """η_t for the schedule numbered ``kind_index`` at step ``count`` (all traceable)."""
+    """η_t of schedule ``kind`` at step ``count``; everything but ``kind`` is traceable.
+
+    ``kind`` is a name of ``SCHEDULES`` (fixed at trace time: only that schedule is
+    computed, as the engine does) or a traced index (``lax.switch``: under ``vmap`` every
+    schedule is computed and one selected).
+    """
     t = jnp.asarray(count, jnp.float32)
-    factor = jax.lax.switch(kind_index, _BRANCHES, t, jnp.asarray(horizon, jnp.float32),
-                            params)
-    return learning_rate * factor
+    h = jnp.asarray(horizon, jnp.float32)
+    if isinstance(kind, str):
+        return learning_rate * _BRANCHES[schedule_index(kind)](t, h, params)
+    return learning_rate * jax.lax.switch(kind, _BRANCHES, t, h, params)
 
 
 def schedule_defaults() -> dict[str, float]:
