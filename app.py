@@ -5,7 +5,10 @@ Run: streamlit run app.py
 
 import streamlit as st
 
-st.set_page_config(page_title="Optimizer playground", page_icon="⛰️", layout="wide")
+# Presenter mode (`present=1`, or its toggle) starts with the controls tucked away.
+_present = st.session_state.get("present", st.query_params.get("present") in ("1", "true"))
+st.set_page_config(page_title="Optimizer playground", page_icon="⛰️", layout="wide",
+                   initial_sidebar_state="collapsed" if _present else "auto")
 
 from ui import page  # noqa: E402  (set_page_config must come first)
 

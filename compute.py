@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -63,6 +64,10 @@ class Result:
     zs: np.ndarray  # (GRID, GRID), rows are y
     runs: tuple[Run, ...]
     steps: int
+    #: network landscapes: the data and the first racer's fitted model at every step an
+    #: animation frame shows (a ``landscapes.network.DataPanel``, with ``panel_steps``)
+    panel: Any = None
+    panel_steps: np.ndarray | None = None
 
 
 @functools.lru_cache(maxsize=64)
@@ -97,6 +102,21 @@ def _distance(path: np.ndarray, minima: tuple[tuple[float, float], ...]) -> np.n
     return np.sqrt(((path[:, None, :] - m[None]) ** 2).sum(-1)).min(axis=1)
 
 
+def panel_steps(steps: int) -> np.ndarray:
+    """Every step an animation frame can show, in the contour view or the 3D one."""
+    from views import frame_steps  # views import this module: import at call time
+
+    return np.union1d(frame_steps(steps, False), frame_steps(steps, True))
+
+
+def data_panel(landscape: Landscape, run: Run, steps: int) -> tuple[Any, np.ndarray | None]:
+    """A network's data with ``run``'s fitted model at each frame's step (numpy)."""
+    if landscape.panel is None:
+        return None, None
+    at = panel_steps(steps)
+    return landscape.panel(landscape.param_values, run.path[at]), at
+
+
 def compute(scene: Scene) -> Result:
     """Run every racer of ``scene`` and evaluate its surface. Pure; never touches Streamlit."""
     landscape = scene.landscape()
@@ -122,9 +142,10 @@ def compute(scene: Scene) -> Result:
             steps_to_tolerance=_steps_to_tolerance(traj.loss, landscape.min_value,
                                                    traj.diverged_at),
         ))
+    panel, at = data_panel(landscape, runs[0], scene.steps)
     return Result(
         title=landscape.name, latex=landscape.latex, domain=landscape.domain,
         minima=landscape.minima, saddles=landscape.saddles, min_value=landscape.min_value,
         log_scale=landscape.log_scale, start=scene.start, xs=xs, ys=ys, zs=zs,
-        runs=tuple(runs), steps=scene.steps,
+        runs=tuple(runs), steps=scene.steps, panel=panel, panel_steps=at,
     )

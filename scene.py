@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from hparam import HParam
 from landscapes import LANDSCAPES, FormulaError, Landscape, from_formula
+from landscapes.mlp import PLANES as MLP_PLANE_CHOICES
+from lessons import LESSONS
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 
 SCHEMA_VERSION = 1
@@ -29,8 +31,30 @@ MAX_VALUE_LENGTH = 600
 STEPS = HParam(200, 1, 2000, integer=True, label="steps")
 NOISE = HParam(0.0, 0.0, 100.0, label="gradient noise σ")
 CLIP = HParam(1.0, 1e-3, 1e3, log=True, label="clip gradient norm at")
+#: What the page shows: the race, or one of the studies of the first racer.
+MODES = ("race", "lr_fan", "lr_frames", "lr_curve", "heatmap", "basins", "seeds")
+#: Modes beyond the 2-D surface: the race's optimizers training an MLP, seen on a plane.
+NETWORK_MODES = ("mlp",)
+#: The MLP mode's plane: principal directions of the paths, or random filter-normalized.
+MLP_PLANES = MLP_PLANE_CHOICES
+SWEEP_LR_LOW = HParam(1e-4, 1e-6, 100.0, log=True, label="lowest learning rate")
+SWEEP_LR_HIGH = HParam(1.0, 1e-6, 100.0, log=True, label="highest learning rate")
+SWEEP_COUNT = HParam(12, 2, 64, integer=True, label="learning rates")
+BASINS_N = HParam(100, 10, 200, integer=True, label="grid of starts (per side)")
+SEEDS_COUNT = HParam(32, 2, 128, integer=True, label="seeded runs")
+#: The heatmap's second hyperparameter defaults to the first of these the optimizer has.
+SECOND_PREFERENCE = ("momentum", "b1", "decay", "rho")
 
 Pairs = tuple[tuple[str, float], ...]
+
+
+def second_params(slug: str) -> tuple[str, ...]:
+    """The hyperparameters a stability heatmap can sweep against the learning rate, the
+    default first: the first of ``SECOND_PREFERENCE`` the optimizer has, then the rest in
+    the catalogue's order. Empty for an optimizer with a learning rate only (SGD)."""
+    names = [n for n in OPTIMIZERS[slug].hparams if n != "learning_rate"]
+    preferred = [n for n in SECOND_PREFERENCE if n in names]
+    return tuple(preferred + [n for n in names if n not in preferred])
 
 
 def _pairs(values: Mapping[str, float]) -> Pairs:
@@ -60,7 +84,9 @@ class Scene:
     A Scene is canonical: ``start=None`` is replaced by the landscape's default start and
     missing schedule parameters by their defaults, so equal views are equal Scenes (and
     one cache entry). ``clip_norm=None`` means no clipping; ``frame`` is the animation
-    frame shown when the page opens.
+    frame shown when the page opens. ``present`` (presenter mode), ``overlay`` (what is
+    inside each optimizer, drawn at ``frame``) and ``lesson`` (the slug of the lesson
+    whose text is shown, "" for none) change how a result is shown, not what is computed.
     """
 
     surface: str = "rosenbrock"
@@ -78,6 +104,17 @@ class Scene:
     frame: int = 0
     view: str = "contour"
     curve: str = "loss"
+    mode: str = "race"
+    lr_low: float = 1e-4
+    lr_high: float = 1.0
+    sweep_count: int = 12
+    sweep_param: str = ""
+    basins_n: int = 100
+    seeds_count: int = 32
+    mlp_plane: str = "pca"
+    present: bool = False
+    overlay: bool = False
+    lesson: str = ""
 
     def __post_init__(self) -> None:
         if self.surface != "formula":
@@ -89,6 +126,11 @@ class Scene:
         defaults = {name: spec.default for name, spec in SCHEDULE_PARAMS.items()}
         object.__setattr__(self, "schedule_params",
                            _pairs({**defaults, **dict(self.schedule_params)}))
+        # The heatmap sweeps a hyperparameter of the study optimizer (the first racer):
+        # anything else, or "", means its default.
+        seconds = second_params(self.racers[0].slug) if self.racers else ()
+        if self.sweep_param not in seconds:
+            object.__setattr__(self, "sweep_param", seconds[0] if seconds else "")
 
     # -- derived -------------------------------------------------------------------
     def landscape(self) -> Landscape:
@@ -96,6 +138,11 @@ class Scene:
         if self.surface == "formula":
             return from_formula(self.formula)
         return LANDSCAPES[self.surface].bind(**dict(self.surface_params))
+
+    @property
+    def study(self) -> Racer:
+        """The optimizer every study runs: the first of the race."""
+        return self.racers[0]
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -128,6 +175,18 @@ class Scene:
         q["frame"] = str(self.frame)
         q["view"] = self.view
         q["curve"] = self.curve
+        q["mode"] = self.mode
+        q["sweep.lr_low"] = _num(self.lr_low)
+        q["sweep.lr_high"] = _num(self.lr_high)
+        q["sweep.count"] = str(self.sweep_count)
+        q["sweep.param"] = self.sweep_param
+        q["basins.n"] = str(self.basins_n)
+        q["seeds.count"] = str(self.seeds_count)
+        q["mlp.plane"] = self.mlp_plane
+        q["present"] = "1" if self.present else "0"
+        q["overlay"] = "1" if self.overlay else "0"
+        if self.lesson:  # a reference, not a value: written only when a lesson is open
+            q["lesson"] = self.lesson
         return q
 
     def query_string(self) -> str:
@@ -196,6 +255,7 @@ class _Decoder:
 
     def scene(self) -> tuple[Scene, list[str]]:
         base = Scene()
+        lesson = self.lesson()
         version = self.text("v")
         if version is not None and version != str(SCHEMA_VERSION):
             self.warn("v", f"is {_clean(version)}, but this app reads links of version "
@@ -243,13 +303,111 @@ class _Decoder:
             self.warn("curve", f"must be one of {', '.join(CURVES)}; using loss")
             curve = "loss"
 
+        mode = self.text("mode") or base.mode
+        if mode not in (*MODES, *NETWORK_MODES):
+            self.warn("mode", f"must be one of {', '.join((*MODES, *NETWORK_MODES))}; "
+                      "using race")
+            mode = "race"
+        lr_low, lr_high = self.lr_range(base)
+        sweep_count = int(self.number("sweep.count", SWEEP_COUNT, base.sweep_count))
+        sweep_param = self.sweep_param(racers[0].slug)
+        basins_n = int(self.number("basins.n", BASINS_N, base.basins_n))
+        seeds_count = int(self.number("seeds.count", SEEDS_COUNT, base.seeds_count))
+        mlp_plane = self.text("mlp.plane") or base.mlp_plane
+        if mlp_plane not in MLP_PLANES:
+            self.warn("mlp.plane", f"must be one of {', '.join(MLP_PLANES)}; got "
+                      f"{_clean(mlp_plane)}, using {base.mlp_plane}")
+            mlp_plane = base.mlp_plane
+
+        present = self.flag("present", base.present)
+        overlay = self.flag("overlay", base.overlay)
+
         for key in sorted(set(self.raw) - self.used - _PASSTHROUGH):
             self.warn(key, "is not a setting of this app and was ignored")
         scene = Scene(surface=surface, surface_params=surface_params, formula=formula,
                       racers=racers, start=start, steps=steps, seed=seed, schedule=schedule,
                       schedule_params=schedule_params, clip_norm=clip_norm, noise=noise,
-                      frame=frame, view=view, curve=curve)
+                      frame=frame, view=view, curve=curve, mode=mode, lr_low=lr_low,
+                      lr_high=lr_high, sweep_count=sweep_count, sweep_param=sweep_param,
+                      basins_n=basins_n, seeds_count=seeds_count, mlp_plane=mlp_plane,
+                      present=present, overlay=overlay, lesson=lesson)
         return scene, self.warnings
+
+    def flag(self, key: str, default: bool) -> bool:
+        """An on/off view option: ``1``/``0`` (``true``/``false`` also read)."""
+        value = self.text(key)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word in ("1", "true"):
+            return True
+        if word in ("0", "false"):
+            return False
+        self.warn(key, f"must be 1 (on) or 0 (off); got {_clean(value)}, using {int(default)}")
+        return default
+
+    def lesson(self) -> str:
+        """Open ``lesson=<slug>``: its query string is read as if it were the link, under
+        the keys this link gives itself (those win). A lesson key that depends on a
+        choice the link overrides (a hyperparameter of an optimizer the link's ``opt``
+        drops, a parameter of another surface) is left out, so it warns about nothing."""
+        slug = self.text("lesson")
+        if not slug:
+            return ""
+        if slug not in LESSONS:
+            self.warn("lesson", f"names no lesson ({_clean(slug)}); showing no lesson text")
+            return ""
+        preset = {k: v[0] for k, v in parse_qs(LESSONS[slug].query,
+                                               keep_blank_values=True).items()}
+        surface = self.raw.get("surface", preset.get("surface", Scene.surface))
+        opt = self.raw.get("opt", preset.get("opt", ",".join(Scene().slugs)))
+        racing = {s.strip() for s in opt.split(",")}
+        for key, value in preset.items():
+            head, dot, _ = key.partition(".")
+            if key in self.raw or (key == "formula" and surface != "formula"):
+                continue
+            if dot and ((head in OPTIMIZERS and head not in racing)
+                        or (head in LANDSCAPES and head != surface)):
+                continue
+            self.raw[key] = value
+        return slug
+
+    def lr_range(self, base: Scene) -> tuple[float, float]:
+        """The sweep's learning-rate range; a range that is empty or reversed falls back
+        to the default range, with one warning on the key that made it so."""
+        given_low = "sweep.lr_low" in self.raw
+        low = self.number("sweep.lr_low", SWEEP_LR_LOW, base.lr_low)
+        high = self.number("sweep.lr_high", SWEEP_LR_HIGH, base.lr_high)
+        if low < high:
+            return low, high
+        default = f"using the default range {_num(base.lr_low)} to {_num(base.lr_high)}"
+        # Blame the value that is out of place: a lowest rate that even the default
+        # highest would not exceed, else the highest.
+        given_high = "sweep.lr_high" in self.raw and "sweep.lr_high" not in self.reasons
+        if given_low and (low >= base.lr_high or not given_high):
+            self.warn("sweep.lr_low", f"must be smaller than sweep.lr_high ({_num(high)}); "
+                      f"got {_num(low)}, {default}")
+        else:
+            self.warn("sweep.lr_high", f"must be larger than sweep.lr_low ({_num(low)}); "
+                      f"got {_num(high)}, {default}")
+        return base.lr_low, base.lr_high
+
+    def sweep_param(self, slug: str) -> str:
+        seconds = second_params(slug)
+        value = self.text("sweep.param")
+        if not value:
+            return seconds[0] if seconds else ""
+        if value in seconds:
+            return value
+        name = OPTIMIZERS[slug].name
+        if seconds:
+            self.warn("sweep.param", f"must be a hyperparameter of {name} other than the "
+                      f"learning rate ({', '.join(seconds)}); got {_clean(value)}, using "
+                      f"{seconds[0]}")
+        else:
+            self.warn("sweep.param", f"names {_clean(value)}, but {name} has no "
+                      "hyperparameter besides the learning rate; ignored")
+        return seconds[0] if seconds else ""
 
     def surface(self) -> tuple[str, str, Landscape]:
         default = Scene().surface
@@ -325,8 +483,9 @@ class _Decoder:
         return (x, y)
 
 
-#: Keys read by other layers (the UI), not by the Scene.
-_PASSTHROUGH = {"present", "lesson", "mode"}
+#: Keys read by other layers (the UI), not by the Scene (none at present: `present` and
+#: `lesson` are now the Scene's).
+_PASSTHROUGH: frozenset[str] = frozenset()
 
 
 def _range(spec: HParam) -> str:

@@ -53,6 +53,10 @@ class Landscape:
     #: one step's PRNG ``key`` (networks trained by minibatch SGD). When present, the
     #: engine follows its gradient while it records the exact loss of ``loss``.
     stochastic_loss: Callable[[Any, Mapping[str, Any], Any], Any] | None = None
+    #: ``panel(values, at) -> DataPanel`` (landscapes/network.py): a network's data and
+    #: its fitted model at each parameter point of ``at`` (k, 2), as numpy, for the data
+    #: panel drawn next to the surface. Called with concrete values, outside of jit.
+    panel: Callable[[Mapping[str, float], Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:

@@ -129,6 +129,36 @@ def basin_map(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] |
     return BasinMap(xs, ys, labels.reshape(n, n), out.final.reshape(n, n, 2))
 
 
+@dataclass(frozen=True)
+class BasinMaps:
+    """Basin maps of one grid of starts at several learning rates (see ``BasinMap``):
+    ``labels (k, n, n)`` and ``final (k, n, n, 2)``, one map per ``lrs[i]``."""
+
+    lrs: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+    labels: np.ndarray
+    final: np.ndarray
+
+
+def basin_maps(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] | None,
+               lrs: np.ndarray, n: int, steps: int, **options: Any) -> BasinMaps:
+    """``basin_map`` at every learning rate in ``lrs``: one batched call over the mesh
+    learning rate × start (``len(lrs) · n²`` runs)."""
+    (x0, x1), (y0, y1) = landscape.domain
+    xs = np.linspace(x0, x1, n)
+    ys = np.linspace(y0, y1, n)
+    X, Y = np.meshgrid(xs, ys)
+    grid = np.stack([X.ravel(), Y.ravel()], axis=1)
+    lrs = np.asarray(lrs, dtype=np.float32)
+    k = lrs.size
+    hp = {**(hparams or {}), "learning_rate": np.repeat(lrs, n * n)}
+    out = outcomes(landscape, optimizer, hp, np.tile(grid, (k, 1)), steps,
+                   target=target_loss(landscape), **options)
+    labels = basin_labels(landscape, out.final, out.loss, out.diverged_at)
+    return BasinMaps(lrs, xs, ys, labels.reshape(k, n, n), out.final.reshape(k, n, n, 2))
+
+
 def seed_cloud(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] | None,
                start: Any, steps: int, seeds: np.ndarray, noise: float,
                **options: Any) -> Trajectory:

@@ -16,16 +16,23 @@ import landscapes
 from landscapes import LANDSCAPES
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 from scene import (
+    BASINS_N,
     CLIP,
     CURVES,
     MAX_OPTIMIZERS,
     MAX_SEED,
     MAX_VALUE_LENGTH,
+    MODES,
     NOISE,
+    SEEDS_COUNT,
     STEPS,
+    SWEEP_COUNT,
+    SWEEP_LR_HIGH,
+    SWEEP_LR_LOW,
     VIEWS,
     Racer,
     Scene,
+    second_params,
 )
 
 SCRIPT = "<script>alert(1)</script>"
@@ -111,6 +118,9 @@ def scenes(draw) -> Scene:
     start = (draw(st.floats(x0, x1)), draw(st.floats(y0, y1)))
     schedule_params = tuple((name, _value(draw, spec)) for name, spec in SCHEDULE_PARAMS.items())
     clip = draw(st.none() | st.floats(CLIP.low, CLIP.high))
+    lr_low = draw(st.floats(SWEEP_LR_LOW.low, SWEEP_LR_HIGH.high, exclude_max=True))
+    lr_high = draw(st.floats(lr_low, SWEEP_LR_HIGH.high, exclude_min=True))
+    seconds = second_params(slugs[0])
     return Scene(
         surface=surface, surface_params=surface_params, racers=racers, start=start,
         steps=draw(st.integers(int(STEPS.low), int(STEPS.high))),
@@ -118,7 +128,10 @@ def scenes(draw) -> Scene:
         schedule_params=schedule_params, clip_norm=clip,
         noise=draw(st.floats(NOISE.low, NOISE.high)),
         frame=draw(st.integers(0, 149)), view=draw(st.sampled_from(VIEWS)),
-        curve=draw(st.sampled_from(CURVES)),
+        curve=draw(st.sampled_from(CURVES)), mode=draw(st.sampled_from(MODES)),
+        lr_low=lr_low, lr_high=lr_high, sweep_count=int(_value(draw, SWEEP_COUNT)),
+        sweep_param=draw(st.sampled_from(seconds)) if seconds else "",
+        basins_n=int(_value(draw, BASINS_N)), seeds_count=int(_value(draw, SEEDS_COUNT)),
     )
 
 
@@ -291,6 +304,23 @@ HOSTILE = [
     ("unknown-key-5kb", "k" * 5000, {"k" * 5000: "1"}),
     ("hparam-not-raced", "lion.learning_rate", {"lion.learning_rate": "0.1"}),
     ("formula-without-surface", "formula", {"formula": "x**2"}),
+    ("mode-unknown", "mode", {"mode": "nope"}),
+    ("mode-script", "mode", {"mode": SCRIPT}),
+    ("sweep-lr-low-zero", "sweep.lr_low", {"sweep.lr_low": "0"}),
+    ("sweep-lr-low-nan", "sweep.lr_low", {"sweep.lr_low": "nan"}),
+    ("sweep-lr-high-abc", "sweep.lr_high", {"sweep.lr_high": "abc"}),
+    ("sweep-lr-high-1e309", "sweep.lr_high", {"sweep.lr_high": "1e309"}),
+    ("sweep-lr-high-below-low", "sweep.lr_high", {"sweep.lr_high": "1e-05"}),
+    ("sweep-lr-low-above-high", "sweep.lr_low", {"sweep.lr_low": "5"}),
+    ("sweep-count-one", "sweep.count", {"sweep.count": "1"}),
+    ("sweep-count-fraction", "sweep.count", {"sweep.count": "2.5"}),
+    ("sweep-count-huge", "sweep.count", {"sweep.count": "100000"}),
+    ("sweep-param-of-sgd", "sweep.param", {"sweep.param": "momentum"}),
+    ("sweep-param-script", "sweep.param", {"sweep.param": SCRIPT}),
+    ("basins-n-too-big", "basins.n", {"basins.n": "201"}),
+    ("basins-n-negative", "basins.n", {"basins.n": "-3"}),
+    ("seeds-count-too-big", "seeds.count", {"seeds.count": "129"}),
+    ("seeds-count-inf", "seeds.count", {"seeds.count": "inf"}),
 ]
 HOSTILE_QUAD = [
     ("surface-param-too-small", "quadratic.kappa", {"quadratic.kappa": "0.5"}),

@@ -73,8 +73,28 @@ def _on_surface_change() -> None:
     ss["frame"] = 0
 
 
-def sidebar(formula_available: bool) -> None:
-    """Draw every control; values land in st.session_state under their URL keys."""
+def keep_hidden(keys) -> None:
+    """Streamlit forgets a widget's value after a run that does not draw it. The study
+    settings and the race's view settings are hidden in some modes: keep each value in a
+    shadow key while its widget is drawn, and restore it when it is not."""
+    ss = st.session_state
+    for key in keys:
+        shadow = f"_kept.{key}"
+        if key in ss:
+            ss[shadow] = ss[key]
+        elif shadow in ss:
+            ss[key] = ss[shadow]
+
+
+def mode_selector(labels: dict[str, str]) -> None:
+    """The switch between the race and the studies, at the top of the main area."""
+    st.segmented_control("Show", list(labels), key="mode", required=True,
+                         format_func=labels.get, label_visibility="collapsed")
+
+
+def sidebar(formula_available: bool, race: bool = True) -> None:
+    """Draw every control; values land in st.session_state under their URL keys. The
+    race's view settings are drawn only with ``race`` (in a study they mean nothing)."""
     ss = st.session_state
     with st.sidebar:
         st.header("Surface")
@@ -114,7 +134,8 @@ def sidebar(formula_available: bool) -> None:
         c1, c2 = st.columns(2)
         c1.number_input("start x", key="start.x", format="%.4g", step=0.1)
         c2.number_input("start y", key="start.y", format="%.4g", step=0.1)
-        st.caption("Or click anywhere on the contour map.")
+        if race:
+            st.caption("Or click anywhere on the contour map.")
         st.selectbox("Learning-rate schedule", SCHEDULES, key="schedule",
                      format_func=lambda s: s.replace("_", " + "))
         for name in USES[ss["schedule"]]:
@@ -130,6 +151,10 @@ def sidebar(formula_available: bool) -> None:
         number_slider("noise", NOISE, "Gradient noise σ")
         st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")
 
+        steps_at = frame_steps(int(ss["steps"]), ss.get("view") == "3d")
+        ss["frame"] = min(int(ss.get("frame", 0)), len(steps_at) - 1)
+        if not race:
+            return
         st.header("View")
         st.radio("Panels", list(VIEW_LABELS), key="view", horizontal=True,
                  format_func=VIEW_LABELS.get)

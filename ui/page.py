@@ -13,9 +13,10 @@ from compute import Result, compute
 from optimizers import OPTIMIZERS
 from optimizers.engine import use_compilation_cache
 from scene import Scene
+from ui import network, studies, teaching
 from ui.chart import SpecFigure
-from ui.controls import sidebar
-from ui.state import compute_key, scene_to_state, state_to_scene
+from ui.controls import keep_hidden, mode_selector, sidebar
+from ui.state import STUDY_FIELDS, VIEW_KEYS, compute_key, scene_to_state, state_to_scene
 from views import frame_steps, race_figure, summary_rows
 
 FORMULA_AVAILABLE = hasattr(landscapes, "from_formula")
@@ -87,6 +88,11 @@ def _current_scene() -> Scene:
     return scene
 
 
+def plain_markdown(text: str) -> str:
+    """``text`` shown literally by st.markdown (a formula's ``*`` is not emphasis)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
+
+
 def share_url(scene: Scene) -> str:
     base = st.context.url or ""
     return f"{base}?{scene.query_string()}"
@@ -95,8 +101,17 @@ def share_url(scene: Scene) -> str:
 def main() -> None:
     if "_decoded" not in st.session_state:
         _start_session()
-    sidebar(FORMULA_AVAILABLE)
+    keep_hidden((*STUDY_FIELDS, *VIEW_KEYS))
+    mode_selector({**studies.MODE_LABELS, **network.MODE_LABELS})
+    mode = st.session_state["mode"]
+    if mode in network.MODE_LABELS:
+        network.mlp_sidebar()
+    elif mode != "race":
+        studies.study_sidebar(mode)
+    teaching.sidebar_top(race=mode == "race")
+    sidebar(FORMULA_AVAILABLE, race=mode == "race")
     scene = _current_scene()
+    teaching.presenter_style(scene)
     warnings = st.session_state["_warnings"]
     if warnings and scene == st.session_state["_decoded"]:
         st.warning("Some settings in this link could not be used and were reset to their "
@@ -106,17 +121,34 @@ def main() -> None:
     if _query_lists() != {k: [v] for k, v in query.items()}:
         st.query_params.from_dict(query)
 
+    if scene.mode == "race":
+        _race(scene)
+    elif scene.mode in network.MODE_LABELS:
+        network.render_mlp(scene)
+    else:
+        studies.render(scene)
+
+    st.markdown("**Share this view** (the link reproduces it exactly):")
+    st.code(share_url(scene), language=None, wrap_lines=True)
+
+
+def _race(scene: Scene) -> None:
     key = compute_key(scene)
     result = cached_result(key)
     landscape_col, _ = st.columns([4, 1])
     with landscape_col:
-        st.markdown(f"### {result.title}")
+        st.markdown(f"### {plain_markdown(result.title)}")
         st.latex(result.latex)
-    figure = cached_figure(key, scene.frame, scene.view, scene.curve, 1.0)
+    teaching.lesson_text(scene)
+    figure = cached_figure(key, scene.frame, scene.view, scene.curve,
+                           teaching.font_scale(scene))
     st.session_state["_start_traces"] = figure["layout"]["meta"]["start_traces"]
+    figure = teaching.decorate(scene, key, figure, result.domain)
     st.plotly_chart(SpecFigure(figure), key="race", on_select=_on_click,
                     selection_mode="points", theme=None, width="stretch",
                     config={"displaylogo": False, "scrollZoom": True})
+    teaching.step_buttons(scene)
+    teaching.inside_panel(scene, key)
     st.dataframe(summary_rows(result), hide_index=True, width="stretch")
 
     with st.expander("Update rules", expanded=False):
@@ -126,9 +158,7 @@ def main() -> None:
             st.latex(spec.latex)
             if spec.notes:
                 st.caption(spec.notes)
-
-    st.markdown("**Share this view** (the link reproduces it exactly):")
-    st.code(share_url(scene), language=None, wrap_lines=True)
+    teaching.exports(scene, result, figure, st.context.url or "")
 
 
 def reset_to_defaults() -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from compute import Result, Run
 from views.image import color_values, contour_rgba, data_uri, png_bytes
+from views.network import panel_layout, panel_row, panel_traces, panel_updates
 from views.style import FONT, background_colorscale, style_of
 
 MAX_FRAMES = 150
@@ -53,7 +54,9 @@ def curve_values(result: Result, run: Run, curve: str) -> tuple[np.ndarray, bool
     if curve == "distance" and run.distance is not None:
         return np.maximum(run.distance, 1e-12), True
     if result.min_value is not None:
-        return np.maximum(run.loss - result.min_value, 1e-12), True
+        # f is float32: below a few ulps of f*, f − f* is rounding noise, not progress
+        floor = max(1e-12, 4 * float(np.finfo(np.float32).eps) * abs(result.min_value))
+        return np.maximum(run.loss - result.min_value, floor), True
     return run.loss, False
 
 
@@ -103,6 +106,14 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
         contour_y, curve_x, curve_y = [0.36, 1.0], [0.0, 0.44], [0.0, 0.22]
     else:
         contour_dom, curve_x, contour_y, curve_y = [0.0, 0.56], [0.68, 1.0], [0.0, 1.0], [0.0, 1.0]
+    # A network's data panel: above the metric chart, or below the 3D view.
+    panel = result.panel
+    scene_y = [0.0, 1.0]
+    if panel is not None:
+        if three_d:
+            scene_y, panel_x, panel_y = [0.36, 1.0], [0.56, 1.0], [0.0, 0.25]
+        else:
+            curve_y, panel_x, panel_y = [0.0, 0.4], [0.68, 1.0], [0.56, 0.95]
 
     data: list[dict] = []
     moving: list[int] = []
@@ -265,6 +276,15 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
                  "marker": {"size": 6 * fs, "color": st["color"],
                             "line": {"color": "white", "width": 1}}}, animated=True)
 
+    # ... and the data panel of a network: its data, and the first racer's model.
+    if panel is not None:
+        row = panel_row(result.panel_steps, steps_at[frame])
+        for trace, role in panel_traces(panel, row, style_of(0)["color"],
+                                        result.runs[0].name, fs):
+            index = add(trace, animated=role == "moving")
+            if role == "touched":
+                touched.append(index)
+
     frames = [_frame(result, j, steps_at, curve_series, three_d, height_of, moving, touched)
               for j in range(len(steps_at))]
     layout = _layout(result, steps_at, frame, three_d, log_curve, curve_series,
@@ -272,6 +292,19 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
                      scene_dom if three_d else None, speed_ms, fs,
                      data_uri(png_bytes(contour_rgba(values, vmin, vmax))),
                      curve_label(result, curve))
+    if panel is not None:
+        extra = panel_layout(panel, panel_x, panel_y,
+                             panel.title.format(name=result.runs[0].name), fs)
+        layout["annotations"] = [extra.pop("annotation")]
+        layout.update(extra)
+        if log_curve and np.diff(layout["yaxis2"]["range"])[0] > 6:
+            layout["yaxis2"]["dtick"] = 2  # the chart is shorter beside a data panel
+        # the plane of a network's loss is its two weights
+        layout["xaxis"]["title"]["text"], layout["yaxis"]["title"]["text"] = "w₁", "w₂"
+        if three_d:
+            layout["scene"]["domain"]["y"] = scene_y
+            layout["scene"]["xaxis"]["title"]["text"] = "w₁"
+            layout["scene"]["yaxis"]["title"]["text"] = "w₂"
     # The page accepts a click as a new start only on these traces (not on the chart).
     layout["meta"] = {"start_traces": map_traces}
     return {"data": data, "layout": layout, "frames": frames}
@@ -290,6 +323,8 @@ def _frame(result, j, steps_at, curve_series, three_d, height_of, moving, touche
         if three_d:
             updates.append({"type": "scatter3d", "x": _f32(path[[at], 0]),
                             "y": _f32(path[[at], 1]), "z": _f32(height_of(path[[at]]))})
+    if result.panel is not None:
+        updates += panel_updates(result.panel, panel_row(result.panel_steps, at))
     return {"name": str(j), "data": updates + [{} for _ in touched],
             "traces": moving + touched}
 

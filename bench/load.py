@@ -1,0 +1,570 @@
+"""Load test through the real server: concurrent sessions on Streamlit's own protocol.
+
+Run (each scenario starts its own `streamlit run app.py` on a free loopback port, warms
+it with one session, and always stops it):
+
+    python bench/load.py --scenario same-link      # 100 sessions, one link, within ~1 s
+    python bench/load.py --scenario distinct       # 30 sessions, 30 different scenes
+    python bench/load.py --scenario memory         # 1000 distinct scenes, RSS sampled
+    python bench/load.py --scenario same-link distinct memory
+
+Against a server that is already running (an nginx front, a deployment):
+
+    python bench/load.py --scenario same-link --url http://127.0.0.1:8080 \
+        --replica http://127.0.0.1:8601 --replica http://127.0.0.1:8602
+
+(``--replica``: where to warm up and read /_stcore/metrics; ``--pid``: a server process
+whose RSS the memory scenario samples.)
+
+Targets (issue "Lecture-scale reliability", 2-core machine): same-link, 100 sessions:
+0 errors, p95 time-to-chart ≤ 5 s, one computation; distinct, 30 scenes: 0 errors;
+memory, 1000 scenes: RSS levels off below 1.5 GB. Time-to-chart runs from the session's
+first HTTP request (index.html, health, host-config, as a browser) to the websocket
+message that carries the chart. Every session, the run and the server are bounded in
+time; the run stops by itself (--hard-timeout) and kills the server it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import math
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, ROOT)
+
+from loadclient import SessionResult, http_get, open_link  # noqa: E402
+
+RSS_LIMIT_MB = 1536.0
+#: "Levels off": at the last half's slope, 1000 more distinct scenes would add < 100 MB.
+SLOPE_LIMIT_MB_PER_100 = 10.0
+
+
+# -- links ---------------------------------------------------------------------------
+def base_query() -> dict[str, str]:
+    """The default scene's full share link (schema v=1), as the app writes it."""
+    from scene import Scene
+
+    return Scene().to_query()
+
+
+def link(seed: int, *, adam_lr: float = 0.1, sgd_lr: float = 0.001,
+         momentum_lr: float = 0.001, start: tuple[float, float] | None = None) -> str:
+    """A share link on the default surface and optimizers: the same compiled programs
+    as the default scene, a different cache entry."""
+    query = base_query()
+    query.update({"seed": str(seed), "adam.learning_rate": f"{adam_lr:.4g}",
+                  "sgd.learning_rate": f"{sgd_lr:.4g}",
+                  "momentum.learning_rate": f"{momentum_lr:.4g}"})
+    if start is not None:
+        query["start"] = f"{start[0]:.3f},{start[1]:.3f}"
+    return urlencode(query)
+
+
+def distinct_links(n: int, first_seed: int) -> list[str]:
+    """``n`` different scenes: learning rates (log-uniform), starts and seeds vary."""
+    rng = random.Random(first_seed)
+    return [link(first_seed + i, adam_lr=10 ** rng.uniform(-3, 0),
+                 sgd_lr=10 ** rng.uniform(-4, -2.5), momentum_lr=10 ** rng.uniform(-4, -2.5),
+                 start=(rng.uniform(-1.9, 1.9), rng.uniform(-0.9, 2.9)))
+            for i in range(n)]
+
+
+def check_links(links: list[str]) -> None:
+    """Every generated link decodes without a warning (else the scenario is not clean)."""
+    from urllib.parse import parse_qs
+
+    from scene import Scene
+
+    for query in links:
+        warnings = Scene.from_query(parse_qs(query, keep_blank_values=True))[1]
+        if warnings:
+            raise SystemExit(f"generated link is not clean: {warnings}")
+
+
+# -- the server ----------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen | None = None
+    log: str = ""
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def stop(self) -> None:
+        """Stop the server's whole process group; its log is removed."""
+        if self.proc is not None and self.proc.poll() is None:
+            self._kill()
+        if self.log:
+            with contextlib.suppress(OSError):
+                os.remove(self.log)
+
+    def _kill(self) -> None:
+        assert self.proc is not None
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+def start_server(jax_cache: str, server_args: list[str], timeout: float = 90) -> Server:
+    """`streamlit run app.py` headless on a free loopback port, in its own process group."""
+    port = free_port()
+    fd, log_path = tempfile.mkstemp(prefix="optplay-load-", suffix=".log")
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--browser.gatherUsageStats", "false"]
+    for arg in server_args:
+        name, _, value = arg.partition("=")
+        cmd += [f"--{name.removeprefix('--')}", value]
+    env = {**os.environ, "OPTPLAY_JAX_CACHE": jax_cache}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fd, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    os.close(fd)
+    server = Server(f"http://127.0.0.1:{port}", proc, log_path)
+    _STARTED.append(server)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            status, _, body = asyncio.run(http_get(server.url, "/_stcore/health",
+                                                   SimpleCookie(), 2))
+            if status == 200 and body.strip() == b"ok":
+                return server
+        except (OSError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    with open(log_path) as f:
+        tail = f.read()[-3000:]
+    server.stop()
+    raise SystemExit(f"the server did not become healthy in {timeout:g} s:\n{tail}")
+
+
+_STARTED: list[Server] = []
+
+
+def stop_all() -> None:
+    while _STARTED:
+        _STARTED.pop().stop()
+
+
+def watchdog(seconds: float) -> None:
+    """A hard stop for the whole run: kill the servers, exit non-zero."""
+    def fire() -> None:
+        print(f"\nHARD TIMEOUT after {seconds:g} s: stopping the server(s) and exiting",
+              flush=True)
+        stop_all()
+        os._exit(3)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+
+
+# -- measurements --------------------------------------------------------------------
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                children[int(fields[1])].append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children, MB (VmRSS from /proc/<pid>/status)."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its children, seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
+
+
+_METRIC = re.compile(r'^(\w+)\{([^}]*)\}\s+(\S+)$')
+
+
+async def metrics(urls: list[str]) -> dict[tuple[str, str, str], float]:
+    """Streamlit's /_stcore/metrics, summed over servers: (name, cache, result|trigger)."""
+    out: dict[tuple[str, str, str], float] = collections.defaultdict(float)
+    for url in urls:
+        try:
+            status, _, body = await http_get(url, "/_stcore/metrics", SimpleCookie(), 10)
+        except (OSError, TimeoutError):
+            continue
+        if status != 200:
+            continue
+        for line in body.decode().splitlines():
+            m = _METRIC.match(line)
+            if not m:
+                continue
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+            key = (m.group(1), labels.get("cache", ""),
+                   labels.get("result", labels.get("trigger", "")))
+            out[key] += float(m.group(3))
+    return out
+
+
+def computations(before: dict, after: dict, cache: str = "ui.page.cached_result") -> int:
+    key = ("cache_compute_duration_seconds_count", cache, "miss")
+    return int(after.get(key, 0) - before.get(key, 0))
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def row(label: str, value: str) -> None:
+    print(f"  {label:<50} {value}", flush=True)
+
+
+def verdict(ok: bool, text: str) -> bool:
+    print(f"  {'PASS' if ok else 'MISS'}  {text}", flush=True)
+    return ok
+
+
+def error_summary(results: list[SessionResult]) -> None:
+    counts = collections.Counter(r.errors[0][:120] for r in results if r.errors)
+    for text, n in counts.most_common(5):
+        row(f"error ×{n}", text)
+
+
+# -- scenarios -----------------------------------------------------------------------
+@dataclass
+class Target:
+    url: str
+    replicas: list[str]
+    pid: int | None
+    timeout: float
+
+
+async def warm_up(target: Target, note: str) -> None:
+    """One session on the default link per server: imports and JAX compiles happen here,
+    not inside the measured sessions (which use other links: other cache entries)."""
+    default = urlencode(base_query())
+    for url in target.replicas:
+        result = await open_link(url, default, timeout=target.timeout)
+        if not result.ok:
+            raise SystemExit(f"warm-up session on {url} failed: {result.errors}")
+        row(f"warm-up: first session on {url.split('//')[1]}",
+            f"chart in {result.time_to_chart:.2f} s ({note})")
+
+
+async def crowd(target: Target, links: list[str], ramp: float
+                ) -> tuple[list[SessionResult], float, float | None]:
+    """All sessions connect spread over ``ramp`` seconds and stay open until every one has
+    its chart (or failed). Returns the results, the wall time until the last chart, and
+    the server's RSS (MB) while all sessions are open."""
+    hold = asyncio.Event()
+    served = 0
+    all_served = asyncio.Event()
+
+    def done(_: SessionResult) -> None:
+        nonlocal served
+        served += 1
+        if served == len(links):
+            all_served.set()
+
+    async def one(i: int, query: str) -> SessionResult:
+        await asyncio.sleep(i * ramp / len(links))
+        return await open_link(target.url, query, timeout=target.timeout, hold=hold,
+                               on_done=done)
+
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    tasks = [asyncio.ensure_future(one(i, q)) for i, q in enumerate(links)]
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_served.wait(), target.timeout + ramp + 5)
+    wall = time.perf_counter() - t0
+    rss = rss_mb(target.pid) if target.pid else None
+    row("load client's own CPU time (same machine)", f"{time.process_time() - cpu0:.1f} s")
+    hold.set()
+    return list(await asyncio.gather(*tasks)), wall, rss
+
+
+def report_crowd(results: list[SessionResult], wall: float, rss: float | None) -> list[float]:
+    times = [r.time_to_chart for r in results if r.ok]
+    n = len(results)
+    row("sessions with a chart and no error", f"{len(times)}/{n}")
+    if times:
+        row("time to chart p50 / p95 / max",
+            f"{pct(times, 50):.2f} / {pct(times, 95):.2f} / {max(times):.2f} s")
+        sockets = [r.time_to_socket for r in results if r.time_to_socket is not None]
+        row("time to open the websocket p95", f"{pct(sockets, 95):.3f} s")
+    row("wall time, first connect to last chart", f"{wall:.2f} s")
+    mb = sum(r.bytes_received for r in results) / 1e6
+    row("received over websockets", f"{mb:.1f} MB ({mb / max(n, 1):.2f} MB per session)")
+    if rss is not None:
+        row("server RSS with all sessions open", f"{rss:.0f} MB")
+    upstreams = collections.Counter(r.upstream for r in results if r.upstream)
+    if upstreams:
+        row("sessions per upstream (X-Upstream)",
+            ", ".join(f"{u}: {k}" for u, k in sorted(upstreams.items())))
+    warned = sum(1 for r in results if r.warnings)
+    if warned:
+        row("sessions that saw a warning", str(warned))
+    error_summary(results)
+    return times
+
+
+async def same_link(target: Target, args: argparse.Namespace) -> bool:
+    query = link(1, adam_lr=0.05)
+    check_links([query])
+    before = await metrics(target.replicas)
+    cpu0 = cpu_seconds(target.pid) if target.pid else None
+    results, wall, rss = await crowd(target, [query] * args.sessions, args.ramp)
+    after = await metrics(target.replicas)
+    times = report_crowd(results, wall, rss)
+    row("computations of the link (cached_result misses)",
+        f"{computations(before, after)}  (figure builds: "
+        f"{computations(before, after, 'ui.page.cached_figure')})")
+    if cpu0 is not None:
+        row("server CPU time during the scenario", f"{cpu_seconds(target.pid) - cpu0:.1f} s")
+    errors = sum(1 for r in results if not r.ok)
+    ok = verdict(errors == 0, f"0 errors ({errors} of {len(results)} sessions failed)")
+    p95 = pct(times, 95) if times else math.inf
+    ok &= verdict(p95 <= 5.0, f"p95 time-to-chart {p95:.2f} s ≤ 5 s")
+    n_comp = computations(before, after)
+    if any(before.values()) or any(after.values()):
+        ok &= verdict(n_comp <= len(target.replicas),
+                      f"{n_comp} computation(s) for {len(results)} sessions on one link "
+                      f"(≤ 1 per server)")
+    return ok
+
+
+async def distinct(target: Target, args: argparse.Namespace) -> bool:
+    links = distinct_links(args.sessions, 100)
+    check_links(links)
+    before = await metrics(target.replicas)
+    cpu0 = cpu_seconds(target.pid) if target.pid else None
+    results, wall, rss = await crowd(target, links, args.ramp)
+    after = await metrics(target.replicas)
+    times = report_crowd(results, wall, rss)
+    row("computations (cached_result misses)", str(computations(before, after)))
+    if cpu0 is not None:
+        row("server CPU time during the scenario", f"{cpu_seconds(target.pid) - cpu0:.1f} s")
+    errors = sum(1 for r in results if not r.ok)
+    ok = verdict(errors == 0, f"0 errors ({errors} of {len(results)} sessions failed)")
+    if times:
+        row("p95 time-to-chart (reported; no target)", f"{pct(times, 95):.2f} s")
+    return ok
+
+
+async def memory(target: Target, args: argparse.Namespace) -> bool:
+    """``--scenes`` distinct scenes, ``--concurrency`` at a time, each session closing
+    after its chart; the server's RSS sampled every ``--sample-every`` scenes."""
+    links = distinct_links(args.scenes, 10_000)
+    check_links(links[:50])
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for q in links:
+        queue.put_nowait(q)
+    results: list[SessionResult] = []
+    series: list[tuple[int, float, float]] = []  # (scenes done, RSS MB, cache_data MB)
+    t0 = time.perf_counter()
+    stop_at = t0 + args.max_seconds
+    next_sample = 0
+
+    async def sample() -> None:
+        m = await metrics(target.replicas)
+        cache_mb = sum(v for k, v in m.items() if k[0] == "cache_memory_bytes"
+                       and k[1] == "ui.page.cached_result") / 1e6
+        rss = rss_mb(target.pid) if target.pid else float("nan")
+        series.append((len(results), rss, cache_mb))
+        row(f"after {len(results):>5} scenes ({time.perf_counter() - t0:5.0f} s)",
+            f"RSS {rss:7.1f} MB   cached results {cache_mb:6.1f} MB   load {loadavg()}")
+
+    async def worker() -> None:
+        nonlocal next_sample
+        while not queue.empty() and time.perf_counter() < stop_at:
+            query = queue.get_nowait()
+            results.append(await open_link(target.url, query, timeout=target.timeout))
+            if len(results) >= next_sample:
+                next_sample += args.sample_every
+                await sample()
+
+    await sample()
+    next_sample = args.sample_every
+    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+    if series[-1][0] != len(results):
+        await sample()
+    elapsed = time.perf_counter() - t0
+    row("scenes opened", f"{len(results)} in {elapsed:.0f} s "
+        f"({len(results) / elapsed:.1f} per second, {args.concurrency} at a time)")
+    times = [r.time_to_chart for r in results if r.ok]
+    if times:
+        row("time to chart p50 / p95 / max",
+            f"{pct(times, 50):.2f} / {pct(times, 95):.2f} / {max(times):.2f} s")
+    error_summary(results)
+    errors = sum(1 for r in results if not r.ok)
+    ok = verdict(errors == 0, f"0 errors ({errors} of {len(results)} sessions failed)")
+    if len(results) < args.scenes:
+        ok &= verdict(False, f"all {args.scenes} scenes within {args.max_seconds:g} s "
+                      f"(stopped after {len(results)})")
+    if not target.pid:
+        print("  (no server pid: RSS not sampled; pass --pid)")
+        return ok
+    print("  RSS series (MB): " + " ".join(f"{mb:.0f}" for _, mb, _ in series))
+    peak = max(mb for _, mb, _ in series)
+    half = [(n, mb) for n, mb, _ in series if n >= series[-1][0] / 2]
+    slope = _slope(half) * 100
+    row("RSS slope over the last half", f"{slope:+.1f} MB per 100 scenes")
+    ok &= verdict(peak < RSS_LIMIT_MB, f"peak RSS {peak:.0f} MB < {RSS_LIMIT_MB:.0f} MB")
+    ok &= verdict(slope <= SLOPE_LIMIT_MB_PER_100,
+                  f"levels off: last-half slope {slope:+.1f} MB/100 scenes ≤ "
+                  f"{SLOPE_LIMIT_MB_PER_100:g} (1000 more scenes: "
+                  f"{max(slope, 0) * 10:+.0f} MB)")
+    return ok
+
+
+def _slope(points: list[tuple[int, float]]) -> float:
+    """Least-squares slope of MB against scenes."""
+    if len(points) < 2:
+        return 0.0
+    xs, ys = zip(*points, strict=True)
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
+
+
+SCENARIOS = {
+    "same-link": (same_link, "sessions on one link"),
+    "distinct": (distinct, "sessions on different scenes"),
+    "memory": (memory, "distinct scenes in sequence"),
+}
+DEFAULT_SESSIONS = {"same-link": 100, "distinct": 30}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", nargs="+", choices=sorted(SCENARIOS),
+                        default=["same-link"])
+    parser.add_argument("--url", help="an existing server or proxy (no server started)")
+    parser.add_argument("--replica", action="append", default=[],
+                        help="with --url: a replica to warm up and read metrics from")
+    parser.add_argument("--pid", type=int, help="with --url: the server process for RSS")
+    parser.add_argument("--sessions", type=int, help="sessions (100 same-link, 30 distinct)")
+    parser.add_argument("--ramp", type=float, default=1.0,
+                        help="seconds over which the sessions connect (default 1)")
+    parser.add_argument("--scenes", type=int, default=1000, help="memory: scenes")
+    parser.add_argument("--concurrency", type=int, default=4, help="memory: at a time")
+    parser.add_argument("--sample-every", type=int, default=50, help="memory: RSS sampling")
+    parser.add_argument("--max-seconds", type=float, default=600,
+                        help="memory: stop opening scenes after this long")
+    parser.add_argument("--timeout", type=float, default=60, help="per session, seconds")
+    parser.add_argument("--hard-timeout", type=float, default=1800,
+                        help="the whole run, seconds; then everything is killed")
+    parser.add_argument("--jax-cache", default=None,
+                        help="started server: JAX compilation cache dir (default: a new "
+                             "empty one, i.e. a cold server; '' turns it off)")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="started server: extra option, e.g. "
+                             "server.enableWebsocketCompression=true")
+    args = parser.parse_args(argv)
+    watchdog(args.hard_timeout)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ok = True
+    try:
+        for name in args.scenario:
+            fn, what = SCENARIOS[name]
+            ns = argparse.Namespace(**vars(args))
+            ns.sessions = args.sessions or DEFAULT_SESSIONS.get(name, 0)
+            ok &= run_scenario(name, fn, what, ns)
+    finally:
+        stop_all()
+    print("ALL PASS" if ok else "SOME TARGETS MISSED", flush=True)
+    return 0 if ok else 1
+
+
+def run_scenario(name, fn, what, args) -> bool:
+    count = args.scenes if name == "memory" else args.sessions
+    with tempfile.TemporaryDirectory(prefix="optplay-jax-") as fresh:
+        if args.url:
+            target = Target(args.url.rstrip("/"), [u.rstrip("/") for u in args.replica]
+                            or [args.url.rstrip("/")], args.pid, args.timeout)
+            note = "existing server"
+        else:
+            cache = fresh if args.jax_cache is None else args.jax_cache
+            server = start_server(cache, args.server_arg)
+            target = Target(server.url, [server.url], server.pid, args.timeout)
+            note = ("cold server, empty JAX cache" if args.jax_cache is None else
+                    f"cold server, JAX cache {args.jax_cache or 'off'}")
+        print(f"== {name}: {count} {what} — {target.url}, {os.cpu_count()} cores, "
+              f"load avg {loadavg()}", flush=True)
+        if args.server_arg:
+            row("server options", " ".join(args.server_arg))
+        try:
+            asyncio.run(warm_up(target, note))
+            ok = asyncio.run(fn(target, args))
+        finally:
+            if not args.url:
+                server.stop()
+                _STARTED.remove(server) if server in _STARTED else None
+        print(f"  load avg at the end: {loadavg()}", flush=True)
+        return ok
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The studies in the page (streamlit.testing.v1.AppTest): every mode renders from a link,
+the study settings round-trip through widgets and URL (also while hidden in the race),
+and a click on a stability-map cell loads that cell into the race.
+
+The scenes are those of tests/test_study_views.py (60 steps), so the two files share
+their compiled programs when they run in one process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1 import AppTest
+from test_app import APP, TIMEOUT, array, assert_clean, figure, racer_names, run_app
+from test_study_views import SCENES
+
+from scene import Racer
+from ui.state import state_to_scene
+
+assert APP.exists() and TIMEOUT >= 60
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def headers(at: AppTest) -> list[str]:
+    return [h.value for h in at.sidebar.header]
+
+
+@pytest.mark.parametrize("name", ["lr_fan", "lr_frames", "lr_curve", "heatmap", "basins",
+                                  "seeds"])
+def test_each_mode_renders_from_its_link(name):
+    scene = SCENES[name]
+    at = run_app(scene.to_query())
+    assert_clean(at)
+    assert not at.warning
+    assert at.segmented_control(key="mode").value == scene.mode
+    assert state_to_scene(at.session_state) == scene
+    assert at.query_params == scene.to_query()  # nothing was rewritten
+    fig = figure(at)
+    assert fig["data"] and len(fig.get("frames", [])) <= 150
+    assert len(fig["layout"]["title"]["text"]) > 20
+    # the study settings are in the sidebar, the race's view settings are not
+    assert headers(at)[0] == "Study" and "View" not in headers(at)
+    assert at.code[0].value.endswith("?" + scene.query_string())
+
+
+def test_the_race_is_unchanged_and_has_no_study_settings():
+    at = run_app()
+    assert_clean(at)
+    assert at.segmented_control(key="mode").value == "race"
+    assert "Study" not in headers(at) and "View" in headers(at)
+    assert racer_names(figure(at)) == ["SGD", "Momentum", "Adam"]
+    assert at.query_params["mode"] == "race"
+    assert at.query_params["sweep.count"] == "12"
+
+
+def test_seed_cloud_without_noise_says_which_sigma_it_uses():
+    at = run_app(SCENES["seeds_without_noise"].to_query())
+    assert_clean(at)
+    assert any("σ = 0.5" in i.value for i in at.info)
+    assert "σ = 0.5" in figure(at)["layout"]["title"]["text"]
+
+
+def test_a_heatmap_of_sgd_falls_back_to_the_loss_curve():
+    scene = replace(SCENES["lr_curve"], mode="heatmap")
+    assert scene.sweep_param == ""  # SGD has nothing to sweep against η
+    at = run_app(scene.to_query())
+    assert_clean(at)
+    assert any("no hyperparameter besides the learning rate" in i.value for i in at.info)
+    assert "final loss against the learning rate" in figure(at)["layout"]["title"]["text"]
+    assert at.query_params["sweep.param"] == ""
+
+
+def test_study_settings_round_trip_through_widgets_url_and_the_race():
+    scene = replace(SCENES["lr_fan"], sweep_count=5, lr_low=0.002, lr_high=0.5, basins_n=37,
+                    seeds_count=9, sweep_param="momentum")
+    at = run_app(scene.to_query())
+    assert_clean(at)
+    assert state_to_scene(at.session_state) == scene
+    assert at.query_params["sweep.count"] == "5"
+    assert at.query_params["sweep.lr_low"] == "0.002"
+    assert at.query_params["basins.n"] == "37"
+
+    at.select_slider(key="sweep.count").set_value(7.0).run()
+    assert_clean(at)
+    assert at.query_params["sweep.count"] == "7"
+    paths = [t for t in figure(at)["data"] if str(t.get("name", "")).startswith("η = ")
+             and t.get("xaxis") == "x"]
+    assert len(paths) == 7
+
+    # a lowest learning rate above the highest pushes the highest up
+    at.select_slider(key="sweep.lr_low").set_value(1.0).run()
+    assert_clean(at)
+    now = state_to_scene(at.session_state)
+    assert now.lr_low == 1.0 and now.lr_high > 1.0
+
+    # to the race and back: the hidden study settings stay in the URL and come back
+    at.segmented_control(key="mode").set_value("race").run()
+    assert_clean(at)
+    assert racer_names(figure(at)) == ["Momentum", "Adam"]
+    for _ in range(2):  # Streamlit forgets an undrawn widget's value after one run
+        at.run()
+        assert_clean(at)
+        assert at.query_params["mode"] == "race"
+        assert at.query_params["sweep.count"] == "7"
+        assert at.query_params["basins.n"] == "37"
+    at.segmented_control(key="mode").set_value("lr_frames").run()
+    assert_clean(at)
+    assert at.select_slider(key="sweep.count").value == 7
+    assert len(figure(at)["frames"]) == 7
+    assert state_to_scene(at.session_state) == replace(now, mode="lr_frames")
+    assert at.query_params == replace(now, mode="lr_frames").to_query()
+
+
+def select_point(at: AppTest, point: dict) -> AppTest:
+    """Click a point of the chart (as tests/test_app.py's click_chart: the selection goes
+    in as the chart widget's JSON value in the next run's widget states)."""
+    (chart,) = at.get("plotly_chart")
+    states = at._tree.get_widget_states()
+    selection = {"points": [point], "point_indices": [point["point_index"]], "box": [],
+                 "lasso": []}
+    states.widgets.append(WidgetState(id=chart.proto.id,
+                                      string_value=json.dumps({"selection": selection})))
+    return at._run(states)
+
+
+def test_clicking_a_heatmap_cell_loads_it_into_the_race():
+    scene = SCENES["heatmap"]
+    assert scene.slugs == ("momentum", "adam") and scene.sweep_param == "momentum"
+    at = run_app(scene.to_query())
+    assert_clean(at)
+    fig = figure(at)
+    curve = next(i for i, t in enumerate(fig["data"]) if t.get("name") == "click a cell to load it")
+    click = fig["data"][curve]
+    index = 40 * 64 + 37  # a cell: row 40 of the second hyperparameter, column 37 of η
+    x, y = float(array(click["x"])[index]), float(array(click["y"])[index])
+    select_point(at, {"x": x, "y": y, "curve_number": curve, "point_number": index,
+                      "point_index": index})
+    assert_clean(at)
+    lr, beta = float(f"{x:.4g}"), float(f"{y:.4g}")
+    assert lr == pytest.approx(x, rel=1e-3) and beta == pytest.approx(y, rel=1e-3)
+    ss = at.session_state
+    assert ss["mode"] == "race"
+    assert ss["momentum.learning_rate"] == lr and ss["momentum.momentum"] == beta
+    assert ss["adam.learning_rate"] == Racer.default("adam").values["learning_rate"]
+    expected = replace(scene, mode="race",
+                       racers=(Racer("momentum", (("learning_rate", lr), ("momentum", beta))),
+                               Racer.default("adam")))
+    # (the session state has already dropped the hidden study widgets' values, which the
+    # next run restores from their shadow copies: the URL holds the whole scene)
+    assert at.query_params == expected.to_query()
+    assert at.query_params["momentum.learning_rate"] == repr(lr)
+    at.run()
+    assert state_to_scene(at.session_state) == expected
+    # the race is drawn, with the loaded settings
+    fig = figure(at)
+    assert racer_names(fig) == ["Momentum", "Adam"]
+    assert at.segmented_control(key="mode").value == "race"
+    rows = at.dataframe[0].value
+    assert f"learning_rate={lr:.3g}" in rows.iloc[0]["hyperparameters"]
+    assert np.isfinite(lr) and lr != 0.05

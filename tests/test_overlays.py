@@ -1,0 +1,283 @@
+"""Seeing inside the optimizers: the overlay numbers are optax's own state, the arrows are
+the recorded gradient, momentum and step, the curvature is the Hessian's, and the figure
+with its overlays is a valid plotly figure. Then the page with `overlay=1`.
+
+The optimizer state is checked the way tests/test_inside.py checks look_inside: optax
+is replayed eagerly on the recorded gradients, with float32 hyperparameters.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+
+import numpy as np
+import optax
+import plotly.graph_objects as go
+import pytest
+import streamlit as st
+from test_app import assert_clean, figure, run_app
+
+from compute import compute
+from compute_inside import Insides, compute_inside, curvature
+from landscapes import LANDSCAPES
+from scene import Racer, Scene
+from views import frame_steps, race_figure
+from views.overlays import (
+    arrows,
+    live_rule,
+    numbers,
+    overlay_layout,
+    table_rows,
+    tex_vector,
+    update_index,
+    with_overlay,
+)
+
+f32 = np.float32
+KAPPA, THETA = 8.0, 25.0
+CLIP = 3.0
+RACERS = (
+    Racer("sgd", (("learning_rate", 0.05),)),
+    Racer("momentum", (("learning_rate", 0.02), ("momentum", 0.9))),
+    Racer("adam", (("b1", 0.9), ("b2", 0.999), ("eps", 1e-08), ("learning_rate", 0.05))),
+    Racer("rmsprop", (("decay", 0.9), ("eps", 1e-08), ("learning_rate", 0.01))),
+    Racer("adagrad", (("eps", 1e-07), ("initial_accumulator_value", 0.1),
+                      ("learning_rate", 0.5))),
+)
+#: 40 steps: the step bucket of tests/test_inside.py, whose programs this file shares.
+SCENE = Scene(surface="quadratic", surface_params=(("kappa", KAPPA), ("theta", THETA)),
+              racers=RACERS, start=(-1.5, 1.0), steps=40, clip_norm=CLIP)
+UPDATES = (0, 1, 7, 23, 39)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@functools.lru_cache(maxsize=1)
+def insides() -> Insides:
+    return compute_inside(SCENE)
+
+
+@functools.lru_cache(maxsize=1)
+def result():
+    return compute(SCENE)
+
+
+def run_of(slug: str):
+    return next(r for r in insides().runs if r.slug == slug)
+
+
+def replay(transform, grads: np.ndarray, start) -> tuple[list, list, np.ndarray]:
+    """Feed optax (clipping first, as the engine) the recorded gradients eagerly: the
+    inner states, the clipped gradients and the steps."""
+    clip = optax.clip_by_global_norm(f32(CLIP))
+    params = np.asarray(start, dtype=f32)
+    state = transform.init(params)
+    states, clipped, steps = [], [], []
+    for g in grads:
+        g_used, _ = clip.update(np.asarray(g, f32), clip.init(params))
+        updates, state = transform.update(g_used, state, params)
+        params = optax.apply_updates(params, updates)
+        states.append(state)
+        clipped.append(np.asarray(g_used))
+        steps.append(np.asarray(updates))
+    return states, clipped, np.asarray(steps)
+
+
+def test_adam_moments_and_effective_rate_are_optax_state():
+    run = run_of("adam")
+    lr, b1, b2, eps = f32(0.05), f32(0.9), f32(0.999), f32(1e-8)
+    states, clipped, steps = replay(optax.adam(lr, b1=b1, b2=b2, eps=eps), run.gradient,
+                                    SCENE.start)
+    np.testing.assert_allclose(run.step, steps, rtol=1e-4, atol=1e-6)
+    for k in UPDATES:
+        n = numbers(run, k, CLIP)
+        s = states[k][0]
+        np.testing.assert_allclose(n.g_used, clipped[k], rtol=1e-6)
+        assert n.clipped == (np.linalg.norm(run.gradient[k]) >= CLIP)
+        np.testing.assert_allclose(n.moments["m"], s.mu, rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(n.moments["v"], s.nu, rtol=1e-5, atol=1e-9)
+        m_hat = s.mu / (1 - b1 ** (k + 1))
+        v_hat = s.nu / (1 - b2 ** (k + 1))
+        np.testing.assert_allclose(n.moments["m̂"], m_hat, rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(n.moments["v̂"], v_hat, rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(n.eta_eff, lr / (np.sqrt(v_hat) + eps), rtol=1e-5)
+        # the effective rate times the first moment is the step optax took
+        np.testing.assert_allclose(-n.eta_eff * n.moments["m̂"], steps[k], rtol=1e-4,
+                                   atol=1e-7)
+        np.testing.assert_allclose(n.multiplier, steps[k] / -clipped[k], rtol=1e-4)
+        if k:
+            np.testing.assert_allclose(n.previous["m"], states[k - 1][0].mu, rtol=1e-5,
+                                       atol=1e-8)
+
+
+@pytest.mark.parametrize("slug, transform, key, moment", [
+    ("rmsprop", lambda: optax.rmsprop(f32(0.01), decay=f32(0.9), eps=f32(1e-8)), "ν", "nu"),
+    ("adagrad", lambda: optax.adagrad(f32(0.5), initial_accumulator_value=f32(0.1),
+                                      eps=f32(1e-7)), "G", "sum_of_squares"),
+])
+def test_rms_and_sum_of_squares_rates_are_optax_state(slug, transform, key, moment):
+    run = run_of(slug)
+    states, clipped, steps = replay(transform(), run.gradient, SCENE.start)
+    lr = f32(run.hparams["learning_rate"])
+    eps = f32(run.hparams["eps"])
+    for k in UPDATES:
+        n = numbers(run, k, CLIP)
+        acc = getattr(states[k][0], moment)
+        np.testing.assert_allclose(n.moments[key], acc, rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(n.eta_eff, lr / np.sqrt(acc + eps), rtol=1e-5)
+        # for these, the effective rate is exactly what the step multiplied −ĝ by
+        np.testing.assert_allclose(n.multiplier, n.eta_eff, rtol=1e-4)
+        np.testing.assert_allclose(-n.eta_eff * clipped[k], steps[k], rtol=1e-4, atol=1e-7)
+
+
+def test_momentum_velocity_is_optax_trace_and_sgd_rate_is_eta():
+    mom = run_of("momentum")
+    states, clipped, steps = replay(optax.sgd(f32(0.02), momentum=f32(0.9)), mom.gradient,
+                                    SCENE.start)
+    for k in UPDATES:
+        n = numbers(mom, k, CLIP)
+        np.testing.assert_allclose(n.moments["v"], states[k][0].trace, rtol=1e-5, atol=1e-7)
+        assert n.eta_eff is None  # η scales the velocity, not g
+        np.testing.assert_allclose(-f32(0.02) * n.moments["v"], steps[k], rtol=1e-4,
+                                   atol=1e-7)
+    sgd = numbers(run_of("sgd"), 7, CLIP)
+    np.testing.assert_allclose(sgd.eta_eff, [0.05, 0.05], rtol=1e-6)
+    np.testing.assert_allclose(sgd.multiplier, 0.05, rtol=1e-4)
+
+
+@pytest.mark.parametrize("slug", [r.slug for r in RACERS])
+def test_arrows_are_the_gradient_the_momentum_and_the_step_of_the_path(slug):
+    path = next(r for r in result().runs if r.slug == slug).path
+    run = run_of(slug)
+    np.testing.assert_array_equal(run.path, path)  # look_inside retraces the race
+    for k in UPDATES:
+        drawn = {a.kind: a for a in arrows(run, k, SCENE.landscape().domain)}
+        assert drawn["step"].origin == pytest.approx(tuple(path[k]))
+        np.testing.assert_allclose(drawn["step"].vector, path[k + 1] - path[k], rtol=1e-6,
+                                   atol=1e-9)
+        np.testing.assert_allclose(drawn["gradient"].vector, -run.gradient[k], rtol=1e-6)
+        if slug == "momentum":
+            np.testing.assert_allclose(drawn["momentum"].vector, -run.state["trace"][k],
+                                       rtol=1e-6)
+        elif slug == "adam":
+            np.testing.assert_allclose(drawn["momentum"].vector, -run.state["mu"][k],
+                                       rtol=1e-6)
+        else:
+            assert "momentum" not in drawn
+        # −∇f and the momentum share one scale, so their lengths compare
+        if "momentum" in drawn:
+            assert drawn["momentum"].scale == drawn["gradient"].scale
+
+
+def test_the_drawn_arrows_are_those_vectors_at_the_frame():
+    steps_at = frame_steps(SCENE.steps)
+    at = int(steps_at[9])
+    extra = overlay_layout(insides(), SCENE.landscape().domain, at)
+    by_name = {a["name"]: a for a in extra["annotations"]}
+    for run in insides().runs:
+        k = update_index(run.steps, at)
+        for arrow in arrows(run, k, SCENE.landscape().domain):
+            drawn = by_name[f"{run.slug}.{arrow.kind}"]
+            assert (drawn["ax"], drawn["ay"]) == pytest.approx(tuple(run.path[k]))
+            tip = np.array([drawn["x"], drawn["y"]]) - np.array([drawn["ax"], drawn["ay"]])
+            np.testing.assert_allclose(tip, arrow.scale * np.asarray(arrow.vector), rtol=1e-9)
+            assert by_name[f"{run.slug}.{arrow.kind}.label"]["text"] == arrow.label
+    # the gradient field: one path shape of short segments
+    (field,) = [s for s in extra["shapes"] if s["name"] == "gradient field"]
+    assert field["type"] == "path" and field["path"].count("M") > 50
+
+
+def test_the_hessian_matches_numpy_on_the_quadratic():
+    landscape = LANDSCAPES["quadratic"].bind(kappa=KAPPA, theta=THETA)
+    t = np.deg2rad(THETA)
+    rot = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+    expected = rot.T @ np.diag([1.0, KAPPA]) @ rot  # f = ½ pᵀ Rᵀ diag(1, κ) R p
+    values, vectors = np.linalg.eigh(expected)
+    points = np.array([[-1.5, 1.0], [0.3, -0.2], [0.0, 0.0]], dtype=np.float32)
+    h, w, v = curvature(landscape, points)
+    for i in range(len(points)):
+        np.testing.assert_allclose(h[i], expected, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(w[i], [1.0, KAPPA], rtol=1e-5)
+        np.testing.assert_allclose(w[i], values, rtol=1e-5)
+        for j in range(2):  # eigenvectors agree up to sign
+            assert abs(float(v[i][:, j] @ vectors[:, j])) == pytest.approx(1.0, abs=1e-5)
+    run = run_of("sgd")
+    np.testing.assert_allclose(run.curvature, np.broadcast_to([1.0, KAPPA], (41, 2)),
+                               rtol=1e-5)
+    # the drawn segments follow the eigenvectors; the label gives 2/λmax
+    extra = overlay_layout(insides(), landscape.domain, 0)
+    stiff = next(s for s in extra["shapes"] if s["name"] == "curvature.1")
+    d = np.array([stiff["x1"] - stiff["x0"], stiff["y1"] - stiff["y0"]])
+    assert abs(d @ vectors[:, 1]) / np.linalg.norm(d) == pytest.approx(1.0, abs=1e-5)
+    label = next(a for a in extra["annotations"] if a["name"] == "curvature.1.label")
+    assert f"2/λmax = {2 / KAPPA:.3g}" in label["text"]
+
+
+def test_table_and_live_rule_carry_this_steps_numbers():
+    at = int(frame_steps(SCENE.steps)[5])
+    rows = table_rows(insides(), at)
+    assert len(rows) == 2 * len(RACERS)
+    adam = run_of("adam")
+    n = numbers(adam, at, CLIP)
+    (row_x,) = [r for r in rows if r["optimizer"] == "Adam"]
+    assert row_x["η_eff from the state"] == f"{n.eta_eff[0]:.4g}"
+    assert f"m = {n.moments['m'][0]:.4g}" in row_x["state after the update"]
+    rule = live_rule(adam, at, CLIP)
+    assert rule.startswith(r"\begin{aligned}") and rule.endswith(r"\end{aligned}")
+    for vector in (n.g, n.g_used, n.moments["m"], n.moments["v"], n.moments["m̂"],
+                   n.moments["v̂"], n.point, n.next_point):
+        assert tex_vector(vector) in rule
+    assert f"t = {at + 1}" in rule and rf"1-0.9^{{{at + 1}}}" in rule
+    assert rule.count(r"\begin{pmatrix}") == rule.count(r"\end{pmatrix}")
+    for run in insides().runs:  # every racer has a rule with its own next point
+        assert tex_vector(run.path[at + 1]) in live_rule(run, at, CLIP)
+
+
+def test_the_figure_with_overlays_validates_and_the_cached_one_is_untouched():
+    fig = race_figure(result(), frame=5)
+    before = json.dumps(fig["layout"], sort_keys=True, default=str)
+    extra = overlay_layout(insides(), SCENE.landscape().domain, int(frame_steps(40)[5]))
+    decorated = with_overlay(fig, extra)
+    assert json.dumps(fig["layout"], sort_keys=True, default=str) == before
+    assert len(decorated["layout"]["annotations"]) == len(extra["annotations"]) > 10
+    go.Figure(decorated)  # validates every property
+    assert decorated["frames"] is fig["frames"]  # the animation is untouched
+
+
+def test_the_page_draws_the_overlays_at_the_chosen_frame():
+    query = {**SCENE.to_query(), "overlay": "1", "frame": "4"}
+    at = run_app(query)
+    assert_clean(at)
+    assert not at.warning
+    fig = figure(at)
+    names = {a.get("name") for a in fig["layout"]["annotations"]}
+    assert {"sgd.step", "adam.momentum", "momentum.momentum", "curvature.1.label"} <= names
+    step = next(a for a in fig["layout"]["annotations"] if a["name"] == "adam.step")
+    k = int(frame_steps(SCENE.steps)[4])
+    adam = next(r for r in result().runs if r.slug == "adam")
+    assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
+    assert len(at.dataframe) == 2  # the effective learning rates, then the summary
+    assert len(at.dataframe[0].value) == 2 * len(RACERS)
+    assert [t.label for t in at.tabs] == [r.name for r in result().runs]
+    assert any(r"\begin{aligned}" in e.value for e in at.latex)
+    assert at.toggle(key="overlay").value is True
+
+    next(b for b in at.button if b.label == "step ▶").click().run()
+    assert_clean(at)
+    k = int(frame_steps(SCENE.steps)[5])
+    step = next(a for a in figure(at)["layout"]["annotations"] if a["name"] == "adam.step")
+    assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
+    assert any(f"update {k} → {k + 1}" in m.value for m in at.markdown)
+    at.toggle(key="overlay").set_value(False).run()
+    assert not figure(at)["layout"].get("annotations")
+    assert at.query_params["overlay"] == "0"
+    assert not re.search("overlay=1", at.code[0].value)

@@ -1,0 +1,208 @@
+"""Teaching tools on the page: lessons, presenter mode, what is inside the optimizers,
+and the exports. Widget keys are URL keys (``lesson``, ``present``, ``overlay``); the
+page calls these functions around the race figure (ui/page.py).
+
+- Lessons (lessons/lessons.toml): a selector at the top of the sidebar; choosing one
+  sets every widget from its link, and its paragraph is shown above the figure.
+- Presenter mode (``present=1``): the sidebar starts collapsed (app.py), fonts and lines
+  are 1.6× larger, the figure is taller, and "◀ step" / "step ▶" buttons with the ← / →
+  keys move the frame the figure opens at (plotly's own slider has no keys).
+- Overlays (``overlay=1``): arrows of each racer's update at the chosen frame, the
+  curvature at the first racer's point, the gradient field, a table of effective learning
+  rates and the update rule with this step's numbers. Computed once per scene
+  (compute_inside, cached); the frame only selects rows.
+- Exports: download buttons whose files are built only when clicked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import parse_qs
+
+import streamlit as st
+
+from compute import Result
+from compute_inside import Insides, compute_inside
+from lessons import LESSONS
+from scene import Scene
+from ui.state import compute_key, scene_to_state
+from views import frame_steps
+from views.export import (
+    animation_gif,
+    figure_html,
+    python_snippet,
+    trajectories_csv,
+    trajectories_json,
+)
+from views.overlays import live_rule, overlay_layout, table_rows, update_index, with_overlay
+
+#: Font and line scale of the figure in presenter mode.
+PRESENTER_SCALE = 1.6
+
+_PRESENTER_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 4.5rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li {
+  font-size: 1.3rem; line-height: 1.5; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 2.2rem; }
+[data-testid="stMainBlockContainer"] .stButton button p { font-size: 1.25rem; }
+</style>
+"""
+
+
+def lesson_scene(slug: str) -> Scene:
+    """The scene a lesson's link opens (with ``lesson`` set, so its text shows)."""
+    return Scene.from_query({"lesson": slug})[0]
+
+
+@st.cache_data(max_entries=32, show_spinner="Looking inside the optimizers…")
+def cached_inside(key: str) -> Insides:
+    """compute_inside() of the scene whose canonical link is ``key``."""
+    return compute_inside(Scene.from_query(parse_qs(key, keep_blank_values=True))[0])
+
+
+def _on_lesson() -> None:
+    ss = st.session_state
+    slug = ss.get("lesson") or ""
+    if not slug:
+        return
+    scene = replace(lesson_scene(slug), present=bool(ss.get("present")),
+                    overlay=bool(ss.get("overlay")))
+    ss.update(scene_to_state(scene))
+
+
+def _back_to_lesson(slug: str) -> None:
+    st.session_state["lesson"] = slug
+    _on_lesson()
+
+
+def sidebar_top(race: bool = True) -> None:
+    """The lesson selector and the teaching switches, at the top of the sidebar."""
+    with st.sidebar:
+        st.header("Teach")
+        st.selectbox("Lesson", ["", *LESSONS], key="lesson", on_change=_on_lesson,
+                     format_func=lambda s: LESSONS[s].title if s else "— no lesson —",
+                     help="A preset scene with a paragraph that explains what to look for.")
+        st.toggle("Presenter mode", key="present",
+                  help="Large fonts and lines, a taller figure; ← / → step through the "
+                  "frames.")
+        if race:
+            st.toggle("Show inside the optimizers", key="overlay",
+                      help="Arrows of the gradient, the momentum and the step at the chosen "
+                      "frame, the curvature, and the update rule with this step's numbers.")
+
+
+def presenter_style(scene: Scene) -> None:
+    if scene.present:
+        st.markdown(_PRESENTER_CSS, unsafe_allow_html=True)
+
+
+def font_scale(scene: Scene) -> float:
+    return PRESENTER_SCALE if scene.present else 1.0
+
+
+def lesson_text(scene: Scene) -> None:
+    """The open lesson's paragraph, above the figure."""
+    if not scene.lesson or scene.lesson not in LESSONS:
+        return
+    lesson = LESSONS[scene.lesson]
+    st.info(f"**Lesson: {lesson.title}.** {lesson.text}", icon=":material/school:")
+    if compute_key(scene) != compute_key(lesson_scene(scene.lesson)):
+        c1, c2 = st.columns([3, 1])
+        c1.caption("The settings now differ from the lesson's: what the text describes may "
+                   "no longer show.")
+        c2.button("Back to the lesson", key="lesson.back", on_click=_back_to_lesson,
+                  args=(scene.lesson,))
+
+
+def _frame_at(scene: Scene) -> tuple[int, int, int]:
+    """(frame, its path step, the last frame) of the race as drawn."""
+    steps_at = frame_steps(scene.steps, scene.view == "3d")
+    frame = min(max(scene.frame, 0), len(steps_at) - 1)
+    return frame, int(steps_at[frame]), len(steps_at) - 1
+
+
+def decorate(scene: Scene, key: str, figure: dict, domain) -> dict:
+    """The race figure with the overlays of the chosen frame (a copy; the cached figure
+    is shared and never changed)."""
+    if not scene.overlay:
+        return figure
+    _, at, _ = _frame_at(scene)
+    extra = overlay_layout(cached_inside(key), domain, at, font_scale(scene))
+    return with_overlay(figure, extra)
+
+
+def _move(delta: int, last: int) -> None:
+    ss = st.session_state
+    ss["frame"] = min(max(int(ss.get("frame", 0)) + delta, 0), last)
+
+
+def step_buttons(scene: Scene) -> None:
+    """◀ step / step ▶ (keys ← / →): move the frame the figure opens at."""
+    if not (scene.present or scene.overlay):
+        return
+    frame, at, last = _frame_at(scene)
+    c1, c2, c3 = st.columns([1, 1, 5], vertical_alignment="center")
+    c1.button("◀ step", key="frame.back", shortcut="Left", on_click=_move, args=(-1, last),
+              disabled=frame == 0, width="stretch")
+    c2.button("step ▶", key="frame.forward", shortcut="Right", on_click=_move,
+              args=(1, last), disabled=frame == last, width="stretch")
+    c3.markdown(f"Showing **step {at}** of {scene.steps} (frame {frame} of {last}); "
+                "the ← and → keys step too.")
+
+
+ARROWS_LEGEND = (
+    "**Arrows** at each optimizer's point: black **−∇f**, the descent direction; "
+    "**−v** / **−m**, the momentum it carries (same scale as −∇f); the thick coloured "
+    "**step** it actually took, to scale (or magnified, as its label says). Purple: the "
+    "Hessian's eigenvectors at the first optimizer's point, with **2/λmax**, the largest "
+    "stable learning rate of gradient descent there. White ticks: the direction of −∇f "
+    "across the map."
+)
+
+
+def inside_panel(scene: Scene, key: str) -> None:
+    """The numbers behind the arrows: effective learning rates and the live rules."""
+    if not scene.overlay:
+        return
+    insides = cached_inside(key)
+    _, at, _ = _frame_at(scene)
+    st.caption(ARROWS_LEGEND)
+    k = update_index(scene.steps, at)
+    st.markdown(f"**Inside the optimizers: update {k} → {k + 1}** (optax's count t = "
+                f"{k + 1}). *step ÷ (−g)* is what the update multiplied each coordinate of "
+                "the negative gradient by (ĝ: after clipping); *η_eff* is the per-coordinate "
+                "learning rate the optimizer's state implies (none for momentum: η scales "
+                "the velocity v).")
+    st.dataframe(table_rows(insides, at), hide_index=True, width="stretch")
+    tabs = st.tabs([run.name for run in insides.runs])
+    for tab, run in zip(tabs, insides.runs, strict=True):
+        with tab:
+            st.latex(live_rule(run, update_index(run.steps, at), insides.clip_norm))
+
+
+def exports(scene: Scene, result: Result, figure: dict, base_url: str) -> None:
+    """Download buttons; each file is built when its button is clicked."""
+    name = f"optimizers-{scene.surface}"
+    link = f"{base_url}?{scene.query_string()}"
+    with st.expander("Export this view", expanded=False):
+        c1, c2, c3, c4, c5 = st.columns(5)
+        c1.download_button("Animation (HTML)", lambda: figure_html(figure, result.title),
+                           file_name=f"{name}.html", mime="text/html", key="export.html",
+                           help="Plays offline: plotly.js is inside the file.",
+                           on_click="ignore")
+        c2.download_button("Trajectories (CSV)", lambda: trajectories_csv(result),
+                           file_name=f"{name}.csv", mime="text/csv", key="export.csv",
+                           on_click="ignore")
+        c3.download_button("Trajectories (JSON)",
+                           lambda: trajectories_json(scene, result, base_url),
+                           file_name=f"{name}.json", mime="application/json",
+                           key="export.json", on_click="ignore")
+        c4.download_button("optax script (.py)", lambda: python_snippet(scene, link),
+                           file_name=f"{name}-{scene.racers[0].slug}.py",
+                           mime="text/x-python", key="export.py", on_click="ignore",
+                           help="Reproduces the first optimizer with optax.")
+        c5.download_button("Animated GIF", lambda: animation_gif(result),
+                           file_name=f"{name}.gif", mime="image/gif", key="export.gif",
+                           on_click="ignore")
