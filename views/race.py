@@ -105,7 +105,7 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
         contour_dom, scene_dom = [0.0, 0.44], [0.5, 1.0]
         contour_y, curve_x, curve_y = [0.36, 1.0], [0.0, 0.44], [0.0, 0.22]
     else:
-        contour_dom, curve_x, contour_y, curve_y = [0.0, 0.56], [0.68, 1.0], [0.0, 1.0], [0.0, 1.0]
+        contour_dom, curve_x, contour_y, curve_y = [0.0, 0.56], [0.71, 1.0], [0.0, 1.0], [0.0, 1.0]
     # A network's data panel: above the metric chart, or below the 3D view.
     panel = result.panel
     scene_y = [0.0, 1.0]
@@ -113,7 +113,7 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
         if three_d:
             scene_y, panel_x, panel_y = [0.36, 1.0], [0.56, 1.0], [0.0, 0.25]
         else:
-            curve_y, panel_x, panel_y = [0.0, 0.4], [0.68, 1.0], [0.56, 0.95]
+            curve_y, panel_x, panel_y = [0.0, 0.4], [0.71, 1.0], [0.56, 0.95]
 
     data: list[dict] = []
     moving: list[int] = []
@@ -353,7 +353,7 @@ def _layout(result, steps_at, frame, three_d, log_curve, curve_series, contour_d
     layout = {
         "font": {"family": FONT, "size": 13 * fs, "color": "#222"},
         "paper_bgcolor": "white", "plot_bgcolor": "#f4f4f4",
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 120}, "height": int(680 * fs**0.5),
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 135}, "height": int(680 * fs**0.5),
         "hovermode": "closest", "clickmode": "event+select", "dragmode": "pan",
         "uirevision": "race",
         "legend": {"orientation": "h", "x": 0.0, "y": 1.02, "yanchor": "bottom",
@@ -370,7 +370,7 @@ def _layout(result, steps_at, frame, three_d, log_curve, curve_series, contour_d
         "updatemenus": [{
             "type": "buttons", "direction": "left", "showactive": False,
             "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": 60 * fs, "r": 10}, "font": {"size": 13 * fs},
+            "pad": {"t": 72 * fs, "r": 10}, "font": {"size": 13 * fs},
             "buttons": [
                 {"label": "▶ Play", "method": "animate", "args": [None, anim]},
                 {"label": "▶▶ Fast", "method": "animate", "args": [None, fast]},
@@ -380,8 +380,8 @@ def _layout(result, steps_at, frame, three_d, log_curve, curve_series, contour_d
             ],
         }],
         "sliders": [{
-            "active": frame, "x": 0.25, "len": 0.75, "y": 0.0, "yanchor": "top",
-            "pad": {"t": 50 * fs}, "font": {"size": 12 * fs},
+            "active": frame, "x": 0.3, "len": 0.7, "y": 0.0, "yanchor": "top",
+            "pad": {"t": 62 * fs}, "font": {"size": 12 * fs},
             "currentvalue": {"prefix": "step ", "font": {"size": 14 * fs}},
             "transition": {"duration": 0},
             "steps": [{"label": str(int(s)), "method": "animate",
