@@ -14,7 +14,10 @@ Against a server that is already running (an nginx front, a deployment):
         --replica http://127.0.0.1:8601 --replica http://127.0.0.1:8602
 
 (``--replica``: where to warm up and read /_stcore/metrics; ``--pid``: a server process
-whose RSS the memory scenario samples.)
+whose RSS the memory scenario samples.) Server options for the started server:
+``--server-arg runner.postScriptGC=false`` (Streamlit's gc.collect() after every run
+is most of the per-session CPU here), ``--server-arg server.enableWebsocketCompression=true``.
+Computations are counted from Streamlit's /_stcore/metrics (cache misses computed).
 
 Targets (issue "Lecture-scale reliability", 2-core machine): same-link, 100 sessions:
 0 errors, p95 time-to-chart ≤ 5 s, one computation; distinct, 30 scenes: 0 errors;
@@ -34,6 +37,7 @@ import math
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -147,7 +151,8 @@ def start_server(jax_cache: str, server_args: list[str], timeout: float = 90) ->
         cmd += [f"--{name.removeprefix('--')}", value]
     env = {**os.environ, "OPTPLAY_JAX_CACHE": jax_cache}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fd, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+                            stdin=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=_die_with_parent())
     os.close(fd)
     server = Server(f"http://127.0.0.1:{port}", proc, log_path)
     _STARTED.append(server)
@@ -170,6 +175,26 @@ def start_server(jax_cache: str, server_args: list[str], timeout: float = 90) ->
 
 
 _STARTED: list[Server] = []
+_TEMP_DIRS: list[str] = []  # removed even by the hard timeout's os._exit
+
+
+def _die_with_parent():
+    """A preexec_fn: the server gets SIGKILL when this process dies, however it dies
+    (a killed test run must not leave a server behind). Linux prctl(PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def child() -> None:
+        prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return child
 
 
 def stop_all() -> None:
@@ -180,9 +205,14 @@ def stop_all() -> None:
 def watchdog(seconds: float) -> None:
     """A hard stop for the whole run: kill the servers, exit non-zero."""
     def fire() -> None:
-        print(f"\nHARD TIMEOUT after {seconds:g} s: stopping the server(s) and exiting",
-              flush=True)
-        stop_all()
+        for server in list(_STARTED):  # no grace period: SIGKILL the whole group now
+            if server.proc is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(server.proc.pid, signal.SIGKILL)
+        print(f"\nHARD TIMEOUT after {seconds:g} s: server(s) killed, exiting", flush=True)
+        stop_all()  # reaps them and removes their logs
+        for path in _TEMP_DIRS:
+            shutil.rmtree(path, ignore_errors=True)
         os._exit(3)
 
     timer = threading.Timer(seconds, fire)
@@ -355,7 +385,10 @@ def report_crowd(results: list[SessionResult], wall: float, rss: float | None) -
         row("time to open the websocket p95", f"{pct(sockets, 95):.3f} s")
     row("wall time, first connect to last chart", f"{wall:.2f} s")
     mb = sum(r.bytes_received for r in results) / 1e6
-    row("received over websockets", f"{mb:.1f} MB ({mb / max(n, 1):.2f} MB per session)")
+    compressed = sum(r.compressed for r in results)
+    row("received over websockets (uncompressed)",
+        f"{mb:.1f} MB ({mb / max(n, 1):.2f} MB per session; permessage-deflate on "
+        f"{compressed}/{n})")
     if rss is not None:
         row("server RSS with all sessions open", f"{rss:.0f} MB")
     upstreams = collections.Counter(r.upstream for r in results if r.upstream)
@@ -538,9 +571,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def run_scenario(name, fn, what, args) -> bool:
+def run_scenario(name: str, fn, what: str, args: argparse.Namespace) -> bool:
+    """One scenario on its own fresh server (or on --url), warmed up first."""
     count = args.scenes if name == "memory" else args.sessions
     with tempfile.TemporaryDirectory(prefix="optplay-jax-") as fresh:
+        _TEMP_DIRS.append(fresh)
         if args.url:
             target = Target(args.url.rstrip("/"), [u.rstrip("/") for u in args.replica]
                             or [args.url.rstrip("/")], args.pid, args.timeout)
@@ -561,7 +596,8 @@ def run_scenario(name, fn, what, args) -> bool:
         finally:
             if not args.url:
                 server.stop()
-                _STARTED.remove(server) if server in _STARTED else None
+                if server in _STARTED:
+                    _STARTED.remove(server)
         print(f"  load avg at the end: {loadavg()}", flush=True)
         return ok
 

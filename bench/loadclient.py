@@ -33,6 +33,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 import websockets
+from google.protobuf.message import DecodeError
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -59,6 +60,7 @@ class SessionResult:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     upstream: str = ""  # the replica that answered (nginx's X-Upstream header), if any
+    compressed: bool = False  # permessage-deflate negotiated on the websocket
     done_reported: bool = field(default=False, repr=False)
 
     @property
@@ -202,7 +204,9 @@ async def _open_link(base_url: str, query: str, timeout: float, hold: asyncio.Ev
                 open_timeout=None, close_timeout=2, user_agent_header="optplay-loadclient")
         try:
             result.time_to_socket = time.perf_counter() - t0
-            socket_upstream = ws.response.headers.get("X-Upstream", "") if ws.response else ""
+            headers = ws.response.headers if ws.response else {}
+            result.compressed = "permessage-deflate" in headers.get("Sec-WebSocket-Extensions", "")
+            socket_upstream = headers.get("X-Upstream", "")
             if result.upstream and socket_upstream and socket_upstream != result.upstream:
                 result.errors.append(f"no affinity: page from {result.upstream}, "
                                      f"websocket to {socket_upstream}")
@@ -231,14 +235,18 @@ async def _open_link(base_url: str, query: str, timeout: float, hold: asyncio.Ev
                 # An idle student: the socket stays open (the library answers the
                 # server's pings) and anything the server sends is still read.
                 idle = asyncio.ensure_future(hold.wait())
-                while not idle.done():
-                    reader = asyncio.ensure_future(ws.recv())
-                    await asyncio.wait({idle, reader}, return_when=asyncio.FIRST_COMPLETED)
-                    if reader.done():
-                        data = reader.result()  # raises ConnectionClosed if dropped
-                        result.bytes_received += len(data)
-                    else:
-                        reader.cancel()
+                try:
+                    while not idle.done():
+                        reader = asyncio.ensure_future(ws.recv())
+                        await asyncio.wait({idle, reader},
+                                           return_when=asyncio.FIRST_COMPLETED)
+                        if reader.done():
+                            data = reader.result()  # raises ConnectionClosed if dropped
+                            result.bytes_received += len(data)
+                        else:
+                            reader.cancel()
+                finally:
+                    idle.cancel()
         finally:
             await ws.close()
     except TimeoutError:
@@ -248,5 +256,7 @@ async def _open_link(base_url: str, query: str, timeout: float, hold: asyncio.Ev
         result.errors.append(f"disconnected: {err}")
     except (OSError, websockets.InvalidHandshake, websockets.InvalidURI) as err:
         result.errors.append(f"connection failed: {type(err).__name__}: {err}")
+    except (ValueError, IndexError, EOFError, DecodeError) as err:  # malformed HTTP/protobuf
+        result.errors.append(f"bad reply: {type(err).__name__}: {err}")
     return result
 

@@ -14,6 +14,8 @@ import pytest
 from bench import load
 from bench.loadclient import open_link
 
+pytestmark = pytest.mark.slow  # a real server: ~10 s (not skipped anywhere)
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
