@@ -51,7 +51,7 @@ def payload() -> None:
 def warm_rerun() -> None:
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file("app.py", default_timeout=300)
+    at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=300)
     at.run()
     values = [0.02, 0.05, 0.1, 0.2]
     for v in values:  # compile and cache everything these values need
