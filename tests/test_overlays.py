@@ -141,7 +141,7 @@ def test_rms_and_sum_of_squares_rates_are_optax_state(slug, transform, key, mome
 
 def test_momentum_velocity_is_optax_trace_and_sgd_rate_is_eta():
     mom = run_of("momentum")
-    states, clipped, steps = replay(optax.sgd(f32(0.02), momentum=f32(0.9)), mom.gradient,
+    states, _, steps = replay(optax.sgd(f32(0.02), momentum=f32(0.9)), mom.gradient,
                                     SCENE.start)
     for k in UPDATES:
         n = numbers(mom, k, CLIP)

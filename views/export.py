@@ -305,7 +305,10 @@ def python_snippet(scene: Scene, link: str = "") -> str:
 
 def animation_gif(result: Result, size: int = 480, duration_ms: int = 60,
                   max_frames: int = 100) -> bytes:
-    """The race on the contour map as an animated GIF (Pillow only: no browser)."""
+    """The race on the contour map as an animated GIF (Pillow only: no browser).
+
+    One palette for every frame (the map's 200 colours, then the racers' colours, white
+    and black), so each frame after the first stores only what changed."""
     from PIL import Image, ImageDraw
 
     values, vmin, vmax, _ = color_values(result.zs, result.log_scale)
@@ -314,6 +317,15 @@ def animation_gif(result: Result, size: int = 480, duration_ms: int = 60,
     aspect = (y1 - y0) / (x1 - x0)
     width, height = size, max(1, round(size * aspect))
     background = background.resize((width, height), Image.Resampling.BILINEAR)
+    base = background.quantize(colors=200, method=Image.Quantize.MEDIANCUT)
+    colors = [hex_to_rgb(style_of(i)["color"]) for i in range(len(result.runs))]
+    palette = (base.getpalette() or [])[: 200 * 3]
+    palette += [0] * (200 * 3 - len(palette))
+    for rgb in (*colors, (255, 255, 255), (0, 0, 0)):
+        palette += list(rgb)
+    base.putpalette(palette + [0] * (768 - len(palette)))
+    ink = {i: 200 + i for i in range(len(colors))}
+    white, black = 200 + len(colors), 201 + len(colors)
 
     def pixel(path: np.ndarray) -> list[tuple[float, float]]:
         px = (path[:, 0] - x0) / (x1 - x0) * (width - 1)
@@ -326,28 +338,26 @@ def animation_gif(result: Result, size: int = 480, duration_ms: int = 60,
                             .astype(int)]
     ends = [run.diverged_at if run.diverged_at is not None else result.steps
             for run in result.runs]
-    colors = [hex_to_rgb(style_of(i)["color"]) for i in range(len(result.runs))]
     frames = []
     for at in steps_at:
-        img = background.copy()
+        img = base.copy()
         draw = ImageDraw.Draw(img)
-        for run, end, color in zip(result.runs, ends, colors, strict=True):
-            upto = int(min(at, end))
-            pts = pixel(run.path[: upto + 1])
+        for i, (run, end) in enumerate(zip(result.runs, ends, strict=True)):
+            pts = pixel(run.path[: int(min(at, end)) + 1])
             if len(pts) > 1:
-                draw.line(pts, fill=(255, 255, 255), width=5)
-                draw.line(pts, fill=color, width=3)
+                draw.line(pts, fill=white, width=5)
+                draw.line(pts, fill=ink[i], width=3)
             x, y = pts[-1]
-            draw.ellipse((x - 6, y - 6, x + 6, y + 6), fill=color, outline=(255, 255, 255))
-        draw.rectangle((4, 4, 110, 24), fill=(255, 255, 255))
-        draw.text((10, 8), f"step {int(at)}", fill=(0, 0, 0))
+            draw.ellipse((x - 6, y - 6, x + 6, y + 6), fill=ink[i], outline=white)
+        draw.rectangle((4, 4, 110, 24), fill=white)
+        draw.text((10, 8), f"step {int(at)}", fill=black)
         y_text = height - 18 * len(result.runs) - 6
-        for run, color in zip(result.runs, colors, strict=True):
-            draw.rectangle((6, y_text, 18, y_text + 12), fill=color)
-            draw.text((24, y_text), run.name, fill=(0, 0, 0))
+        for i, run in enumerate(result.runs):
+            draw.rectangle((6, y_text, 18, y_text + 12), fill=ink[i])
+            draw.text((24, y_text), run.name, fill=black)
             y_text += 18
-        frames.append(img.quantize(colors=128, method=Image.Quantize.MEDIANCUT))
+        frames.append(img)
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=duration_ms, loop=0, optimize=False)
+                   duration=duration_ms, loop=0)
     return out.getvalue()

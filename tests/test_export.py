@@ -1,0 +1,154 @@
+"""Exports: the CSV and JSON hold the app's numbers exactly, the JSON carries the link, the
+optax script reproduces the app's trajectory when run on its own (a subprocess outside
+the repository), the HTML embeds plotly.js and the figure, and the GIF animates."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from urllib.parse import parse_qs
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from test_app import assert_clean, run_app
+
+from compute import compute
+from scene import SCHEMA_VERSION, Racer, Scene
+from views import frame_steps, race_figure
+from views.export import (
+    CSV_COLUMNS,
+    animation_gif,
+    figure_html,
+    python_snippet,
+    trajectories_csv,
+    trajectories_json,
+)
+
+#: The default scene, 100 steps (SGD first), and a scheduled + clipped + noisy one.
+DEFAULT = Scene(steps=100)
+SCHEDULED = Scene(
+    surface="quadratic", surface_params=(("kappa", 10.0), ("theta", 30.0)),
+    racers=(Racer("adam", (("b1", 0.9), ("b2", 0.999), ("eps", 1e-8), ("learning_rate", 0.3))),
+            Racer("sgd", (("learning_rate", 0.02),))),
+    start=(-1.8, 1.2), steps=100, seed=3, schedule="warmup_cosine",
+    schedule_params=(("warmup_steps", 10.0), ("alpha", 0.1)), clip_norm=2.0, noise=0.5)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@functools.lru_cache(maxsize=4)
+def result(scene: Scene):
+    return compute(scene)
+
+
+def test_csv_round_trips_to_the_same_numbers():
+    res = result(SCHEDULED)
+    rows = list(csv.reader(io.StringIO(trajectories_csv(res))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    body = rows[1:]
+    assert len(body) == len(res.runs) * (res.steps + 1)
+    for run in res.runs:
+        mine = [r for r in body if r[0] == run.slug]
+        assert [int(r[1]) for r in mine] == list(range(res.steps + 1))
+        table = np.array([[float(v) for v in r[2:6]] for r in mine], dtype=np.float32)
+        np.testing.assert_array_equal(table[:, :2], run.path)  # exact, float32
+        np.testing.assert_array_equal(table[:, 2], run.loss)
+        np.testing.assert_array_equal(table[:, 3], run.grad_norm)
+        lr = np.array([float(r[6]) for r in mine[:-1]], dtype=np.float32)
+        np.testing.assert_array_equal(lr, run.learning_rate)
+        assert mine[-1][6] == ""  # no update leaves the last point
+
+
+def test_json_holds_the_link_its_schema_and_the_numbers():
+    res = result(SCHEDULED)
+    doc = json.loads(trajectories_json(SCHEDULED, res, "http://example.org/app"))
+    assert doc["schema_version"] == SCHEMA_VERSION == 1
+    assert doc["query"] == SCHEDULED.query_string()
+    assert doc["link"] == "http://example.org/app?" + SCHEDULED.query_string()
+    assert Scene.from_query(parse_qs(doc["query"])) == (SCHEDULED, [])
+    assert [r["optimizer"] for r in doc["runs"]] == ["adam", "sgd"]
+    for entry, run in zip(doc["runs"], res.runs, strict=True):
+        np.testing.assert_array_equal(np.array(entry["x"], np.float32), run.path[:, 0])
+        np.testing.assert_array_equal(np.array(entry["f"], np.float32), run.loss)
+        np.testing.assert_array_equal(np.array(entry["learning_rate"], np.float32),
+                                      run.learning_rate)
+        assert entry["hparams"] == run.hparams and entry["diverged_at"] == run.diverged_at
+
+
+def _run_script(tmp_path, source: str) -> np.ndarray:
+    script = tmp_path / "reproduce.py"
+    script.write_text(source)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "after" in done.stdout
+    return np.loadtxt(tmp_path / "path.csv", delimiter=",", skiprows=1, dtype=np.float64)
+
+
+@pytest.mark.parametrize("scene", [DEFAULT, SCHEDULED], ids=["default", "scheduled"])
+def test_the_optax_script_reproduces_the_first_racer(tmp_path, scene):
+    source = python_snippet(scene, "http://example.org/app?" + scene.query_string())
+    assert "import optax" in source and "from landscapes" not in source  # self-contained
+    assert "optax.inject_hyperparams(" in source
+    if scene.clip_norm is not None:
+        assert "optax.clip_by_global_norm" in source
+    path = _run_script(tmp_path, source)
+    expected = result(scene).runs[0].path
+    assert path.shape == expected.shape == (scene.steps + 1, 2)
+    np.testing.assert_allclose(path, expected, rtol=1e-5, atol=1e-5)
+    # far from a coincidence: the path moved a long way
+    assert np.linalg.norm(expected[-1] - expected[0]) > 0.4
+
+
+def test_the_html_embeds_plotly_js_and_the_figure():
+    res = result(DEFAULT)
+    fig = race_figure(res)
+    html = figure_html(fig, "Rosenbrock <race>")
+    assert html.startswith("<!doctype html>")
+    assert "<title>Rosenbrock &lt;race&gt;</title>" in html
+    assert re.search(r"plotly\.js v\d+\.\d+\.\d+", html), "the plotly.js bundle is inside"
+    assert len(html) > 3_000_000
+    assert not re.search(r"<script[^>]+src=", html), "nothing is loaded from elsewhere"
+    assert "Plotly.newPlot(" in html and "Plotly.addFrames(" in html
+    text = html.replace("\\u002f", "/")  # plotly.io escapes "/" in the figure's JSON
+    assert text.count('"traces":[') == len(fig["frames"]) == len(frame_steps(DEFAULT.steps))
+    assert fig["layout"]["images"][0]["source"] in text  # the data-URI background
+    paths = [t for t in fig["data"] if t.get("name") in ("SGD", "Momentum", "Adam")
+             and t.get("mode") == "lines"]
+    assert len(paths) == 3 and all(t["x"]["bdata"] in text for t in paths)
+
+
+def test_the_gif_animates_the_race():
+    res = result(DEFAULT)
+    data = animation_gif(res, size=240, max_frames=30)
+    assert data[:6] == b"GIF89a"
+    img = Image.open(io.BytesIO(data))
+    assert img.n_frames == 30 and img.size[0] == 240
+    first = np.asarray(img.convert("RGB"))
+    img.seek(img.n_frames - 1)
+    last = np.asarray(img.convert("RGB"))
+    assert np.abs(first.astype(int) - last).sum() > 0  # the markers moved
+
+
+def test_the_page_offers_every_export():
+    at = run_app({"steps": "40"})
+    assert_clean(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Animation (HTML)", "Trajectories (CSV)", "Trajectories (JSON)",
+                      "optax script (.py)", "Animated GIF"]
