@@ -14,6 +14,7 @@ output field.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,12 +45,14 @@ class _Static(NamedTuple):
     ``noisy``: drawing the noise costs more than a whole noiseless run (threefry on the
     CPU). ``schedule`` (a name of ``SCHEDULES``): a traced choice would evaluate every
     schedule at every step of every run (``lax.switch`` under ``vmap`` computes all
-    branches): up to 10× slower sweeps. Each costs one compile per value actually used;
-    the schedule's parameters stay traced.
+    branches): up to 10× slower sweeps. ``clipped``: an infinite clip still costs a norm
+    and a select per step (~8% of a race). Each costs one compile per value actually
+    used; the schedule's parameters and the clipping norm stay traced.
     """
 
     noisy: bool
     schedule: str
+    clipped: bool
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,17 @@ def _bucket_batch(n: int) -> int:
 
 
 def _transform(spec: OptimizerSpec, hparams: Mapping[str, jax.Array], schedule,
-               horizon, schedule_params, clip_norm) -> optax.GradientTransformationExtraArgs:
+               horizon, schedule_params, clip_norm,
+               clipped: bool = True) -> optax.GradientTransformationExtraArgs:
     def lr_schedule(count):
         return learning_rate_at(schedule, count, hparams["learning_rate"], horizon,
                                 schedule_params)
 
     others = {k: v for k, v in hparams.items() if k != "learning_rate"}
     inner = optax.inject_hyperparams(spec.factory)(learning_rate=lr_schedule, **others)
-    return optax.chain(optax.clip_by_global_norm(clip_norm), inner)
+    # without clipping an identity keeps the state's layout (the schedule is state[1])
+    first = optax.clip_by_global_norm(clip_norm) if clipped else optax.identity()
+    return optax.chain(first, inner)
 
 
 def _unpack(row, layout: tuple[str, ...]) -> dict[str, Any]:
@@ -151,7 +157,7 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
     value_and_grad = jax.value_and_grad(f)
     key = jax.random.PRNGKey(args["seed"])
     opt = _transform(spec, args["hparams"], static.schedule, args["horizon"],
-                     args["schedule"], args["clip_norm"])
+                     args["schedule"], args["clip_norm"], static.clipped)
     center, radius = args["center"], args["radius"]
 
     def healthy(p, value, grad):
@@ -268,6 +274,14 @@ def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], static: _
     return jax.jit(jax.vmap(body))
 
 
+_SCALAR = (int, float, np.integer, np.floating)
+
+
+def _is_point(value: Any) -> bool:
+    return (isinstance(value, tuple | list | np.ndarray) and np.shape(value) == (2,)
+            and all(isinstance(v, _SCALAR) for v in value))
+
+
 def _batch_size(named: Mapping[str, Any]) -> int | None:
     """The common length of the batched arguments, ``None`` if nothing is batched."""
     sizes = {}
@@ -353,32 +367,43 @@ def _prepare(
     sp = {**schedule_defaults(), **(schedule_params or {})}
     start = landscape.start if start is None else start
 
-    named = {f"hparams.{k}": (v, 0) for k, v in hp.items()}
-    named.update({"start": (start, 1), "seed": (seed, 0), "noise": (noise, 0),
-                  "clip_norm": (clip_norm, 0)})
-    n = _batch_size(named)
-    batched = n is not None
-    n = n or 1
-    size = _bucket_batch(n)
-
-    start_arr = np.broadcast_to(np.asarray(start, np.float64), (n, 2))
+    schedule_index(schedule)  # ValueError for an unknown schedule
     columns: dict[str, Any] = {f"hparams.{k}": v for k, v in hp.items()}
     columns.update({f"schedule.{k}": v for k, v in sp.items()})
     columns.update({f"landscape.{k}": v for k, v in landscape.param_values.items()})
     cx, cy = landscape.center
-    columns.update({
-        "x0": start_arr[:, 0], "y0": start_arr[:, 1], "noise": noise, "clip_norm": clip_norm,
-        "horizon": steps,
-        "cx": cx, "cy": cy, "radius": landscape.escape_radius, "seed": 0.0,
-        "target": target,
-    })
-    layout, packed = _pack(columns, n, size)
-    # The seed travels bit-cast in its float32 column: uint32 seeds stay exact.
-    packed[:n, layout.index("seed")] = np.broadcast_to(
-        np.asarray(seed, dtype=np.uint32), (n,)).view(np.float32)
-    packed[n:] = packed[:1]
-    schedule_index(schedule)  # ValueError for an unknown schedule
-    static = _Static(noisy=bool(np.any(np.asarray(noise) != 0)), schedule=schedule)
+    columns.update({"noise": noise, "clip_norm": clip_norm, "horizon": steps, "cx": cx,
+                    "cy": cy, "radius": landscape.escape_radius, "target": target})
+
+    if all(isinstance(v, _SCALAR) for v in (*hp.values(), seed, noise, clip_norm)) \
+            and _is_point(start):
+        # The common single run, without array inspection (it dominated a race's
+        # Python time): one row of Python floats.
+        n, batched, size = 1, False, 1
+        columns.update({"x0": start[0], "y0": start[1], "seed": 0.0})
+        layout = tuple(columns)
+        packed = np.array([list(columns.values())], dtype=np.float32)
+        packed[0, layout.index("seed")] = np.uint32(seed).view(np.float32)
+        static = _Static(noisy=bool(noise != 0), schedule=schedule,
+                         clipped=math.isfinite(clip_norm))
+    else:
+        named = {f"hparams.{k}": (v, 0) for k, v in hp.items()}
+        named.update({"start": (start, 1), "seed": (seed, 0), "noise": (noise, 0),
+                      "clip_norm": (clip_norm, 0)})
+        n = _batch_size(named)
+        batched = n is not None
+        n = n or 1
+        size = _bucket_batch(n)
+        start_arr = np.broadcast_to(np.asarray(start, np.float64), (n, 2))
+        columns.update({"x0": start_arr[:, 0], "y0": start_arr[:, 1], "seed": 0.0})
+        layout, packed = _pack(columns, n, size)
+        # The seed travels bit-cast in its float32 column: uint32 seeds stay exact.
+        packed[:n, layout.index("seed")] = np.broadcast_to(
+            np.asarray(seed, dtype=np.uint32), (n,)).view(np.float32)
+        packed[n:] = packed[:1]
+        static = _Static(
+            noisy=bool(np.any(np.asarray(noise) != 0)), schedule=schedule,
+            clipped=bool(np.any(np.isfinite(np.asarray(clip_norm, dtype=float)))))
     losses = (landscape.loss, landscape.stochastic_loss)
     program = (losses, optimizer, bucket_steps(steps), layout, static, outcome_only)
     return _Prepared(program, packed, n, steps, batched)
@@ -435,7 +460,9 @@ def simulate(
 def _compiled_race(programs: tuple[tuple, ...]):
     runs = [jax.vmap(functools.partial(_run, losses, OPTIMIZERS[slug], length, layout, static))
             for losses, slug, length, layout, static, _ in programs]
-    return jax.jit(lambda packed: tuple(run(p) for run, p in zip(runs, packed, strict=True)))
+    # one array back to the host for the whole race (traces share their step length)
+    return jax.jit(lambda packed: jnp.concatenate(
+        [run(p) for run, p in zip(runs, packed, strict=True)]))
 
 
 def race(landscape: Landscape, entries: Sequence[tuple[str, Mapping[str, Any]]],
@@ -446,10 +473,11 @@ def race(landscape: Landscape, entries: Sequence[tuple[str, Mapping[str, Any]]],
     combination of optimizers (``launch`` compiles per optimizer instead).
     """
     jobs = [_prepare(landscape, slug, hp, start, steps, **options) for slug, hp in entries]
-    outputs = _compiled_race(tuple(job.program for job in jobs))(
-        tuple(job.packed for job in jobs))
-    return [collect(_Launched(out, job.n, job.steps, job.batched))
-            for job, out in zip(jobs, jax.device_get(outputs), strict=True)]
+    together = np.asarray(_compiled_race(tuple(job.program for job in jobs))(
+        tuple(job.packed for job in jobs)))
+    bounds = np.cumsum([0] + [job.packed.shape[0] for job in jobs])
+    return [collect(_Launched(together[lo:hi], job.n, job.steps, job.batched))
+            for job, lo, hi in zip(jobs, bounds[:-1], bounds[1:], strict=True)]
 
 
 @dataclass(frozen=True)

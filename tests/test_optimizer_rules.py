@@ -914,10 +914,14 @@ class _CompileCounter:
 
 def test_no_recompilation_when_only_values_change():
     s = QUADRATIC
-    # Warm both programs (the engine compiles noiseless runs without the noise draw).
+    # Warm the programs. Compiled in, one program per value used (engine._Static): noise
+    # on/off, clipping on/off and the schedule's kind; everything else is traced.
     optimizers.simulate(s.landscape, "sgd", {}, s.start, STEPS)
     base = optimizers.simulate(s.landscape, "sgd", {"learning_rate": 0.01}, s.start, STEPS,
                                noise=0.2, seed=4)
+    optimizers.simulate(s.landscape, "sgd", {}, s.start, STEPS, noise=0.1, clip_norm=1.0)
+    optimizers.simulate(s.landscape, "sgd", {}, s.start, STEPS, schedule="warmup_cosine")
+    optimizers.simulate(s.landscape, "sgd", {}, s.start, STEPS, schedule="step")
     cached = engine._compiled.cache_info()
     with _CompileCounter() as counter:
         optimizers.simulate(s.landscape, "sgd", {"learning_rate": 0.05}, s.start, STEPS)

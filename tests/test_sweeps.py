@@ -147,5 +147,6 @@ def test_seed_cloud_rows_are_the_seeded_runs():
     assert cloud.path.shape == (6, 81, 2)
     one = simulate(LANDSCAPES["saddle"], "sgd", {"learning_rate": 0.05}, (-1.5, 0.0), 80,
                    seed=4, noise=0.3)
-    np.testing.assert_array_equal(cloud.path[4], one.path)
+    # the same noise draw; a batch of 8 and a batch of 1 are different programs (float32)
+    np.testing.assert_allclose(cloud.path[4], one.path, rtol=1e-6, atol=1e-6)
     assert len({tuple(np.round(p[-1], 5)) for p in cloud.path}) == 6
