@@ -117,15 +117,20 @@ def data_panel(landscape: Landscape, run: Run, steps: int) -> tuple[Any, np.ndar
     return landscape.panel(landscape.param_values, run.path[at]), at
 
 
-def compute(scene: Scene) -> Result:
-    """Run every racer of ``scene`` and evaluate its surface. Pure; never touches Streamlit."""
-    landscape = scene.landscape()
-    options = {
+def run_options(scene: Scene) -> dict:
+    """The engine's keyword options of a scene's runs (``simulate``'s ``**options``)."""
+    return {
         "seed": scene.seed, "schedule": scene.schedule,
         "schedule_params": dict(scene.schedule_params),
         "clip_norm": np.inf if scene.clip_norm is None else scene.clip_norm,
         "noise": scene.noise,
     }
+
+
+def compute(scene: Scene) -> Result:
+    """Run every racer of ``scene`` and evaluate its surface. Pure; never touches Streamlit."""
+    landscape = scene.landscape()
+    options = run_options(scene)
     # Dispatch every run before waiting on any: JAX runs them while Python goes on.
     launched = [launch(landscape, r.slug, r.values, scene.start, scene.steps, **options)
                 for r in scene.racers]

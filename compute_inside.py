@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from compute import run_options
 from optimizers import OPTIMIZERS
 from optimizers.engine import look_inside
 from scene import Scene
@@ -111,12 +112,7 @@ def gradient_field(landscape, n: int = FIELD_GRID):
 def compute_inside(scene: Scene) -> Insides:
     """Every racer of ``scene`` with its optax state, and the curvature along its path."""
     landscape = scene.landscape()
-    options = {
-        "seed": scene.seed, "schedule": scene.schedule,
-        "schedule_params": dict(scene.schedule_params),
-        "clip_norm": np.inf if scene.clip_norm is None else scene.clip_norm,
-        "noise": scene.noise,
-    }
+    options = run_options(scene)
     runs = []
     for racer in scene.racers:
         inside = look_inside(landscape, racer.slug, racer.values, scene.start, scene.steps,

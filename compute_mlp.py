@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from compute import run_options
 from landscapes import mlp
 from optimizers import OPTIMIZERS
 from optimizers.training import train_race
@@ -116,10 +117,7 @@ def compute_mlp(scene: Scene) -> MlpResult:
     theta0 = np.asarray(mlp.init(scene.seed))
     runs = train_race(
         mlp.loss, theta0, (points, labels), [(r.slug, r.values) for r in scene.racers],
-        scene.steps, seed=scene.seed, schedule=scene.schedule,
-        schedule_params=dict(scene.schedule_params),
-        clip_norm=np.inf if scene.clip_norm is None else scene.clip_norm,
-        noise=scene.noise)
+        scene.steps, **run_options(scene))
     best = best_run([float(r.loss[-1]) for r in runs],
                     [r.diverged_at is not None for r in runs])
     center = runs[best].path[-1].astype(np.float64)

@@ -14,7 +14,6 @@ from unittest import mock
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
@@ -28,13 +27,7 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60  # the first JAX compile of a scene's programs takes seconds
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def run_app(query: dict[str, str] | None = None) -> AppTest:

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
-import streamlit as st
 from PIL import Image
 from test_app import assert_clean, run_app
 
@@ -42,13 +41,7 @@ SCHEDULED = Scene(
     schedule_params=(("warmup_steps", 10.0), ("alpha", 0.1)), clip_norm=2.0, noise=0.5)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @functools.lru_cache(maxsize=4)

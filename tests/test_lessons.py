@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
-import streamlit as st
 from test_app import assert_clean, figure, run_app
 
 from compute import Result, compute
@@ -29,13 +28,7 @@ EXPECTED = {"ravine", "momentum-overshoots", "adam-saddle", "lr-too-large",
             "adaptive-aligned", "adaptive-rotated", "noise-saddle", "schedules", "clipping"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def lesson(slug: str) -> Scene:

@@ -16,7 +16,6 @@ import numpy as np
 import optax
 import plotly.graph_objects as go
 import pytest
-import streamlit as st
 from test_app import assert_clean, figure, run_app
 
 from compute import compute
@@ -52,13 +51,7 @@ SCENE = Scene(surface="quadratic", surface_params=(("kappa", KAPPA), ("theta", T
 UPDATES = (0, 1, 7, 23, 39)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @functools.lru_cache(maxsize=1)

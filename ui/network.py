@@ -9,7 +9,6 @@ training.
 from __future__ import annotations
 
 from dataclasses import replace
-from urllib.parse import parse_qs
 
 import streamlit as st
 
@@ -17,7 +16,7 @@ from compute_mlp import MlpResult, compute_mlp
 from landscapes import mlp
 from scene import MLP_PLANES, Scene
 from ui.chart import SpecFigure
-from ui.state import STUDY_FIELDS
+from ui.state import STUDY_FIELDS, scene_from_key
 from views.network import mlp_figure
 
 MODE_LABELS = {"mlp": "MLP landscape"}
@@ -38,14 +37,11 @@ def mlp_key(scene: Scene) -> str:
     return neutral.query_string()
 
 
-def _scene_from(key: str) -> Scene:
-    return Scene.from_query(parse_qs(key, keep_blank_values=True))[0]
-
 
 @st.cache_data(max_entries=32, show_spinner="Training the MLP and slicing its loss…")
 def cached_mlp(key: str) -> MlpResult:
     """compute_mlp() of the scene whose canonical link is ``key``, shared by every session."""
-    return compute_mlp(_scene_from(key))
+    return compute_mlp(scene_from_key(key))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from urllib.parse import parse_qs
 
 import streamlit as st
 
@@ -16,7 +15,14 @@ from scene import Scene
 from ui import network, studies, teaching
 from ui.chart import SpecFigure
 from ui.controls import keep_hidden, mode_selector, sidebar
-from ui.state import STUDY_FIELDS, VIEW_KEYS, compute_key, scene_to_state, state_to_scene
+from ui.state import (
+    STUDY_FIELDS,
+    VIEW_KEYS,
+    compute_key,
+    scene_from_key,
+    scene_to_state,
+    state_to_scene,
+)
 from views import frame_steps, race_figure, summary_rows
 
 FORMULA_AVAILABLE = hasattr(landscapes, "from_formula")
@@ -26,14 +32,11 @@ COMPILATION_CACHE = os.environ.get(
 use_compilation_cache(COMPILATION_CACHE)
 
 
-def _scene_from(key: str) -> Scene:
-    return Scene.from_query(parse_qs(key, keep_blank_values=True))[0]
-
 
 @st.cache_data(max_entries=128, show_spinner="Computing trajectories…")
 def cached_result(key: str) -> Result:
     """compute() of the scene whose canonical link is ``key``, shared by every session."""
-    return compute(_scene_from(key))
+    return compute(scene_from_key(key))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs
 
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS
 from scene import Racer, Scene, _pairs
@@ -87,6 +88,11 @@ def state_to_scene(state: Mapping[str, Any]) -> Scene:
         present=bool(state.get("present", False)), overlay=bool(state.get("overlay", False)),
         lesson=state.get("lesson") or "",
     )
+
+
+def scene_from_key(key: str) -> Scene:
+    """The scene of a canonical link (a cache key made by ``compute_key`` and its kin)."""
+    return Scene.from_query(parse_qs(key, keep_blank_values=True))[0]
 
 
 def compute_key(scene: Scene) -> str:

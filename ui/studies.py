@@ -11,13 +11,11 @@ study depends on, so a hundred students opening one link cost one computation.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import parse_qs
 
 import numpy as np
 import streamlit as st
 
-from compute import GRID, surface_grid
+from compute import GRID, run_options, surface_grid
 from hparam import HParam
 from optimizers import OPTIMIZERS, Outcome, Trajectory
 from optimizers.sweeps import (
@@ -46,7 +44,7 @@ from scene import (
 )
 from ui.chart import SpecFigure
 from ui.controls import ladder, number_slider
-from ui.state import STUDY_FIELDS, state_to_scene
+from ui.state import STUDY_FIELDS, scene_from_key, state_to_scene
 from views.studies import (
     Backdrop,
     basins_figure,
@@ -139,16 +137,6 @@ def figure_key(scene: Scene) -> str:
                    curve="loss").query_string()
 
 
-def _scene_from(key: str) -> Scene:
-    return Scene.from_query(parse_qs(key, keep_blank_values=True))[0]
-
-
-def _options(scene: Scene) -> dict[str, Any]:
-    return {"seed": scene.seed, "schedule": scene.schedule,
-            "schedule_params": dict(scene.schedule_params),
-            "clip_norm": np.inf if scene.clip_norm is None else scene.clip_norm,
-            "noise": scene.noise}
-
 
 def second_grid(spec: HParam, n: int) -> tuple[np.ndarray, bool]:
     """The heatmap's values of a second hyperparameter, and whether they are log-spaced:
@@ -176,7 +164,7 @@ def run_study(scene: Scene) -> Study:
     ls = scene.landscape()
     racer = scene.study
     hp = racer.values
-    opts = _options(scene)
+    opts = run_options(scene)
     backdrop = backdrop_of(scene)
     if mode == "lr_fan":
         lrs = lr_grid(scene.lr_low, scene.lr_high, scene.sweep_count)
@@ -260,13 +248,13 @@ def study_figure(scene: Scene, study: Study) -> dict:
 @st.cache_data(max_entries=64, show_spinner="Running the study (one batched JAX call)…")
 def cached_study(key: str) -> Study:
     """``run_study`` of the scene whose canonical study link is ``key``, for every session."""
-    return run_study(_scene_from(key))
+    return run_study(scene_from_key(key))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_study_figure(fig_key: str, key: str) -> dict:
     """The study's figure dict; shared read-only (st.plotly_chart does not mutate it)."""
-    return study_figure(_scene_from(fig_key), cached_study(key))
+    return study_figure(scene_from_key(fig_key), cached_study(key))
 
 
 # -- the page ---------------------------------------------------------------------------------

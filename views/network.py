@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from views.animation import BOTTOM_MARGIN, playback_controls
 from views.image import color_values, contour_rgba, data_uri, png_bytes
 from views.style import FONT, background_colorscale, style_of
 
@@ -277,14 +278,10 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
     (x0, x1), (y0, y1) = result.box
     smooth = _upsample(values, 3)
     plane_name = "PCA directions" if result.plane == "pca" else "random directions"
-    redraw = False
-    anim = {"frame": {"duration": speed_ms, "redraw": redraw}, "fromcurrent": True,
-            "transition": {"duration": 0}, "mode": "immediate"}
-    fast = {**anim, "frame": {"duration": max(speed_ms // 4, 10), "redraw": redraw}}
     layout = {
         "font": {"family": FONT, "size": 13 * fs, "color": "#222"},
         "paper_bgcolor": "white", "plot_bgcolor": "#f4f4f4",
-        "margin": {"l": 60, "r": 20, "t": 60, "b": 120}, "height": int(680 * fs**0.5),
+        "margin": {"l": 60, "r": 20, "t": 60, "b": BOTTOM_MARGIN}, "height": int(680 * fs**0.5),
         "hovermode": "closest", "dragmode": "pan", "uirevision": "mlp",
         "legend": {"orientation": "h", "x": 0.0, "y": 1.07, "yanchor": "bottom",
                    "font": {"size": 13 * fs}},
@@ -319,28 +316,7 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
              "x": 0.5 * (data_x[0] + data_x[1]), "y": data_y[1], "yanchor": "bottom",
              "font": {"size": 13 * fs}},
         ],
-        "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False,
-            "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": 60 * fs, "r": 10}, "font": {"size": 13 * fs},
-            "buttons": [
-                {"label": "▶ Play", "method": "animate", "args": [None, anim]},
-                {"label": "▶▶ Fast", "method": "animate", "args": [None, fast]},
-                {"label": "❚❚ Pause", "method": "animate",
-                 "args": [[None], {"frame": {"duration": 0, "redraw": redraw},
-                                   "mode": "immediate", "transition": {"duration": 0}}]},
-            ],
-        }],
-        "sliders": [{
-            "active": frame, "x": 0.25, "len": 0.75, "y": 0.0, "yanchor": "top",
-            "pad": {"t": 50 * fs}, "font": {"size": 12 * fs},
-            "currentvalue": {"prefix": "step ", "font": {"size": 14 * fs}},
-            "transition": {"duration": 0},
-            "steps": [{"label": str(int(s)), "method": "animate",
-                       "args": [[str(j)], {"frame": {"duration": 0, "redraw": redraw},
-                                           "mode": "immediate",
-                                           "transition": {"duration": 0}}]}
-                      for j, s in enumerate(steps_at)],
-        }],
     }
+    layout.update(playback_controls([str(int(s)) for s in steps_at], active=frame,
+                                    speed_ms=speed_ms, font_scale=fs))
     return {"data": data, "layout": layout, "frames": frames}

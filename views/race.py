@@ -14,6 +14,7 @@ import base64
 import numpy as np
 
 from compute import Result, Run
+from views.animation import BOTTOM_MARGIN, playback_controls
 from views.image import color_values, contour_rgba, data_uri, png_bytes
 from views.network import panel_layout, panel_row, panel_traces, panel_updates
 from views.style import FONT, background_colorscale, style_of
@@ -338,9 +339,6 @@ def _layout(result, steps_at, frame, three_d, log_curve, curve_series, contour_d
             contour_y, curve_x, curve_y, scene_dom, speed_ms, fs, image, curve_title) -> dict:
     (x0, x1), (y0, y1) = result.domain
     redraw = bool(three_d)
-    anim = {"frame": {"duration": speed_ms, "redraw": redraw}, "fromcurrent": True,
-            "transition": {"duration": 0}, "mode": "immediate"}
-    fast = {**anim, "frame": {"duration": max(speed_ms // 4, 10), "redraw": redraw}}
     ys_all = [ys[: (r.diverged_at if r.diverged_at is not None else result.steps) + 1]
               for (ys, _), r in zip(curve_series, result.runs, strict=True)]
     yaxis2 = _axis(curve_title, fs, domain=curve_y, anchor="x2")
@@ -353,7 +351,7 @@ def _layout(result, steps_at, frame, three_d, log_curve, curve_series, contour_d
     layout = {
         "font": {"family": FONT, "size": 13 * fs, "color": "#222"},
         "paper_bgcolor": "white", "plot_bgcolor": "#f4f4f4",
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 135}, "height": int(680 * fs**0.5),
+        "margin": {"l": 60, "r": 20, "t": 40, "b": BOTTOM_MARGIN}, "height": int(680 * fs**0.5),
         "hovermode": "closest", "clickmode": "event+select", "dragmode": "pan",
         "uirevision": "race",
         "legend": {"orientation": "h", "x": 0.0, "y": 1.02, "yanchor": "bottom",
@@ -367,30 +365,9 @@ def _layout(result, steps_at, frame, three_d, log_curve, curve_series, contour_d
         "images": [{"source": image, "xref": "x", "yref": "y", "x": x0, "y": y1,
                     "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch",
                     "layer": "below", "opacity": 1.0}],
-        "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False,
-            "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top",
-            "pad": {"t": 72 * fs, "r": 10}, "font": {"size": 13 * fs},
-            "buttons": [
-                {"label": "▶ Play", "method": "animate", "args": [None, anim]},
-                {"label": "▶▶ Fast", "method": "animate", "args": [None, fast]},
-                {"label": "❚❚ Pause", "method": "animate",
-                 "args": [[None], {"frame": {"duration": 0, "redraw": redraw},
-                                   "mode": "immediate", "transition": {"duration": 0}}]},
-            ],
-        }],
-        "sliders": [{
-            "active": frame, "x": 0.3, "len": 0.7, "y": 0.0, "yanchor": "top",
-            "pad": {"t": 62 * fs}, "font": {"size": 12 * fs},
-            "currentvalue": {"prefix": "step ", "font": {"size": 14 * fs}},
-            "transition": {"duration": 0},
-            "steps": [{"label": str(int(s)), "method": "animate",
-                       "args": [[str(j)], {"frame": {"duration": 0, "redraw": redraw},
-                                           "mode": "immediate",
-                                           "transition": {"duration": 0}}]}
-                      for j, s in enumerate(steps_at)],
-        }],
     }
+    layout.update(playback_controls([str(int(s)) for s in steps_at], active=frame,
+                                    speed_ms=speed_ms, redraw=redraw, font_scale=fs))
     if scene_dom is not None:
         layout["scene"] = {
             "domain": {"x": scene_dom, "y": [0.0, 1.0]},

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from views.animation import BOTTOM_MARGIN, playback_controls
 from views.image import color_values, contour_rgba, data_uri, png_bytes
 from views.race import _f32, frame_steps
 from views.style import FONT, OKABE_ITO, VIRIDIS, hex_to_rgb
@@ -198,29 +199,6 @@ def _landmarks(backdrop: Backdrop, xref: str = "x", yref: str = "y") -> list[dic
     return traces
 
 
-def _controls(labels: Sequence[str], prefix: str, speed_ms: int, active: int = 0) -> dict:
-    """Play/Pause buttons and a slider over frames named "0", "1", ... (no redraw)."""
-    anim = {"frame": {"duration": speed_ms, "redraw": False}, "fromcurrent": True,
-            "transition": {"duration": 0}, "mode": "immediate"}
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
-             "transition": {"duration": 0}}
-    return {
-        "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False,
-            "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top", "pad": {"t": 60, "r": 10},
-            "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, anim]},
-                        {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]}],
-        }],
-        "sliders": [{
-            "active": active, "x": 0.26, "len": 0.74, "y": 0.0, "yanchor": "top",
-            "pad": {"t": 50}, "currentvalue": {"prefix": prefix, "font": {"size": 14}},
-            "transition": {"duration": 0},
-            "steps": [{"label": label, "method": "animate", "args": [[str(j)], still]}
-                      for j, label in enumerate(labels)],
-        }],
-    }
-
-
 def _gap(loss: np.ndarray, min_value: float | None) -> tuple[np.ndarray, bool]:
     """What the charts plot: f − f* (floored, log axis) where f* is known, else f."""
     if min_value is None:
@@ -366,12 +344,12 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
         yaxis2.update(range=_lin_range(drawn))
     title = (f"{optimizer} on {backdrop.title}: {n} learning rates from {_fmt(lrs[0])} to "
              f"{_fmt(lrs[-1])}, coloured by η")
-    layout = _base_layout(title, 640, margin={"l": 70, "r": 110, "t": 96, "b": 120},
+    layout = _base_layout(title, 640, margin={"l": 70, "r": 110, "t": 96, "b": BOTTOM_MARGIN},
                           images=[_image(_grey_surface(backdrop), backdrop.domain)])
     layout.update(_map_axes(backdrop.domain, (0.0, 0.55)))
     layout["xaxis2"] = _axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
     layout["yaxis2"] = yaxis2
-    layout.update(_controls([str(int(s)) for s in steps_at], "step ", speed_ms))
+    layout.update(playback_controls([str(int(s)) for s in steps_at], speed_ms=speed_ms))
     return {"data": data, "layout": layout, "frames": frames}
 
 
@@ -496,7 +474,7 @@ def lr_frames_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray,
     span = np.log10(lrs[-1] / lrs[0]) if n > 1 else 1.0
     pad = 0.04 * span
     title = f"{optimizer} on {backdrop.title}: one frame per learning rate ({n} frames)"
-    layout = _base_layout(title, 680, margin={"l": 70, "r": 30, "t": 100, "b": 120},
+    layout = _base_layout(title, 680, margin={"l": 70, "r": 30, "t": 100, "b": BOTTOM_MARGIN},
                           images=[_image(_color_surface(backdrop), backdrop.domain)])
     layout.update(_map_axes(backdrop.domain, (0.0, 0.55), (0.0, 0.9)))
     strip = {"range": [0.0, 1.0], "visible": False, "fixedrange": True,
@@ -514,7 +492,8 @@ def lr_frames_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray,
     else:
         yaxis2["range"] = yr
     layout["yaxis2"] = yaxis2
-    layout.update(_controls([_fmt(v) for v in lrs], "learning rate η = ", speed_ms))
+    layout.update(playback_controls([_fmt(v) for v in lrs], speed_ms=speed_ms,
+                                    prefix="learning rate η = "))
     return {"data": data, "layout": layout, "frames": frames}
 
 
@@ -915,11 +894,11 @@ def seed_cloud_figure(backdrop: Backdrop, path: np.ndarray, loss: np.ndarray,
         yaxis2.update(range=_lin_range(band))
     title = (f"{optimizer} on {backdrop.title}: {n} runs with gradient noise σ = {noise:g}, "
              "one per seed")
-    layout = _base_layout(title, 640, margin={"l": 70, "r": 30, "t": 96, "b": 120},
+    layout = _base_layout(title, 640, margin={"l": 70, "r": 30, "t": 96, "b": BOTTOM_MARGIN},
                           images=[_image(_grey_surface(backdrop), backdrop.domain)])
     layout.update(_map_axes(backdrop.domain, (0.0, 0.56)))
     layout["xaxis2"] = _axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
     layout["yaxis2"] = yaxis2
-    layout.update(_controls([str(int(s)) for s in steps_at], "step ", speed_ms))
+    layout.update(playback_controls([str(int(s)) for s in steps_at], speed_ms=speed_ms))
     return {"data": data, "layout": layout, "frames": frames}
 
