@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import math
 import os
@@ -150,9 +151,13 @@ def start_server(jax_cache: str, server_args: list[str], timeout: float = 90) ->
         name, _, value = arg.partition("=")
         cmd += [f"--{name.removeprefix('--')}", value]
     env = {**os.environ, "OPTPLAY_JAX_CACHE": jax_cache}
+    # A preexec_fn forks a process that may have threads: fine for this harness, which
+    # imports no JAX; not inside a test run, where JAX (multithreaded) is loaded and
+    # warns at the fork. There the fixture's teardown stops the server.
+    guard = None if "jax" in sys.modules else _die_with_parent()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fd, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True,
-                            preexec_fn=_die_with_parent())
+                            preexec_fn=guard)
     os.close(fd)
     server = Server(f"http://127.0.0.1:{port}", proc, log_path)
     _STARTED.append(server)
@@ -161,8 +166,8 @@ def start_server(jax_cache: str, server_args: list[str], timeout: float = 90) ->
         if proc.poll() is not None:
             break
         try:
-            status, _, body = asyncio.run(http_get(server.url, "/_stcore/health",
-                                                   SimpleCookie(), 2))
+            status, _, body = run_async(http_get(server.url, "/_stcore/health",
+                                                 SimpleCookie(), 2))
             if status == 200 and body.strip() == b"ok":
                 return server
         except (OSError, TimeoutError):
@@ -172,6 +177,17 @@ def start_server(jax_cache: str, server_args: list[str], timeout: float = 90) ->
         tail = f.read()[-3000:]
     server.stop()
     raise SystemExit(f"the server did not become healthy in {timeout:g} s:\n{tail}")
+
+
+def run_async(coro):
+    """``asyncio.run``, also from a thread that already runs an event loop (a test
+    process after Playwright's sync API): then on a fresh thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 _STARTED: list[Server] = []
@@ -591,8 +607,8 @@ def run_scenario(name: str, fn, what: str, args: argparse.Namespace) -> bool:
         if args.server_arg:
             row("server options", " ".join(args.server_arg))
         try:
-            asyncio.run(warm_up(target, note))
-            ok = asyncio.run(fn(target, args))
+            run_async(warm_up(target, note))
+            ok = run_async(fn(target, args))
         finally:
             if not args.url:
                 server.stop()

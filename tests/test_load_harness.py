@@ -28,7 +28,7 @@ def server(tmp_path_factory):
 
 
 def run(coro):
-    return asyncio.run(coro)
+    return load.run_async(coro)
 
 
 def test_three_concurrent_sessions_on_one_link_all_get_the_chart(server):
