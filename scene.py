@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode
 
 from hparam import HParam
 from landscapes import LANDSCAPES, FormulaError, Landscape, from_formula
+from landscapes.formula import DEFAULT_DOMAIN as FORMULA_DOMAIN
 from landscapes.mlp import PLANES as MLP_PLANE_CHOICES
 from lessons import LESSONS
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
@@ -115,8 +116,16 @@ class Scene:
     present: bool = False
     overlay: bool = False
     lesson: str = ""
+    #: With ``surface == "formula"``: the plotting domain (x0, x1, y0, y1); else ().
+    domain: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.surface == "formula":
+            (x0, x1), (y0, y1) = FORMULA_DOMAIN
+            chosen = tuple(float(v) for v in self.domain) or (x0, x1, y0, y1)
+            object.__setattr__(self, "domain", chosen)
+        else:
+            object.__setattr__(self, "domain", ())
         if self.surface != "formula":
             params = LANDSCAPES[self.surface].param_values
             object.__setattr__(self, "surface_params",
@@ -136,7 +145,8 @@ class Scene:
     def landscape(self) -> Landscape:
         """The bound landscape (compiles the formula when ``surface == "formula"``)."""
         if self.surface == "formula":
-            return from_formula(self.formula)
+            x0, x1, y0, y1 = self.domain
+            return from_formula(self.formula, ((x0, x1), (y0, y1)))
         return LANDSCAPES[self.surface].bind(**dict(self.surface_params))
 
     @property
@@ -158,6 +168,7 @@ class Scene:
         q: dict[str, str] = {"v": str(SCHEMA_VERSION), "surface": self.surface}
         if self.surface == "formula":
             q["formula"] = self.formula
+            q["domain"] = ",".join(_num(v) for v in self.domain)
         for name, value in _pairs(ls.param_values) if self.surface != "formula" else ():
             q[f"{self.surface}.{name}"] = _num(value)
         q["opt"] = ",".join(self.slugs)
@@ -199,6 +210,15 @@ class Scene:
         return _Decoder(query).scene()
 
 
+def parse_domain(text: str) -> tuple[float, float, float, float]:
+    """``"x0,x1,y0,y1"`` as four floats (``ValueError`` if it is not four numbers)."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) != 4:
+        raise ValueError("A plotting domain is four numbers: xmin, xmax, ymin, ymax.")
+    x0, x1, y0, y1 = (float(p) for p in parts)
+    return (x0, x1, y0, y1)
+
+
 def _num(value: float) -> str:
     """Shortest text that reads back as the same float (``repr`` of a Python float)."""
     v = float(value)
@@ -219,6 +239,7 @@ class _Decoder:
                 value = values[0] if values else ""
             self.raw[str(key)] = value
         self.used: set[str] = set()
+        self.formula_domain: tuple[float, ...] = ()
 
     def warn(self, key: str, why: str) -> None:
         self.reasons.setdefault(key, []).append(why)
@@ -330,7 +351,8 @@ class _Decoder:
                       frame=frame, view=view, curve=curve, mode=mode, lr_low=lr_low,
                       lr_high=lr_high, sweep_count=sweep_count, sweep_param=sweep_param,
                       basins_n=basins_n, seeds_count=seeds_count, mlp_plane=mlp_plane,
-                      present=present, overlay=overlay, lesson=lesson)
+                      present=present, overlay=overlay, lesson=lesson,
+                      domain=self.formula_domain)
         return scene, self.warnings
 
     def flag(self, key: str, default: bool) -> bool:
@@ -417,17 +439,30 @@ class _Decoder:
         if surface == "formula":
             formula = self.text("formula") or ""
             try:
-                return "formula", formula, from_formula(formula)
+                landscape = from_formula(formula)
             except FormulaError as err:
                 reason = str(err).rstrip(".")
                 self.warn("formula", f"was refused: {reason}; showing {LANDSCAPES[default].name}")
+                self.text("domain")  # read: it went with the refused formula
                 return default, "", LANDSCAPES[default]
+            text = self.text("domain")
+            if text:
+                try:
+                    domain = parse_domain(text)
+                    landscape = from_formula(formula, ((domain[0], domain[1]),
+                                                       (domain[2], domain[3])))
+                    self.formula_domain = domain
+                except ValueError as err:  # FormulaError is one
+                    self.warn("domain", f"was refused ({str(err).rstrip('.')}); using "
+                              "[-3, 3] × [-3, 3]")
+            return "formula", formula, landscape
         if surface not in LANDSCAPES:
             self.warn("surface", f"names no surface ({_clean(surface)}); showing "
                       f"{LANDSCAPES[default].name}")
             surface = default
-        if self.text("formula"):
-            self.warn("formula", "is only read with surface=formula, and was ignored")
+        for key in ("formula", "domain"):
+            if self.text(key):
+                self.warn(key, "is only read with surface=formula, and was ignored")
         return surface, "", LANDSCAPES[surface]
 
     def racers(self) -> tuple[Racer, ...]:

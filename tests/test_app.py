@@ -334,3 +334,20 @@ def test_a_formula_link_with_a_plus_reproduces_it():
     # the minimum of x² + y² is at the origin: plain SGD heads there
     end = full_path(fig, "SGD")[-1]
     assert np.hypot(*end) < np.hypot(*start_marker(fig))
+
+
+def test_the_formula_domain_widget_redraws_and_reaches_the_link():
+    at = run_app({"v": "1", "surface": "formula", "formula": "x^2 + y^2", "opt": "sgd"})
+    assert_clean(at)
+    at.text_input(key="domain").set_value("0, 2, -1, 1").run()
+    assert_clean(at)
+    fig = figure(at)
+    assert fig["layout"]["xaxis"]["range"] == [0, 2]
+    assert fig["layout"]["yaxis"]["range"] == [-1, 1]
+    assert at.query_params["domain"] == "0,2,-1,1"
+    x, y = start_marker(fig)
+    assert 0 <= x <= 2 and -1 <= y <= 1  # the start moved into the new domain
+    # a malformed domain is refused with a message, and the drawn domain stays
+    at.text_input(key="domain").set_value("0, 2, -1").run()
+    assert not at.exception and at.error
+    assert figure(at)["layout"]["xaxis"]["range"] == [0, 2]

@@ -465,3 +465,35 @@ def test_values_are_finite_after_decoding():
     scene, _ = decode({"noise": "1e-320", "steps": "1", "start": "-2,-1"})
     assert scene.steps == 1 and scene.start == (-2.0, -1.0)
     assert math.isfinite(scene.noise)
+
+
+# -- a formula's plotting domain --------------------------------------------------------------
+
+
+def test_a_formula_domain_round_trips_and_bounds_the_start():
+    scene = Scene(surface="formula", formula="x^2 + y^2", domain=(-1.0, 4.0, -2.0, 0.5))
+    assert scene.landscape().domain == ((-1.0, 4.0), (-2.0, 0.5))
+    (x0, x1), (y0, y1) = scene.landscape().domain
+    assert x0 <= scene.start[0] <= x1 and y0 <= scene.start[1] <= y1
+    query = scene.to_query()
+    assert query["domain"] == "-1,4,-2,0.5"
+    decoded, warnings = Scene.from_query(query)
+    assert warnings == [] and decoded == scene
+    # the default domain is explicit in the link too, and a classic surface has none
+    assert Scene(surface="formula", formula="x*y").to_query()["domain"] == "-3,3,-3,3"
+    assert "domain" not in Scene().to_query() and Scene().domain == ()
+
+
+@pytest.mark.parametrize("bad", ["1,2,3", "0,0,-1,1", "5,1,-1,1", "a,b,c,d", "-1e9,1e9,0,1",
+                                 "nan,1,0,1", "0,1,0,1,2"])
+def test_a_bad_formula_domain_warns_once_and_keeps_the_formula(bad):
+    scene, warnings = Scene.from_query({"surface": "formula", "formula": "x^2+y^2",
+                                        "domain": bad})
+    assert scene.surface == "formula" and scene.domain == (-3.0, 3.0, -3.0, 3.0)
+    assert len(warnings) == 1 and warnings[0].startswith("`domain`")
+
+
+def test_a_domain_without_a_formula_is_named_and_ignored():
+    scene, warnings = Scene.from_query({"surface": "booth", "domain": "0,1,0,1"})
+    assert scene.surface == "booth" and scene.domain == ()
+    assert len(warnings) == 1 and warnings[0].startswith("`domain`")

@@ -10,7 +10,7 @@ from hparam import HParam
 from landscapes import LANDSCAPES, FormulaError, from_formula
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 from optimizers.schedules import USES
-from scene import CLIP, MAX_OPTIMIZERS, MAX_SEED, NOISE, STEPS
+from scene import CLIP, MAX_OPTIMIZERS, MAX_SEED, NOISE, STEPS, parse_domain
 from views import frame_steps
 
 SURFACE_LABELS = {slug: ls.name for slug, ls in LANDSCAPES.items()}
@@ -18,6 +18,7 @@ CURVE_LABELS = {"loss": "f − f* (loss)", "grad_norm": "‖∇f‖ (gradient no
                 "distance": "distance to the nearest minimum"}
 VIEW_LABELS = {"contour": "Contour", "3d": "Contour + 3D"}
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
+DEFAULT_DOMAIN_TEXT = "-3, 3, -3, 3"
 _BETA_LADDER = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99,
                 0.995, 0.999, 0.9995, 0.9999)
 
@@ -57,6 +58,18 @@ def number_slider(key: str, spec: HParam, label: str | None = None) -> None:
 def _ensure(key: str, default) -> None:
     if key not in st.session_state:
         st.session_state[key] = default
+
+
+def _on_domain_change() -> None:
+    """A new domain: start from that domain's default point (when it is valid)."""
+    ss = st.session_state
+    try:
+        x0, x1, y0, y1 = parse_domain(ss["domain"])
+        landscape = from_formula(ss.get("formula") or EXAMPLE_FORMULA, ((x0, x1), (y0, y1)))
+    except ValueError:  # FormulaError too: the page says why
+        return
+    ss["start.x"], ss["start.y"] = landscape.start
+    ss["frame"] = 0
 
 
 def _on_surface_change() -> None:
@@ -110,6 +123,11 @@ def sidebar(formula_available: bool, race: bool = True) -> None:
                           help="e.g. sin(x)*cos(y) + 0.1*(x**2 + y**2). Allowed: numbers, "
                           "x, y, pi, e, + - * / ** ^ and functions such as sin, exp, log.")
             ss["_formula_kept"] = ss["formula"]
+            _ensure("domain", ss.get("_domain_kept", DEFAULT_DOMAIN_TEXT))
+            st.text_input("Plotting domain: xmin, xmax, ymin, ymax", key="domain",
+                          on_change=_on_domain_change,
+                          help="Where the surface is drawn and where a run may start.")
+            ss["_domain_kept"] = ss["domain"]
         else:
             for name, spec in LANDSCAPES[surface].params.items():
                 key = f"{surface}.{name}"

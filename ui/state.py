@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS
-from scene import Racer, Scene, _pairs
+from scene import Racer, Scene, _num, _pairs, parse_domain
 
 #: Keys that change how a result is shown, not what is computed.
 VIEW_KEYS = ("frame", "view", "curve", "overlay")
@@ -36,6 +36,7 @@ def scene_to_state(scene: Scene) -> dict[str, Any]:
         state[key] = getattr(scene, name)
     if scene.surface == "formula":
         state["formula"] = scene.formula
+        state["domain"] = ", ".join(_num(v) for v in scene.domain)
     for name, value in scene.surface_params:
         state[f"{scene.surface}.{name}"] = value
     for racer in scene.racers:
@@ -72,6 +73,8 @@ def state_to_scene(state: Mapping[str, Any]) -> Scene:
     return Scene(
         surface=surface, surface_params=surface_params,
         formula=state.get("formula", "") if surface == "formula" else "",
+        domain=parse_domain(state["domain"])
+        if surface == "formula" and state.get("domain", "").strip() else (),
         racers=racers, start=(float(state["start.x"]), float(state["start.y"])),
         steps=int(state["steps"]), seed=int(state["seed"]), schedule=state["schedule"],
         schedule_params=_pairs({name: state.get(f"schedule.{name}", spec.default)
