@@ -105,13 +105,13 @@ def mode_selector(labels: dict[str, str]) -> None:
                          format_func=labels.get, label_visibility="collapsed")
 
 
-def sidebar(formula_available: bool, race: bool = True) -> None:
+def sidebar(race: bool = True) -> None:
     """Draw every control; values land in st.session_state under their URL keys. The
     race's view settings are drawn only with ``race`` (in a study they mean nothing)."""
     ss = st.session_state
     with st.sidebar:
         st.header("Surface")
-        surfaces = list(LANDSCAPES) + (["formula"] if formula_available else [])
+        surfaces = [*LANDSCAPES, "formula"]
         st.selectbox("Loss surface", surfaces, key="surface", on_change=_on_surface_change,
                      format_func=lambda s: SURFACE_LABELS.get(s, "Custom formula f(x, y)"))
         surface = ss["surface"]

@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import streamlit as st
 
-import landscapes
 from compute import Result, compute
 from optimizers import OPTIMIZERS
 from optimizers.engine import use_compilation_cache
@@ -25,7 +24,6 @@ from ui.state import (
 )
 from views import frame_steps, race_figure, summary_rows
 
-FORMULA_AVAILABLE = hasattr(landscapes, "from_formula")
 #: Compiled programs persist here across server restarts (empty: off).
 COMPILATION_CACHE = os.environ.get(
     "OPTPLAY_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "optimizer-playground"))
@@ -112,7 +110,7 @@ def main() -> None:
     elif mode != "race":
         studies.study_sidebar(mode)
     teaching.sidebar_top(race=mode == "race")
-    sidebar(FORMULA_AVAILABLE, race=mode == "race")
+    sidebar(race=mode == "race")
     scene = _current_scene()
     teaching.presenter_style(scene)
     warnings = st.session_state["_warnings"]
