@@ -140,6 +140,37 @@ def _unpack(row, layout: tuple[str, ...]) -> dict[str, Any]:
     return group
 
 
+def guarded_update(spec: OptimizerSpec, opt, f, value_and_grad, healthy, carry, seen,
+                   frozen=False):
+    """One optimizer update from the gradient ``seen``, for parameters of any shape.
+
+    ``carry`` is ``(params, opt_state, value, grad, dead)`` with value and grad exact at
+    params. A result that is not ``healthy``, a ``dead`` carry or a ``frozen`` step keeps
+    the old carry; ``dead`` records the first unhealthy result. Also returns the new
+    optax state (unkept) for what it reports, such as the scheduled learning rate.
+    Shared by the 2-D engine and by training in a full parameter space.
+    """
+    p, state, value, grad, dead = carry
+    frozen = jnp.asarray(frozen, dtype=bool)
+    extra = {}
+    if "value" in spec.needs:
+        extra = {"value": value, "grad": seen, "value_fn": f}
+    if "hessian" in spec.needs:
+        extra = {"hessian": jax.hessian(f)(p)}
+    updates, new_state = opt.update(seen, state, p, **extra)
+    p_new = optax.apply_updates(p, updates)
+    v_new, g_new = value_and_grad(p_new)
+    stop = dead | ~healthy(p_new, v_new, g_new)
+    hold = stop | frozen
+
+    def keep(old, new):
+        return jnp.where(hold, old, new)
+
+    kept = (keep(p, p_new), jax.tree.map(keep, state, new_state), keep(value, v_new),
+            keep(grad, g_new), (stop & ~frozen) | dead)
+    return kept, new_state
+
+
 def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
               static: _Static, row):
     """The initial carry, per-step inputs and step function of one run.
@@ -172,30 +203,15 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
 
     def advance(carry, t, xi_t, frozen):
         """Update ``t``; a carry that is ``frozen`` (or becomes unhealthy) stays put."""
-        p, state, value, grad, dead = carry
-        frozen = jnp.asarray(frozen, dtype=bool)
+        p, grad = carry[0], carry[3]
         g_step = grad
         if stochastic_fn is not None:
             # a minibatch gradient, from a key stream apart from the additive noise's
             batch_key = jax.random.fold_in(jax.random.fold_in(key, 1), t)
             g_step = jax.grad(lambda q: stochastic_fn(q, lparams, batch_key))(p)
         g_seen = g_step + args["noise"] * xi_t
-        extra = {}
-        if "value" in spec.needs:
-            extra = {"value": value, "grad": g_seen, "value_fn": f}
-        if "hessian" in spec.needs:
-            extra = {"hessian": jax.hessian(f)(p)}
-        updates, new_state = opt.update(g_seen, state, p, **extra)
-        p_new = optax.apply_updates(p, updates)
-        v_new, g_new = value_and_grad(p_new)
-        stop = dead | ~healthy(p_new, v_new, g_new)
-        hold = stop | frozen
-
-        def keep(old, new):
-            return jnp.where(hold, old, new)
-
-        carry = (keep(p, p_new), jax.tree.map(keep, state, new_state), keep(value, v_new),
-                 keep(grad, g_new), (stop & ~frozen) | dead)
+        carry, new_state = guarded_update(spec, opt, f, value_and_grad, healthy, carry,
+                                          g_seen, frozen)
         lr_t = new_state[1].hyperparams["learning_rate"]
         return carry, lr_t, g_seen
 

@@ -24,10 +24,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from optimizers.catalog import OPTIMIZERS
-from optimizers.engine import _transform, bucket_steps
+from optimizers.engine import _transform, bucket_steps, guarded_update
 from optimizers.schedules import SCHEDULE_PARAMS, schedule_defaults, schedule_index
 
 #: A parameter larger than this in magnitude counts as diverged.
@@ -65,27 +64,13 @@ def _run(loss_fn: Callable, slug: str, length: int, noisy: bool, theta0, data, h
     carry0 = (theta0, opt.init(theta0), v0, g0, ~healthy(theta0, v0, g0))
 
     def step(carry, t):
-        theta, state, value, grad, dead = carry
+        grad, dead = carry[3], carry[4]
         seen = grad
         if noisy:
             seen = grad + noise * jax.random.normal(jax.random.fold_in(key, t), grad.shape,
                                                     grad.dtype)
-        extra = {}
-        if "value" in spec.needs:
-            extra = {"value": value, "grad": seen, "value_fn": f}
-        if "hessian" in spec.needs:
-            extra = {"hessian": jax.hessian(f)(theta)}
-        updates, new_state = opt.update(seen, state, theta, **extra)
-        new = optax.apply_updates(theta, updates)
-        v_new, g_new = value_and_grad(new)
-        stop = dead | ~healthy(new, v_new, g_new)
-
-        def keep(old, fresh):
-            return jnp.where(stop, old, fresh)
-
-        out = (keep(theta, new), jax.tree.map(keep, state, new_state), keep(value, v_new),
-               keep(grad, g_new), stop)
-        return out, (out[0], out[2], jnp.linalg.norm(out[3]), stop & ~dead)
+        out, _ = guarded_update(spec, opt, f, value_and_grad, healthy, carry, seen)
+        return out, (out[0], out[2], jnp.linalg.norm(out[3]), out[4] & ~dead)
 
     _, (thetas, values, gnorms, newly) = jax.lax.scan(step, carry0, jnp.arange(length))
     dead0 = carry0[4]
