@@ -199,6 +199,19 @@ def _landmarks(backdrop: Backdrop, xref: str = "x", yref: str = "y") -> list[dic
     return traces
 
 
+def _map_and_steps_layout(title: str, backdrop, yaxis2: dict, steps: int, steps_at,
+                          speed_ms: int, *, right_margin: int, map_right: float) -> dict:
+    """The layout of a study animated over steps: the map left, a per-step chart right."""
+    layout = _base_layout(title, 640, margin={"l": 70, "r": right_margin, "t": 96,
+                                              "b": BOTTOM_MARGIN},
+                          images=[_image(_grey_surface(backdrop), backdrop.domain)])
+    layout.update(_map_axes(backdrop.domain, (0.0, map_right)))
+    layout["xaxis2"] = _axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
+    layout["yaxis2"] = yaxis2
+    layout.update(playback_controls([str(int(s)) for s in steps_at], speed_ms=speed_ms))
+    return layout
+
+
 def _gap(loss: np.ndarray, min_value: float | None) -> tuple[np.ndarray, bool]:
     """What the charts plot: f − f* (floored, log axis) where f* is known, else f."""
     if min_value is None:
@@ -344,12 +357,8 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
         yaxis2.update(range=_lin_range(drawn))
     title = (f"{optimizer} on {backdrop.title}: {n} learning rates from {_fmt(lrs[0])} to "
              f"{_fmt(lrs[-1])}, coloured by η")
-    layout = _base_layout(title, 640, margin={"l": 70, "r": 110, "t": 96, "b": BOTTOM_MARGIN},
-                          images=[_image(_grey_surface(backdrop), backdrop.domain)])
-    layout.update(_map_axes(backdrop.domain, (0.0, 0.55)))
-    layout["xaxis2"] = _axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
-    layout["yaxis2"] = yaxis2
-    layout.update(playback_controls([str(int(s)) for s in steps_at], speed_ms=speed_ms))
+    layout = _map_and_steps_layout(title, backdrop, yaxis2, steps, steps_at, speed_ms,
+                                   right_margin=110, map_right=0.55)
     return {"data": data, "layout": layout, "frames": frames}
 
 
@@ -894,11 +903,7 @@ def seed_cloud_figure(backdrop: Backdrop, path: np.ndarray, loss: np.ndarray,
         yaxis2.update(range=_lin_range(band))
     title = (f"{optimizer} on {backdrop.title}: {n} runs with gradient noise σ = {noise:g}, "
              "one per seed")
-    layout = _base_layout(title, 640, margin={"l": 70, "r": 30, "t": 96, "b": BOTTOM_MARGIN},
-                          images=[_image(_grey_surface(backdrop), backdrop.domain)])
-    layout.update(_map_axes(backdrop.domain, (0.0, 0.56)))
-    layout["xaxis2"] = _axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
-    layout["yaxis2"] = yaxis2
-    layout.update(playback_controls([str(int(s)) for s in steps_at], speed_ms=speed_ms))
+    layout = _map_and_steps_layout(title, backdrop, yaxis2, steps, steps_at, speed_ms,
+                                   right_margin=30, map_right=0.56)
     return {"data": data, "layout": layout, "frames": frames}
 
