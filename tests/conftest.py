@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
+# The formula tests' shared checks assert; rewriting makes their failures readable.
+pytest.register_assert_rewrite("formula_support")
+
 
 @pytest.fixture
 def fresh_streamlit_caches():
