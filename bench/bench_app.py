@@ -37,11 +37,11 @@ print(time.perf_counter() - t0)
 def payload() -> None:
     import plotly.io as pio
 
-    from compute import compute
+    from compute import compute_race
     from scene import Scene
     from views import race_figure
 
-    result = compute(Scene())
+    result = compute_race(Scene().setup)
     for view, target in (("contour", 0.6), ("3d", 1.5)):
         size = len(pio.to_json(race_figure(result, view=view), validate=False)) / 1e6
         row(f"figure JSON, default scene, {view} view (≤ {target} MB)", f"{size:.3f} MB",
@@ -82,11 +82,11 @@ def warm_rerun() -> None:
 
     import plotly.tools
 
-    from compute import compute
+    from compute import compute_race
     from scene import Scene
     from views import race_figure
 
-    fig = race_figure(compute(Scene()))
+    fig = race_figure(compute_race(Scene().setup))
     t = time.perf_counter()
     plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
     elapsed = time.perf_counter() - t

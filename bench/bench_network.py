@@ -30,7 +30,7 @@ def main() -> None:
     alphas = np.linspace(-1.0, 1.0, GRID)
     betas = np.linspace(-1.0, 1.0, GRID)
 
-    print(f"MLP {'-'.join(map(str, mlp.LAYERS))} ({mlp.SIZE} parameters), {mlp.N_POINTS} "
+    print(f"MLP {'-'.join(map(str, mlp.LAYERS))} ({mlp.SIZE} parameters), {mlp.MOON_POINTS} "
           f"points; loss on a {GRID}×{GRID} plane grid ({GRID * GRID} evaluations)")
     compile_s = once(lambda: mlp.plane_losses(theta, d1, d2, alphas, betas, points, labels))
     warm = best_of(lambda: mlp.plane_losses(theta, d1, d2, alphas, betas, points, labels))

@@ -65,9 +65,9 @@ SLOPE_LIMIT_MB_PER_100 = 10.0
 # -- links ---------------------------------------------------------------------------
 def base_query() -> dict[str, str]:
     """The default scene's full share link (schema v=1), as the app writes it."""
-    from scene import Scene
+    from scene import Scene, to_query
 
-    return Scene().to_query()
+    return to_query(Scene())
 
 
 def link(seed: int, *, adam_lr: float = 0.1, sgd_lr: float = 0.001,
@@ -96,10 +96,10 @@ def check_links(links: list[str]) -> None:
     """Every generated link decodes without a warning (else the scenario is not clean)."""
     from urllib.parse import parse_qs
 
-    from scene import Scene
+    from scene import from_query
 
     for query in links:
-        warnings = Scene.from_query(parse_qs(query, keep_blank_values=True))[1]
+        warnings = from_query(parse_qs(query, keep_blank_values=True))[1]
         if warnings:
             raise SystemExit(f"generated link is not clean: {warnings}")
 

@@ -29,7 +29,7 @@ import numpy as np
 
 #: Units per layer: 2 inputs, two hidden tanh layers of 16, one logit.
 LAYERS = (2, 16, 16, 1)
-N_POINTS = 128
+MOON_POINTS = 128
 MOON_NOISE = 0.15
 PLANES = ("pca", "random")
 #: (shape of W, shape of b) per layer; W maps a row of inputs to a row of outputs.
@@ -43,15 +43,15 @@ SIZE = sum(a * b + b for a, b in itertools.pairwise(LAYERS))
 @jax.jit
 def moons(seed) -> tuple[jax.Array, jax.Array]:
     """Two interleaving half circles (as scikit-learn's ``make_moons``), centred, with
-    Gaussian noise: points ``(N_POINTS, 2)`` and labels 0/1 (the first half 0), float32."""
+    Gaussian noise: points ``(MOON_POINTS, 2)`` and labels 0/1 (the first half 0), float32."""
     k_angle, k_noise = jax.random.split(jax.random.PRNGKey(jnp.asarray(seed).astype(jnp.int32)))
-    half = N_POINTS // 2
-    t = jax.random.uniform(k_angle, (N_POINTS,), dtype=jnp.float32, maxval=math.pi)
-    label = (jnp.arange(N_POINTS) >= half).astype(jnp.float32)
+    half = MOON_POINTS // 2
+    t = jax.random.uniform(k_angle, (MOON_POINTS,), dtype=jnp.float32, maxval=math.pi)
+    label = (jnp.arange(MOON_POINTS) >= half).astype(jnp.float32)
     upper = jnp.stack([jnp.cos(t), jnp.sin(t)], axis=1)
     lower = jnp.stack([1.0 - jnp.cos(t), 0.5 - jnp.sin(t)], axis=1)
     points = jnp.where(label[:, None] > 0, lower, upper) - jnp.array([0.5, 0.25])
-    noise = MOON_NOISE * jax.random.normal(k_noise, (N_POINTS, 2), dtype=jnp.float32)
+    noise = MOON_NOISE * jax.random.normal(k_noise, (MOON_POINTS, 2), dtype=jnp.float32)
     return points + noise, label
 
 

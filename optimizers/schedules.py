@@ -40,7 +40,7 @@ SCHEDULE_PARAMS: dict[str, HParam] = {
     "alpha": HParam(0.0, 0.0, 1.0, label="final fraction α"),
 }
 
-USES: dict[str, tuple[str, ...]] = {
+PARAMS_OF_SCHEDULE: dict[str, tuple[str, ...]] = {
     "constant": (),
     "step": ("decay_rate", "transition_steps"),
     "exponential": ("decay_rate", "transition_steps"),

@@ -7,9 +7,7 @@ only the first run of a (surface, optimizer, step bucket) waits for a compile.
 
 from __future__ import annotations
 
-import base64
 import json
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -18,35 +16,19 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 import ui.page
+from compute import frame_steps
 from landscapes import LANDSCAPES
-from scene import Racer, Scene
-from ui.state import state_to_scene
-from views import frame_steps
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
-TIMEOUT = 60  # the first JAX compile of a scene's programs takes seconds
-
+from scene import Racer, Scene, from_state, query_string, to_query
+from scene.settings import value_of
+from tests.helpers import array, assert_clean, figure, racer_names, run_app
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
-def run_app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
 
 
-def figure(at: AppTest) -> dict:
-    (chart,) = at.get("plotly_chart")
-    return json.loads(chart.proto.spec)
 
 
-def array(value) -> np.ndarray:
-    """A trace array from the chart's JSON: a list, or plotly.js's typed-array spec."""
-    if isinstance(value, dict):
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-    return np.asarray(value, dtype=np.float64)
 
 
 def start_marker(fig: dict) -> tuple[float, float]:
@@ -61,18 +43,12 @@ def full_path(fig: dict, name: str) -> np.ndarray:
     return np.stack([array(trace["x"]), array(trace["y"])], axis=1)
 
 
-def racer_names(fig: dict) -> list[str]:
-    return [t["name"] for t in fig["data"]
-            if t.get("mode") == "lines" and t.get("showlegend", True) is not False]
 
 
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def assert_url_is(at: AppTest, scene: Scene) -> None:
-    assert at.query_params == scene.to_query()
+    assert at.query_params == to_query(scene)
 
 
 # -- the default page ---------------------------------------------------------------------
@@ -84,12 +60,12 @@ def test_default_page_renders_the_race():
     assert not at.warning
     fig = figure(at)
     assert racer_names(fig) == ["SGD", "Momentum", "Adam"]
-    assert len(fig["frames"]) == len(frame_steps(Scene().steps)) == 150
-    assert start_marker(fig) == pytest.approx(Scene().start)
-    assert state_to_scene(at.session_state) == Scene()
+    assert len(fig["frames"]) == len(frame_steps(Scene().setup.steps)) == 150
+    assert start_marker(fig) == pytest.approx(Scene().setup.start)
+    assert from_state(at.session_state) == Scene()
     assert_url_is(at, Scene())
     # the share link is the canonical query string
-    assert at.code[0].value.endswith("?" + Scene().query_string())
+    assert at.code[0].value.endswith("?" + query_string(Scene()))
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3
 
 
@@ -106,8 +82,8 @@ def test_widget_changes_update_figure_and_url():
     assert fig["layout"]["xaxis"]["range"] == [-5, 5]
     assert fig["layout"]["yaxis"]["range"] == [-5, 5]
     assert start_marker(fig) == pytest.approx(LANDSCAPES["himmelblau"].start)
-    scene = Scene(surface="himmelblau")
-    assert state_to_scene(at.session_state) == scene
+    scene = Scene.of(surface="himmelblau")
+    assert from_state(at.session_state) == scene
     assert at.query_params["v"] == "1"
     assert at.query_params["surface"] == "himmelblau"
     assert_url_is(at, scene)
@@ -121,7 +97,7 @@ def test_widget_changes_update_figure_and_url():
     np.testing.assert_array_equal(full_path(fig, "SGD"), sgd_before)
     assert at.query_params["adam.learning_rate"] == "0.2"
     assert at.query_params["v"] == "1"
-    assert state_to_scene(at.session_state).racers[2].values["learning_rate"] == 0.2
+    assert from_state(at.session_state).setup.racers[2].values["learning_rate"] == 0.2
 
     at.multiselect(key="opt").select("rmsprop").run()
     assert_clean(at)
@@ -130,13 +106,13 @@ def test_widget_changes_update_figure_and_url():
     assert at.query_params["opt"] == "sgd,momentum,adam,rmsprop"
     assert at.query_params["rmsprop.learning_rate"] == "0.01"
     assert at.query_params["adam.learning_rate"] == "0.2"  # the earlier change is kept
-    assert_url_is(at, state_to_scene(at.session_state))
+    assert_url_is(at, from_state(at.session_state))
     assert not at.warning
 
 
 # -- a link reproduces its scene -------------------------------------------------------------
 
-EVERY_FIELD = Scene(
+EVERY_FIELD = Scene.of(
     surface="quadratic", surface_params=(("kappa", 50.0), ("theta", 30.0)),
     racers=(Racer("adam", (("b1", 0.8), ("b2", 0.99), ("eps", 1e-06), ("learning_rate", 0.02))),
             Racer("nesterov", (("learning_rate", 0.005), ("momentum", 0.95)))),
@@ -151,22 +127,22 @@ def test_a_link_with_every_key_reproduces_its_scene():
     default = Scene()
     for field in ("surface", "surface_params", "racers", "start", "steps", "seed", "schedule",
                   "schedule_params", "clip_norm", "noise", "frame", "view", "curve"):
-        assert getattr(EVERY_FIELD, field) != getattr(default, field), field
-    at = run_app(EVERY_FIELD.to_query())
+        assert value_of(EVERY_FIELD, field) != value_of(default, field), field
+    at = run_app(to_query(EVERY_FIELD))
     assert_clean(at)
     assert not at.warning
-    assert state_to_scene(at.session_state) == EVERY_FIELD
+    assert from_state(at.session_state) == EVERY_FIELD
     assert_url_is(at, EVERY_FIELD)  # nothing was rewritten
     fig = figure(at)
     assert racer_names(fig) == ["Adam", "Nesterov"]
-    assert start_marker(fig) == pytest.approx(EVERY_FIELD.start)
-    assert fig["layout"]["sliders"][0]["active"] == EVERY_FIELD.frame
+    assert start_marker(fig) == pytest.approx(EVERY_FIELD.setup.start)
+    assert fig["layout"]["sliders"][0]["active"] == EVERY_FIELD.display.frame
     assert len(fig["frames"]) == len(frame_steps(300, three_d=True))
     assert "scene" in fig["layout"]  # the 3D panel
     assert fig["layout"]["yaxis2"]["title"]["text"].startswith("distance")
     # a rerun without changes keeps the scene and the URL
     at.run()
-    assert state_to_scene(at.session_state) == EVERY_FIELD
+    assert from_state(at.session_state) == EVERY_FIELD
     assert_url_is(at, EVERY_FIELD)
 
 
@@ -174,10 +150,10 @@ def test_a_formula_link_renders_its_surface():
     at = run_app({"v": "1", "surface": "formula", "formula": "x**2+y**2", "opt": "adam"})
     assert_clean(at)
     assert not at.warning
-    scene = state_to_scene(at.session_state)
-    assert scene.surface == "formula" and scene.formula == "x**2+y**2"
+    scene = from_state(at.session_state)
+    assert scene.setup.surface == "formula" and scene.setup.formula == "x**2+y**2"
     assert at.query_params["formula"] == "x**2+y**2"
-    (x0, x1), (y0, y1) = scene.landscape().domain
+    (x0, x1), (y0, y1) = scene.setup.landscape().domain
     fig = figure(at)
     assert fig["layout"]["xaxis"]["range"] == [x0, x1]
     assert fig["layout"]["yaxis"]["range"] == [y0, y1]
@@ -205,8 +181,8 @@ def test_hostile_link_warns_once_naming_every_bad_key():
     assert text.count("\n- ") == len(HOSTILE)
     assert "<script>" not in text.replace("`<script>alert(1)</script>`", "")
     assert "[x](https" not in text.replace("`[x](https://evil.example)`", "")
-    expected = Scene(racers=(Racer.default("sgd"), Racer.default("adam")))
-    assert state_to_scene(at.session_state) == expected
+    expected = Scene.of(racers=(Racer.default("sgd"), Racer.default("adam")))
+    assert from_state(at.session_state) == expected
     assert_url_is(at, expected)  # the link in the address bar is repaired
     assert racer_names(figure(at)) == ["SGD", "Adam"]
     # the warning stays while the view is the decoded one, and goes once it changes
@@ -224,8 +200,8 @@ def test_a_frame_past_the_end_does_not_hide_the_warnings():
     assert_clean(at)
     (warning,) = at.warning
     assert "`steps`" in warning.value
-    last = len(frame_steps(Scene().steps)) - 1
-    assert state_to_scene(at.session_state) == Scene(frame=last)
+    last = len(frame_steps(Scene().setup.steps)) - 1
+    assert from_state(at.session_state) == Scene.of(frame=last)
     assert at.query_params["frame"] == str(last)
     assert figure(at)["layout"]["sliders"][0]["active"] == last
 
@@ -256,7 +232,7 @@ def test_clicking_the_contour_moves_the_start():
     assert_clean(at)
     click_chart(at, 0.5, -0.5)
     assert_clean(at)
-    scene = state_to_scene(at.session_state)
+    scene = from_state(at.session_state)
     assert scene == Scene().with_start(0.5, -0.5)
     assert at.session_state["start.x"] == 0.5 and at.session_state["start.y"] == -0.5
     fig = figure(at)
@@ -265,7 +241,7 @@ def test_clicking_the_contour_moves_the_start():
     assert at.query_params["start"] == "0.5,-0.5"
     # an empty selection (a click on nothing) keeps the start
     at.run()
-    assert state_to_scene(at.session_state).start == (0.5, -0.5)
+    assert from_state(at.session_state).setup.start == (0.5, -0.5)
 
 
 def test_a_click_on_the_metric_chart_keeps_the_start():
@@ -274,7 +250,7 @@ def test_a_click_on_the_metric_chart_keeps_the_start():
     chart_trace = next(i for i, t in enumerate(fig["data"]) if t.get("xaxis") == "x2")
     click_chart(at, 0.0, 12.5, curve_number=chart_trace)  # (step, loss) of a chart marker
     assert_clean(at)
-    assert state_to_scene(at.session_state).start == Scene().start
+    assert from_state(at.session_state).setup.start == Scene().setup.start
 
 
 # -- the error boundary ----------------------------------------------------------------------
@@ -282,7 +258,7 @@ def test_a_click_on_the_metric_chart_keeps_the_start():
 
 def test_an_unexpected_error_becomes_a_friendly_message():
     # A scene no cache holds, so the cached computation really runs (and fails).
-    with mock.patch.object(ui.page, "compute", side_effect=RuntimeError("boom")) as failing:
+    with mock.patch.object(ui.page, "compute_race", side_effect=RuntimeError("boom")) as failing:
         at = run_app({"seed": "424242"})
     assert failing.called
     assert not at.exception
@@ -294,7 +270,7 @@ def test_an_unexpected_error_becomes_a_friendly_message():
 
     back.click().run()
     assert_clean(at)
-    assert state_to_scene(at.session_state) == Scene()
+    assert from_state(at.session_state) == Scene()
     assert_url_is(at, Scene())
     assert racer_names(figure(at)) == ["SGD", "Momentum", "Adam"]
 

@@ -9,17 +9,15 @@ their compiled programs when they run in one process.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
-from test_app import APP, TIMEOUT, array, assert_clean, figure, racer_names, run_app
 from test_study_views import SCENES
 
-from scene import Racer
-from ui.state import state_to_scene
+from scene import Racer, from_state, query_string, to_query
+from tests.helpers import APP, TIMEOUT, array, assert_clean, figure, racer_names, run_app
 
 assert APP.exists() and TIMEOUT >= 60
 
@@ -35,18 +33,18 @@ def headers(at: AppTest) -> list[str]:
                                   "seeds"])
 def test_each_mode_renders_from_its_link(name):
     scene = SCENES[name]
-    at = run_app(scene.to_query())
+    at = run_app(to_query(scene))
     assert_clean(at)
     assert not at.warning
-    assert at.segmented_control(key="mode").value == scene.mode
-    assert state_to_scene(at.session_state) == scene
-    assert at.query_params == scene.to_query()  # nothing was rewritten
+    assert at.segmented_control(key="mode").value == scene.display.mode
+    assert from_state(at.session_state) == scene
+    assert at.query_params == to_query(scene)  # nothing was rewritten
     fig = figure(at)
     assert fig["data"] and len(fig.get("frames", [])) <= 150
     assert len(fig["layout"]["title"]["text"]) > 20
     # the study settings are in the sidebar, the race's view settings are not
     assert headers(at)[0] == "Study" and "View" not in headers(at)
-    assert at.code[0].value.endswith("?" + scene.query_string())
+    assert at.code[0].value.endswith("?" + query_string(scene))
 
 
 def test_the_race_is_unchanged_and_has_no_study_settings():
@@ -60,16 +58,16 @@ def test_the_race_is_unchanged_and_has_no_study_settings():
 
 
 def test_seed_cloud_without_noise_says_which_sigma_it_uses():
-    at = run_app(SCENES["seeds_without_noise"].to_query())
+    at = run_app(to_query(SCENES["seeds_without_noise"]))
     assert_clean(at)
     assert any("σ = 0.5" in i.value for i in at.info)
     assert "σ = 0.5" in figure(at)["layout"]["title"]["text"]
 
 
 def test_a_heatmap_of_sgd_falls_back_to_the_loss_curve():
-    scene = replace(SCENES["lr_curve"], mode="heatmap")
-    assert scene.sweep_param == ""  # SGD has nothing to sweep against η
-    at = run_app(scene.to_query())
+    scene = SCENES["lr_curve"].replace(mode="heatmap")
+    assert scene.setup.sweep_param == ""  # SGD has nothing to sweep against η
+    at = run_app(to_query(scene))
     assert_clean(at)
     assert any("no hyperparameter besides the learning rate" in i.value for i in at.info)
     assert "final loss against the learning rate" in figure(at)["layout"]["title"]["text"]
@@ -77,11 +75,11 @@ def test_a_heatmap_of_sgd_falls_back_to_the_loss_curve():
 
 
 def test_study_settings_round_trip_through_widgets_url_and_the_race():
-    scene = replace(SCENES["lr_fan"], sweep_count=5, lr_low=0.002, lr_high=0.5, basins_n=37,
+    scene = SCENES["lr_fan"].replace(sweep_count=5, lr_low=0.002, lr_high=0.5, basins_n=37,
                     seeds_count=9, sweep_param="momentum")
-    at = run_app(scene.to_query())
+    at = run_app(to_query(scene))
     assert_clean(at)
-    assert state_to_scene(at.session_state) == scene
+    assert from_state(at.session_state) == scene
     assert at.query_params["sweep.count"] == "5"
     assert at.query_params["sweep.lr_low"] == "0.002"
     assert at.query_params["basins.n"] == "37"
@@ -96,8 +94,8 @@ def test_study_settings_round_trip_through_widgets_url_and_the_race():
     # a lowest learning rate above the highest pushes the highest up
     at.select_slider(key="sweep.lr_low").set_value(1.0).run()
     assert_clean(at)
-    now = state_to_scene(at.session_state)
-    assert now.lr_low == 1.0 and now.lr_high > 1.0
+    now = from_state(at.session_state)
+    assert now.setup.lr_low == 1.0 and now.setup.lr_high > 1.0
 
     # to the race and back: the hidden study settings stay in the URL and come back
     at.segmented_control(key="mode").set_value("race").run()
@@ -113,8 +111,8 @@ def test_study_settings_round_trip_through_widgets_url_and_the_race():
     assert_clean(at)
     assert at.select_slider(key="sweep.count").value == 7
     assert len(figure(at)["frames"]) == 7
-    assert state_to_scene(at.session_state) == replace(now, mode="lr_frames")
-    assert at.query_params == replace(now, mode="lr_frames").to_query()
+    assert from_state(at.session_state) == now.replace(mode="lr_frames")
+    assert at.query_params == to_query(now.replace(mode="lr_frames"))
 
 
 def select_point(at: AppTest, point: dict) -> AppTest:
@@ -131,8 +129,8 @@ def select_point(at: AppTest, point: dict) -> AppTest:
 
 def test_clicking_a_heatmap_cell_loads_it_into_the_race():
     scene = SCENES["heatmap"]
-    assert scene.slugs == ("momentum", "adam") and scene.sweep_param == "momentum"
-    at = run_app(scene.to_query())
+    assert scene.setup.slugs == ("momentum", "adam") and scene.setup.sweep_param == "momentum"
+    at = run_app(to_query(scene))
     assert_clean(at)
     fig = figure(at)
     curve = next(i for i, t in enumerate(fig["data"]) if t.get("name") == "click a cell to load it")
@@ -148,15 +146,15 @@ def test_clicking_a_heatmap_cell_loads_it_into_the_race():
     assert ss["mode"] == "race"
     assert ss["momentum.learning_rate"] == lr and ss["momentum.momentum"] == beta
     assert ss["adam.learning_rate"] == Racer.default("adam").values["learning_rate"]
-    expected = replace(scene, mode="race",
+    expected = scene.replace(mode="race",
                        racers=(Racer("momentum", (("learning_rate", lr), ("momentum", beta))),
                                Racer.default("adam")))
     # (the session state has already dropped the hidden study widgets' values, which the
     # next run restores from their shadow copies: the URL holds the whole scene)
-    assert at.query_params == expected.to_query()
+    assert at.query_params == to_query(expected)
     assert at.query_params["momentum.learning_rate"] == repr(lr)
     at.run()
-    assert state_to_scene(at.session_state) == expected
+    assert from_state(at.session_state) == expected
     # the race is drawn, with the loaded settings
     fig = figure(at)
     assert racer_names(fig) == ["Momentum", "Adam"]

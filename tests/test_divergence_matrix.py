@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from compute import compute
+from compute import compute_race
 from landscapes import LANDSCAPES
 from optimizers import OPTIMIZERS, simulate
 from scene import MAX_OPTIMIZERS, Racer, Scene
@@ -55,8 +55,8 @@ def _explosive(slug: str) -> Racer:
 def test_a_race_of_diverging_optimizers_still_draws(surface):
     slugs = ["sgd", "momentum", "adam", "rmsprop", "lion", "newton", "adagrad", "yogi"]
     assert len(slugs) == MAX_OPTIMIZERS
-    scene = Scene(surface=surface, racers=tuple(_explosive(s) for s in slugs), steps=STEPS)
-    result = compute(scene)
+    scene = Scene.of(surface=surface, racers=tuple(_explosive(s) for s in slugs), steps=STEPS)
+    result = compute_race(scene.setup)
     assert any(run.diverged_at is not None for run in result.runs)
     for view in ("contour", "3d"):
         fig = race_figure(result, view=view)

@@ -17,11 +17,11 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 from PIL import Image
-from test_app import assert_clean, run_app
 
-from compute import compute
-from scene import SCHEMA_VERSION, Racer, Scene
-from views import frame_steps, race_figure
+from compute import compute_race, frame_steps
+from scene import SCHEMA_VERSION, Racer, Scene, from_query, query_string
+from tests.helpers import assert_clean, run_app
+from views import race_figure
 from views.export import (
     CSV_COLUMNS,
     animation_gif,
@@ -32,8 +32,8 @@ from views.export import (
 )
 
 #: The default scene, 100 steps (SGD first), and a scheduled + clipped + noisy one.
-DEFAULT = Scene(steps=100)
-SCHEDULED = Scene(
+DEFAULT = Scene.of(steps=100)
+SCHEDULED = Scene.of(
     surface="quadratic", surface_params=(("kappa", 10.0), ("theta", 30.0)),
     racers=(Racer("adam", (("b1", 0.9), ("b2", 0.999), ("eps", 1e-8), ("learning_rate", 0.3))),
             Racer("sgd", (("learning_rate", 0.02),))),
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 @functools.lru_cache(maxsize=4)
 def result(scene: Scene):
-    return compute(scene)
+    return compute_race(scene.setup)
 
 
 def test_csv_round_trips_to_the_same_numbers():
@@ -71,9 +71,9 @@ def test_json_holds_the_link_its_schema_and_the_numbers():
     res = result(SCHEDULED)
     doc = json.loads(trajectories_json(SCHEDULED, res, "http://example.org/app"))
     assert doc["schema_version"] == SCHEMA_VERSION == 1
-    assert doc["query"] == SCHEDULED.query_string()
-    assert doc["link"] == "http://example.org/app?" + SCHEDULED.query_string()
-    assert Scene.from_query(parse_qs(doc["query"])) == (SCHEDULED, [])
+    assert doc["query"] == query_string(SCHEDULED)
+    assert doc["link"] == "http://example.org/app?" + query_string(SCHEDULED)
+    assert from_query(parse_qs(doc["query"])) == (SCHEDULED, [])
     assert [r["optimizer"] for r in doc["runs"]] == ["adam", "sgd"]
     for entry, run in zip(doc["runs"], res.runs, strict=True):
         np.testing.assert_array_equal(np.array(entry["x"], np.float32), run.path[:, 0])
@@ -96,14 +96,14 @@ def _run_script(tmp_path, source: str) -> np.ndarray:
 
 @pytest.mark.parametrize("scene", [DEFAULT, SCHEDULED], ids=["default", "scheduled"])
 def test_the_optax_script_reproduces_the_first_racer(tmp_path, scene):
-    source = python_snippet(scene, "http://example.org/app?" + scene.query_string())
+    source = python_snippet(scene, "http://example.org/app?" + query_string(scene))
     assert "import optax" in source and "from landscapes" not in source  # self-contained
     assert "optax.inject_hyperparams(" in source
-    if scene.clip_norm is not None:
+    if scene.setup.clip_norm is not None:
         assert "optax.clip_by_global_norm" in source
     path = _run_script(tmp_path, source)
     expected = result(scene).runs[0].path
-    assert path.shape == expected.shape == (scene.steps + 1, 2)
+    assert path.shape == expected.shape == (scene.setup.steps + 1, 2)
     np.testing.assert_allclose(path, expected, rtol=1e-5, atol=1e-5)
     # far from a coincidence: the path moved a long way
     assert np.linalg.norm(expected[-1] - expected[0]) > 0.4
@@ -120,7 +120,7 @@ def test_the_html_embeds_plotly_js_and_the_figure():
     assert not re.search(r"<script[^>]+src=", html), "nothing is loaded from elsewhere"
     assert "Plotly.newPlot(" in html and "Plotly.addFrames(" in html
     text = html.replace("\\u002f", "/")  # plotly.io escapes "/" in the figure's JSON
-    assert text.count('"traces":[') == len(fig["frames"]) == len(frame_steps(DEFAULT.steps))
+    assert text.count('"traces":[') == len(fig["frames"]) == len(frame_steps(DEFAULT.setup.steps))
     assert fig["layout"]["images"][0]["source"] in text  # the data-URI background
     paths = [t for t in fig["data"] if t.get("name") in ("SGD", "Momentum", "Adam")
              and t.get("mode") == "lines"]

@@ -18,11 +18,8 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 
-from compute import compute
-from compute_inside import compute_inside
-from compute_mlp import compute_mlp
-from scene import Scene
-from ui.studies import run_study
+from compute import compute_inside, compute_mlp, compute_race, run_study, study_computation
+from scene import Scene, from_query, query_string
 
 FIXTURE = Path(__file__).with_name("fixtures") / "golden_v1.json"
 ENTRIES = json.loads(FIXTURE.read_text())["entries"]
@@ -54,9 +51,9 @@ def params(kind: str):
 
 
 def decoded(entry: dict) -> Scene:
-    scene, warnings = Scene.from_query(parse_qs(entry["link"], keep_blank_values=True))
+    scene, warnings = from_query(parse_qs(entry["link"], keep_blank_values=True))
     assert warnings == entry["warnings"]
-    assert scene.query_string() == entry["canonical"]
+    assert query_string(scene) == entry["canonical"]
     return scene
 
 
@@ -67,7 +64,7 @@ def none_or_int(value) -> int | None:
 @pytest.mark.parametrize("entry", params("race"))
 def test_race_link_reproduces_its_runs(entry):
     scene = decoded(entry)
-    result = compute(scene)
+    result = compute_race(scene.setup)
     assert [r.slug for r in result.runs] == [r["slug"] for r in entry["runs"]]
     for run, want in zip(result.runs, entry["runs"], strict=True):
         at = np.asarray(want["at"])
@@ -78,13 +75,14 @@ def test_race_link_reproduces_its_runs(entry):
         same(run.grad_norm[at], want["grad_norm"], f"{run.slug} gradient norm")
         same(run.learning_rate[at[:-1]], want["learning_rate"], f"{run.slug} η_t")
         same(run.path[-1], want["final"], f"{run.slug} final point")
-    np.testing.assert_allclose(np.nansum(result.zs.astype(np.float64)),
-                               entry["surface"]["zs_sum"], rtol=1e-6)
-    same(result.zs[len(result.zs) // 3], entry["surface"]["zs_row"], "surface row")
+    zs = result.surface.zs
+    np.testing.assert_allclose(np.nansum(zs.astype(np.float64)), entry["surface"]["zs_sum"],
+                               rtol=1e-6)
+    same(zs[len(zs) // 3], entry["surface"]["zs_row"], "surface row")
     if "panel_steps" in entry:
         same(result.panel_steps, entry["panel_steps"], "data panel steps")
     if "inside" in entry:
-        inside = compute_inside(scene)
+        inside = compute_inside(scene.setup)
         for run, want in zip(inside.runs, entry["inside"], strict=True):
             at = np.asarray(want["at"])
             same(run.gradient[at], want["gradient"], f"{run.slug} gradients seen")
@@ -97,7 +95,8 @@ def test_race_link_reproduces_its_runs(entry):
 
 @pytest.mark.parametrize("entry", params("study"))
 def test_study_link_reproduces_its_study(entry):
-    study = run_study(decoded(entry))
+    scene = decoded(entry)
+    study = run_study(scene.setup, study_computation(scene.display.mode, scene.setup))
     assert study.mode == entry["mode"]
     assert study.noise == entry["noise"]
     if "lrs" in entry:
@@ -120,7 +119,7 @@ def test_study_link_reproduces_its_study(entry):
 
 @pytest.mark.parametrize("entry", params("mlp"))
 def test_mlp_link_reproduces_its_training(entry):
-    result = compute_mlp(decoded(entry))
+    result = compute_mlp(decoded(entry).setup)
     assert result.center == entry["center"]
     if entry["explained"] is None:
         assert result.explained is None

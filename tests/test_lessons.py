@@ -1,7 +1,7 @@
 """Lesson presets and presenter mode.
 
 Every lesson's link decodes without a warning, and what its text claims holds in the
-computed runs (compute(scene), the app's own numbers). Then the URL keys `lesson`,
+computed runs (compute_race(scene.setup), the app's own numbers). Then the URL keys `lesson`,
 `present` and `overlay` (decoding, warnings, round trips) and the page: a lesson link
 shows its text, the selector loads a lesson, presenter mode enlarges the figure and its
 step buttons move the frame.
@@ -16,13 +16,11 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
-from test_app import assert_clean, figure, run_app
 
-from compute import Result, compute
+from compute import Result, compute_race, frame_steps
 from lessons import LESSONS, load
-from scene import Scene
-from ui.state import state_to_scene
-from views import frame_steps
+from scene import Scene, from_query, from_state, query_string, to_query
+from tests.helpers import assert_clean, figure, run_app
 
 EXPECTED = {"ravine", "momentum-overshoots", "adam-saddle", "lr-too-large",
             "adaptive-aligned", "adaptive-rotated", "noise-saddle", "schedules", "clipping"}
@@ -32,14 +30,14 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 def lesson(slug: str) -> Scene:
-    scene, warnings = Scene.from_query(parse_qs(LESSONS[slug].query))
+    scene, warnings = from_query(parse_qs(LESSONS[slug].query))
     assert warnings == []
     return scene
 
 
 @functools.lru_cache(maxsize=64)
 def run(scene: Scene) -> Result:
-    return compute(scene)
+    return compute_race(scene.setup)
 
 
 def runs(scene: Scene) -> dict:
@@ -48,8 +46,8 @@ def runs(scene: Scene) -> dict:
 
 def with_lr(scene: Scene, slug: str, lr: float) -> Scene:
     racers = tuple(replace(r, hparams=tuple(sorted({**r.values, "learning_rate": lr}.items())))
-                   if r.slug == slug else r for r in scene.racers)
-    return replace(scene, racers=racers)
+                   if r.slug == slug else r for r in scene.setup.racers)
+    return scene.replace(racers=racers)
 
 
 # -- the data -----------------------------------------------------------------------------
@@ -67,29 +65,29 @@ def test_the_lessons_are_data_with_a_title_a_link_and_a_paragraph():
 @pytest.mark.parametrize("slug", sorted(LESSONS))
 def test_each_lesson_link_decodes_without_warning_and_round_trips(slug):
     scene = lesson(slug)
-    assert scene.mode == "race" and scene.steps <= 200
-    opened, warnings = Scene.from_query({"lesson": slug})
+    assert scene.display.mode == "race" and scene.setup.steps <= 200
+    opened, warnings = from_query({"lesson": slug})
     assert warnings == []
-    assert opened == replace(scene, lesson=slug)  # `lesson=` reads the link as if typed
-    assert opened.to_query()["lesson"] == slug
-    assert Scene.from_query(parse_qs(opened.query_string())) == (opened, [])
+    assert opened == scene.replace(lesson=slug)  # `lesson=` reads the link as if typed
+    assert to_query(opened)["lesson"] == slug
+    assert from_query(parse_qs(query_string(opened))) == (opened, [])
     # the text names the numbers the link sets
-    for racer in scene.racers:
+    for racer in scene.setup.racers:
         assert racer.slug in LESSONS[slug].query
 
 
 def test_url_keys_win_over_the_lesson_and_unknown_lessons_warn():
-    scene, warnings = Scene.from_query({"lesson": "momentum-overshoots", "opt": "adam",
+    scene, warnings = from_query({"lesson": "momentum-overshoots", "opt": "adam",
                                         "steps": "50"})
     assert warnings == []  # momentum.* and sgd.* of the lesson are dropped, not warned
-    assert scene.slugs == ("adam",) and scene.steps == 50
-    assert scene.surface == "quadratic" and scene.lesson == "momentum-overshoots"
-    scene, warnings = Scene.from_query({"lesson": "momentum-overshoots", "surface": "saddle"})
-    assert warnings == [] and scene.surface == "saddle"
-    scene, warnings = Scene.from_query({"lesson": "no-such-lesson", "steps": "40"})
+    assert scene.setup.slugs == ("adam",) and scene.setup.steps == 50
+    assert scene.setup.surface == "quadratic" and scene.display.lesson == "momentum-overshoots"
+    scene, warnings = from_query({"lesson": "momentum-overshoots", "surface": "saddle"})
+    assert warnings == [] and scene.setup.surface == "saddle"
+    scene, warnings = from_query({"lesson": "no-such-lesson", "steps": "40"})
     (warning,) = warnings
     assert warning.startswith("`lesson`") and "no-such-lesson" in warning
-    assert scene == Scene(steps=40)
+    assert scene == Scene.of(steps=40)
 
 
 # -- what each lesson claims ------------------------------------------------------------------
@@ -97,8 +95,8 @@ def test_url_keys_win_over_the_lesson_and_unknown_lessons_warn():
 
 def test_ravine_sgd_zigzags_across_the_ravine_yet_converges():
     scene = lesson("ravine")
-    kappa = dict(scene.surface_params)["kappa"]
-    lr = scene.racers[0].values["learning_rate"]
+    kappa = dict(scene.setup.surface_params)["kappa"]
+    lr = scene.setup.racers[0].values["learning_rate"]
     assert 0.9 * 2 / kappa < lr < 2 / kappa  # just below 2/L
     sgd = runs(scene)["sgd"]
     y = sgd.path[:, 1]  # θ = 0: y is the stiff direction
@@ -114,7 +112,7 @@ def test_ravine_sgd_zigzags_across_the_ravine_yet_converges():
 
 def test_momentum_overshoots_the_minimum_and_sgd_does_not():
     scene = lesson("momentum-overshoots")
-    assert scene.curve == "distance"
+    assert scene.display.curve == "distance"
     r = runs(scene)
     sgd, mom = r["sgd"], r["momentum"]
     assert np.all(np.diff(sgd.distance) <= 1e-7), "SGD's distance falls at every step"
@@ -128,7 +126,7 @@ def test_momentum_overshoots_the_minimum_and_sgd_does_not():
 
 def test_adam_escapes_the_saddle_where_sgd_stalls():
     scene = lesson("adam-saddle")
-    assert scene.surface == "saddle" and scene.start == (-1.8, 0.001)
+    assert scene.setup.surface == "saddle" and scene.setup.start == (-1.8, 0.001)
     r = runs(scene)
     sgd, adam = r["sgd"], r["adam"]
     assert np.hypot(*sgd.path[-1]) < 0.1, "SGD is still near the saddle at the end"
@@ -140,11 +138,11 @@ def test_adam_escapes_the_saddle_where_sgd_stalls():
 
 def test_a_learning_rate_too_large_really_diverges_and_a_smaller_one_does_not():
     scene = lesson("lr-too-large")
-    kappa = dict(scene.surface_params)["kappa"]
-    lr = scene.racers[0].values["learning_rate"]
+    kappa = dict(scene.setup.surface_params)["kappa"]
+    lr = scene.setup.racers[0].values["learning_rate"]
     assert lr > 2 / kappa
     big = runs(scene)["sgd"]
-    assert big.diverged_at is not None and big.diverged_at < scene.steps
+    assert big.diverged_at is not None and big.diverged_at < scene.setup.steps
     y = big.path[: big.diverged_at, 1]
     assert np.all(np.sign(y[1:]) == -np.sign(y[:-1]))
     assert np.all(np.abs(y[1:]) > np.abs(y[:-1])), "the zig-zag grows"
@@ -161,10 +159,12 @@ def _rotate(path: np.ndarray, degrees: float) -> np.ndarray:
 
 def test_adaptive_methods_depend_on_the_axes_and_sgd_does_not():
     aligned, rotated = lesson("adaptive-aligned"), lesson("adaptive-rotated")
-    theta = dict(rotated.surface_params)["theta"]
-    assert dict(aligned.surface_params)["theta"] == 0 and theta == 45
-    assert aligned.racers == rotated.racers and aligned.steps == rotated.steps
-    np.testing.assert_allclose(rotated.start, _rotate(np.array([aligned.start]), theta)[0],
+    theta = dict(rotated.setup.surface_params)["theta"]
+    assert dict(aligned.setup.surface_params)["theta"] == 0 and theta == 45
+    assert aligned.setup.racers == rotated.setup.racers
+    assert aligned.setup.steps == rotated.setup.steps
+    np.testing.assert_allclose(rotated.setup.start, _rotate(np.array([aligned.setup.start]),
+                                                            theta)[0],
                                atol=1e-7)
     a, b = runs(aligned), runs(rotated)
     # SGD: the same path, rotated
@@ -182,22 +182,22 @@ def test_adaptive_methods_depend_on_the_axes_and_sgd_does_not():
 
 def test_gradient_noise_carries_sgd_away_from_the_saddle():
     scene = lesson("noise-saddle")
-    assert scene.start[1] == 0 and scene.noise > 0
-    quiet = runs(replace(scene, noise=0.0))["sgd"]
+    assert scene.setup.start[1] == 0 and scene.setup.noise > 0
+    quiet = runs(scene.replace(noise=0.0))["sgd"]
     assert np.all(quiet.path[:, 1] == 0), "without noise SGD never leaves y = 0"
     stalled = float(np.hypot(*quiet.path[-1]))
     assert stalled < 0.05
     for seed in range(8):  # "whatever the seed"
-        noisy = runs(replace(scene, seed=seed))["sgd"]
+        noisy = runs(scene.replace(seed=seed))["sgd"]
         ended = float(np.hypot(*noisy.path[-1]))
         assert noisy.diverged_at is None and ended > 0.3 > 6 * stalled, (seed, ended)
 
 
 def test_warmup_then_cosine_is_the_recorded_learning_rate_and_helps_adam_settle():
     scene = lesson("schedules")
-    sp = dict(scene.schedule_params)
-    warm, steps = int(sp["warmup_steps"]), scene.steps
-    assert scene.schedule == "warmup_cosine" and warm == 20 and sp["alpha"] == 0
+    sp = dict(scene.setup.schedule_params)
+    warm, steps = int(sp["warmup_steps"]), scene.setup.steps
+    assert scene.setup.schedule == "warmup_cosine" and warm == 20 and sp["alpha"] == 0
     adam = runs(scene)["adam"]
     peak = adam.hparams["learning_rate"]
     lr = adam.learning_rate
@@ -207,14 +207,14 @@ def test_warmup_then_cosine_is_the_recorded_learning_rate_and_helps_adam_settle(
     np.testing.assert_allclose(lr[warm:], cosine, rtol=1e-5, atol=1e-6)
     assert lr[warm] == pytest.approx(peak) and np.all(np.diff(lr[warm:]) <= 0)
     assert lr[-1] < 1e-3 * peak
-    constant = runs(replace(scene, schedule="constant"))["adam"]
+    constant = runs(scene.replace(schedule="constant"))["adam"]
     assert np.all(constant.learning_rate == peak)
     assert adam.loss[-1] < constant.loss[-1] / 5
 
 
 def test_clipping_keeps_the_run_that_diverges_without_it():
     scene = lesson("clipping")
-    assert scene.clip_norm == 100
+    assert scene.setup.clip_norm == 100
     clipped = runs(scene)["sgd"]
     assert clipped.grad_norm[0] == pytest.approx(150, rel=0.05)
     assert clipped.loss[0] == pytest.approx(12.5)
@@ -222,7 +222,7 @@ def test_clipping_keeps_the_run_that_diverges_without_it():
     assert clipped.loss[-1] < clipped.loss[0] / 3
     steps = np.linalg.norm(np.diff(clipped.path, axis=0), axis=1)
     assert steps.max() <= 0.3 * (1 + 1e-5), "every step is at most η × 100"
-    free = runs(replace(scene, clip_norm=None))["sgd"]
+    free = runs(scene.replace(clip_norm=None))["sgd"]
     assert free.diverged_at is not None and free.diverged_at <= 10
 
 
@@ -232,15 +232,15 @@ def test_clipping_keeps_the_run_that_diverges_without_it():
 @pytest.mark.parametrize("key", ["present", "overlay"])
 def test_on_off_options_decode_round_trip_and_warn_by_name(key):
     for text, value in (("1", True), ("0", False), ("true", True), ("False", False)):
-        scene, warnings = Scene.from_query({key: text})
-        assert warnings == [] and getattr(scene, key) is value
-        assert scene.to_query()[key] == str(int(value))
-        assert Scene.from_query(parse_qs(scene.query_string())) == (scene, [])
-    scene, warnings = Scene.from_query({key: "yes please", "steps": "9"})
-    assert scene == Scene(steps=9)
+        scene, warnings = from_query({key: text})
+        assert warnings == [] and getattr(scene.display, key) is value
+        assert to_query(scene)[key] == str(int(value))
+        assert from_query(parse_qs(query_string(scene))) == (scene, [])
+    scene, warnings = from_query({key: "yes please", "steps": "9"})
+    assert scene == Scene.of(steps=9)
     (warning,) = warnings
     assert warning.startswith(f"`{key}`") and "1 (on) or 0 (off)" in warning
-    assert Scene().to_query()[key] == "0" and "lesson" not in Scene().to_query()
+    assert to_query(Scene())[key] == "0" and "lesson" not in to_query(Scene())
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -253,14 +253,14 @@ def test_a_lesson_link_shows_its_text_and_the_selector_loads_another():
     (info,) = at.info
     assert LESSONS["adam-saddle"].title in info.value
     assert LESSONS["adam-saddle"].text in info.value
-    assert state_to_scene(at.session_state) == replace(lesson("adam-saddle"),
+    assert from_state(at.session_state) == lesson("adam-saddle").replace(
                                                        lesson="adam-saddle")
     assert at.query_params["lesson"] == "adam-saddle"
     assert at.selectbox(key="lesson").value == "adam-saddle"
 
     at.selectbox(key="lesson").set_value("lr-too-large").run()
     assert_clean(at)
-    assert state_to_scene(at.session_state) == replace(lesson("lr-too-large"),
+    assert from_state(at.session_state) == lesson("lr-too-large").replace(
                                                        lesson="lr-too-large")
     assert LESSONS["lr-too-large"].text in at.info[0].value
     assert at.query_params["sgd.learning_rate"] == "0.21"

@@ -22,15 +22,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from compute import compute
-from compute_mlp import compute_mlp
+from compute import compute_mlp, compute_race, frame_steps
 from landscapes import LANDSCAPES, mlp
 from landscapes import network as nw
 from landscapes.classic import quadratic
 from optimizers import simulate
 from optimizers.training import train
-from scene import Racer, Scene
-from views import frame_steps, race_figure
+from scene import Racer, Scene, from_query, to_query
+from views import race_figure
 from views.network import mlp_figure
 from views.race import TRAIL
 
@@ -201,7 +200,7 @@ def test_the_registered_default_minimum_is_derive_of_seed_0():
 
 def test_data_depend_on_the_seed_only_and_a_traced_seed_works():
     x0, x0b = np.asarray(nw.tanh_inputs(0)), np.asarray(nw.tanh_inputs(0.0))
-    assert x0.shape == (nw.N_POINTS,) and (x0 == x0b).all()
+    assert x0.shape == (nw.DATA_SIZE,) and (x0 == x0b).all()
     assert np.abs(x0).max() <= nw.X_RANGE
     assert not np.array_equal(x0, np.asarray(nw.tanh_inputs(1)))
     traced = jax.jit(lambda s: nw.blobs(s)[0])(jnp.float32(4))
@@ -209,7 +208,7 @@ def test_data_depend_on_the_seed_only_and_a_traced_seed_works():
     _, s = nw.blobs(4)
     assert np.asarray(s).sum() == 0  # balanced classes
     points, labels = mlp.moons(2)
-    assert points.shape == (mlp.N_POINTS, 2) and float(labels.mean()) == 0.5
+    assert points.shape == (mlp.MOON_POINTS, 2) and float(labels.mean()) == 0.5
     with jax.enable_x64(True):  # float32 draws in either mode
         np.testing.assert_array_equal(np.asarray(nw.tanh_inputs(0)), x0)
 
@@ -273,7 +272,7 @@ def test_batch_weights_pick_exactly_batch_size_examples(size):
     assert set(np.unique(w)) <= {0.0, 1.0}
     assert (w.sum(axis=1) == size).all()
     # each example is drawn with probability size/n, independently of its index
-    p = size / nw.N_POINTS
+    p = size / nw.DATA_SIZE
     seen = w.sum(axis=0)
     sd = np.sqrt(draws * p * (1 - p))
     assert np.abs(seen - draws * p).max() <= 5 * sd + 1e-9
@@ -282,7 +281,7 @@ def test_batch_weights_pick_exactly_batch_size_examples(size):
 @pytest.mark.parametrize("slug", NETWORKS)
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_minibatch_sgd_with_the_full_batch_is_full_batch_gradient_descent(slug, optimizer):
-    full = LANDSCAPES[slug].bind(batch_size=nw.N_POINTS)
+    full = LANDSCAPES[slug].bind(batch_size=nw.DATA_SIZE)
     exact = replace(full, stochastic_loss=None)  # the engine then follows ∇f itself
     hp = {"learning_rate": 0.05}
     a = simulate(full, optimizer, hp, steps=300, seed=5)
@@ -431,24 +430,25 @@ def test_plane_losses_are_the_loss_at_the_plane_points():
 # -- figures -------------------------------------------------------------------------------
 
 NETWORK_SCENES = {
-    "tanh": Scene(surface="tanh_unit"),
-    "tanh-3d": Scene(surface="tanh_unit", view="3d"),
-    "tanh-minibatch": Scene(surface="tanh_unit", surface_params=(("batch_size", 4.0),),
+    "tanh": Scene.of(surface="tanh_unit"),
+    "tanh-3d": Scene.of(surface="tanh_unit", view="3d"),
+    "tanh-minibatch": Scene.of(surface="tanh_unit", surface_params=(("batch_size", 4.0),),
                             racers=(Racer("sgd", (("learning_rate", 0.1),)),)),
-    "logistic": Scene(surface="logistic"),
-    "logistic-3d-diverging": Scene(surface="logistic", view="3d", steps=40,
+    "logistic": Scene.of(surface="logistic"),
+    "logistic-3d-diverging": Scene.of(surface="logistic", view="3d", steps=40,
                                    racers=(Racer.default("newton"), Racer.default("adam"))),
 }
 
 
 @functools.cache
 def network_result(name: str):
-    return compute(NETWORK_SCENES[name])
+    return compute_race(NETWORK_SCENES[name].setup)
 
 
 def network_figure(name: str, frame: int = 0) -> dict:
     scene = NETWORK_SCENES[name]
-    return race_figure(network_result(name), frame=frame, view=scene.view, curve=scene.curve)
+    return race_figure(network_result(name), frame=frame, view=scene.display.view,
+                       curve=scene.display.curve)
 
 
 @pytest.mark.parametrize("name", list(NETWORK_SCENES))
@@ -459,7 +459,7 @@ def test_network_race_figures_validate_and_keep_the_frame_rule(name):
     assert len(validated.data) == len(fig["data"])
     assert len(validated.frames) == len(fig["frames"])
     data, frames = fig["data"], fig["frames"]
-    assert len(frames) == len(frame_steps(scene.steps, scene.view == "3d"))
+    assert len(frames) == len(frame_steps(scene.setup.steps, scene.display.view == "3d"))
     panel = [i for i, t in enumerate(data) if t.get("xaxis") == "x3"]
     assert panel, "a network race has a data panel"
     result = network_result(name)
@@ -492,7 +492,7 @@ def test_the_tanh_panel_draws_the_first_racers_fit_at_each_frame():
     scene = NETWORK_SCENES["tanh"]
     result = network_result("tanh")
     fig = network_figure("tanh")
-    steps_at = frame_steps(scene.steps)
+    steps_at = frame_steps(scene.setup.steps)
     panel = [i for i, t in enumerate(fig["data"]) if t.get("xaxis") == "x3"]
     fit_index = next(i for i in panel if fig["data"][i].get("name") == result.runs[0].name)
     grid = array(fig["data"][fit_index]["x"]).astype(np.float64)
@@ -535,9 +535,9 @@ def test_network_figure_json_stays_within_the_contour_budget():
 
 @functools.cache
 def mlp_result(plane: str, steps: int = 120):
-    scene = replace(Scene(steps=steps, racers=(Racer("sgd", (("learning_rate", 0.3),)),
-                                               Racer.default("adam"))), mlp_plane=plane)
-    return compute_mlp(scene)
+    scene = Scene.of(steps=steps, racers=(Racer("sgd", (("learning_rate", 0.3),)),
+                                          Racer.default("adam")), mlp_plane=plane)
+    return compute_mlp(scene.setup)
 
 
 @pytest.mark.parametrize("plane", ["pca", "random"])
@@ -578,18 +578,17 @@ def test_pca_plane_holds_the_paths_better_than_a_random_one():
 
 
 def test_network_parameters_and_the_plane_travel_in_the_url():
-    scene = replace(Scene(surface="tanh_unit", surface_params=(("batch_size", 8.0),
-                                                               ("seed", 5.0))),
-                    mode="mlp", mlp_plane="random")
-    query = scene.to_query()
+    scene = Scene.of(surface="tanh_unit", surface_params=(("batch_size", 8.0), ("seed", 5.0)),
+                     mode="mlp", mlp_plane="random")
+    query = to_query(scene)
     assert query["tanh_unit.seed"] == "5" and query["tanh_unit.batch_size"] == "8"
     assert query["mode"] == "mlp" and query["mlp.plane"] == "random"
-    back, warnings = Scene.from_query(query)
+    back, warnings = from_query(query)
     assert back == scene and not warnings
-    bad, warnings = Scene.from_query({"surface": "tanh_unit", "tanh_unit.batch_size": "65",
+    bad, warnings = from_query({"surface": "tanh_unit", "tanh_unit.batch_size": "65",
                                       "tanh_unit.seed": "2.5", "mlp.plane": "sideways"})
-    assert dict(bad.surface_params) == {"batch_size": 64.0, "seed": 0.0}
-    assert bad.mlp_plane == "pca"
+    assert dict(bad.setup.surface_params) == {"batch_size": 64.0, "seed": 0.0}
+    assert bad.setup.mlp_plane == "pca"
     assert len(warnings) == 3
     for key in ("tanh_unit.batch_size", "tanh_unit.seed", "mlp.plane"):
         assert sum(f"`{key}`" in w for w in warnings) == 1

@@ -16,13 +16,13 @@ import numpy as np
 import optax
 import plotly.graph_objects as go
 import pytest
-from test_app import assert_clean, figure, run_app
 
-from compute import compute
-from compute_inside import Insides, compute_inside, curvature
+from compute import Insides, compute_inside, compute_race, frame_steps
+from compute.inside import curvature
 from landscapes import LANDSCAPES
-from scene import Racer, Scene
-from views import frame_steps, race_figure
+from scene import Racer, Scene, to_query
+from tests.helpers import assert_clean, figure, run_app
+from views import race_figure
 from views.overlays import (
     arrows,
     live_rule,
@@ -46,7 +46,7 @@ RACERS = (
                       ("learning_rate", 0.5))),
 )
 #: 40 steps: the step bucket of tests/test_inside.py, whose programs this file shares.
-SCENE = Scene(surface="quadratic", surface_params=(("kappa", KAPPA), ("theta", THETA)),
+SCENE = Scene.of(surface="quadratic", surface_params=(("kappa", KAPPA), ("theta", THETA)),
               racers=RACERS, start=(-1.5, 1.0), steps=40, clip_norm=CLIP)
 UPDATES = (0, 1, 7, 23, 39)
 
@@ -56,12 +56,12 @@ pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 @functools.lru_cache(maxsize=1)
 def insides() -> Insides:
-    return compute_inside(SCENE)
+    return compute_inside(SCENE.setup)
 
 
 @functools.lru_cache(maxsize=1)
 def result():
-    return compute(SCENE)
+    return compute_race(SCENE.setup)
 
 
 def run_of(slug: str):
@@ -89,7 +89,7 @@ def test_adam_moments_and_effective_rate_are_optax_state():
     run = run_of("adam")
     lr, b1, b2, eps = f32(0.05), f32(0.9), f32(0.999), f32(1e-8)
     states, clipped, steps = replay(optax.adam(lr, b1=b1, b2=b2, eps=eps), run.gradient,
-                                    SCENE.start)
+                                    SCENE.setup.start)
     np.testing.assert_allclose(run.step, steps, rtol=1e-4, atol=1e-6)
     for k in UPDATES:
         n = numbers(run, k, CLIP)
@@ -119,7 +119,7 @@ def test_adam_moments_and_effective_rate_are_optax_state():
 ])
 def test_rms_and_sum_of_squares_rates_are_optax_state(slug, transform, key, moment):
     run = run_of(slug)
-    states, clipped, steps = replay(transform(), run.gradient, SCENE.start)
+    states, clipped, steps = replay(transform(), run.gradient, SCENE.setup.start)
     lr = f32(run.hparams["learning_rate"])
     eps = f32(run.hparams["eps"])
     for k in UPDATES:
@@ -135,7 +135,7 @@ def test_rms_and_sum_of_squares_rates_are_optax_state(slug, transform, key, mome
 def test_momentum_velocity_is_optax_trace_and_sgd_rate_is_eta():
     mom = run_of("momentum")
     states, _, steps = replay(optax.sgd(f32(0.02), momentum=f32(0.9)), mom.gradient,
-                                    SCENE.start)
+                                    SCENE.setup.start)
     for k in UPDATES:
         n = numbers(mom, k, CLIP)
         np.testing.assert_allclose(n.moments["v"], states[k][0].trace, rtol=1e-5, atol=1e-7)
@@ -153,7 +153,7 @@ def test_arrows_are_the_gradient_the_momentum_and_the_step_of_the_path(slug):
     run = run_of(slug)
     np.testing.assert_array_equal(run.path, path)  # look_inside retraces the race
     for k in UPDATES:
-        drawn = {a.kind: a for a in arrows(run, k, SCENE.landscape().domain)}
+        drawn = {a.kind: a for a in arrows(run, k, SCENE.setup.landscape().domain)}
         assert drawn["step"].origin == pytest.approx(tuple(path[k]))
         np.testing.assert_allclose(drawn["step"].vector, path[k + 1] - path[k], rtol=1e-6,
                                    atol=1e-9)
@@ -172,13 +172,13 @@ def test_arrows_are_the_gradient_the_momentum_and_the_step_of_the_path(slug):
 
 
 def test_the_drawn_arrows_are_those_vectors_at_the_frame():
-    steps_at = frame_steps(SCENE.steps)
+    steps_at = frame_steps(SCENE.setup.steps)
     at = int(steps_at[9])
-    extra = overlay_layout(insides(), SCENE.landscape().domain, at)
+    extra = overlay_layout(insides(), SCENE.setup.landscape().domain, at)
     by_name = {a["name"]: a for a in extra["annotations"]}
     for run in insides().runs:
         k = update_index(run.steps, at)
-        for arrow in arrows(run, k, SCENE.landscape().domain):
+        for arrow in arrows(run, k, SCENE.setup.landscape().domain):
             drawn = by_name[f"{run.slug}.{arrow.kind}"]
             assert (drawn["ax"], drawn["ay"]) == pytest.approx(tuple(run.path[k]))
             tip = np.array([drawn["x"], drawn["y"]]) - np.array([drawn["ax"], drawn["ay"]])
@@ -216,7 +216,7 @@ def test_the_hessian_matches_numpy_on_the_quadratic():
 
 
 def test_table_and_live_rule_carry_this_steps_numbers():
-    at = int(frame_steps(SCENE.steps)[5])
+    at = int(frame_steps(SCENE.setup.steps)[5])
     rows = table_rows(insides(), at)
     assert len(rows) == 2 * len(RACERS)
     adam = run_of("adam")
@@ -238,7 +238,7 @@ def test_table_and_live_rule_carry_this_steps_numbers():
 def test_the_figure_with_overlays_validates_and_the_cached_one_is_untouched():
     fig = race_figure(result(), frame=5)
     before = json.dumps(fig["layout"], sort_keys=True, default=str)
-    extra = overlay_layout(insides(), SCENE.landscape().domain, int(frame_steps(40)[5]))
+    extra = overlay_layout(insides(), SCENE.setup.landscape().domain, int(frame_steps(40)[5]))
     decorated = with_overlay(fig, extra)
     assert json.dumps(fig["layout"], sort_keys=True, default=str) == before
     assert len(decorated["layout"]["annotations"]) == len(extra["annotations"]) > 10
@@ -247,7 +247,7 @@ def test_the_figure_with_overlays_validates_and_the_cached_one_is_untouched():
 
 
 def test_the_page_draws_the_overlays_at_the_chosen_frame():
-    query = {**SCENE.to_query(), "overlay": "1", "frame": "4"}
+    query = {**to_query(SCENE), "overlay": "1", "frame": "4"}
     at = run_app(query)
     assert_clean(at)
     assert not at.warning
@@ -255,7 +255,7 @@ def test_the_page_draws_the_overlays_at_the_chosen_frame():
     names = {a.get("name") for a in fig["layout"]["annotations"]}
     assert {"sgd.step", "adam.momentum", "momentum.momentum", "curvature.1.label"} <= names
     step = next(a for a in fig["layout"]["annotations"] if a["name"] == "adam.step")
-    k = int(frame_steps(SCENE.steps)[4])
+    k = int(frame_steps(SCENE.setup.steps)[4])
     adam = next(r for r in result().runs if r.slug == "adam")
     assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
     assert len(at.dataframe) == 2  # the effective learning rates, then the summary
@@ -266,7 +266,7 @@ def test_the_page_draws_the_overlays_at_the_chosen_frame():
 
     next(b for b in at.button if b.label == "step ▶").click().run()
     assert_clean(at)
-    k = int(frame_steps(SCENE.steps)[5])
+    k = int(frame_steps(SCENE.setup.steps)[5])
     step = next(a for a in figure(at)["layout"]["annotations"] if a["name"] == "adam.step")
     assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
     assert any(f"update {k} → {k + 1}" in m.value for m in at.markdown)

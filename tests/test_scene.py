@@ -32,7 +32,10 @@ from scene import (
     VIEWS,
     Racer,
     Scene,
+    from_query,
+    query_string,
     second_params,
+    to_query,
 )
 
 SCRIPT = "<script>alert(1)</script>"
@@ -43,11 +46,11 @@ HUGE = "9" * 5000
 
 
 def decode(query):
-    return Scene.from_query(query)
+    return from_query(query)
 
 
 def decode_url(text: str):
-    return Scene.from_query(parse_qs(text, keep_blank_values=True))
+    return from_query(parse_qs(text, keep_blank_values=True))
 
 
 def outside_code(warning: str) -> str:
@@ -73,7 +76,7 @@ def assert_safe(warning: str) -> None:
 
 def test_default_scene_round_trips():
     scene = Scene()
-    back, warnings = decode(scene.to_query())
+    back, warnings = decode(to_query(scene))
     assert warnings == []
     assert back == scene
     assert hash(back) == hash(scene)
@@ -81,7 +84,7 @@ def test_default_scene_round_trips():
 
 def test_default_scene_round_trips_through_the_url_string():
     scene = Scene()
-    back, warnings = decode_url(scene.query_string())
+    back, warnings = decode_url(query_string(scene))
     assert warnings == []
     assert back == scene
 
@@ -89,11 +92,11 @@ def test_default_scene_round_trips_through_the_url_string():
 def test_scene_is_frozen_and_canonical():
     scene = Scene()
     with pytest.raises(AttributeError):
-        scene.steps = 3  # type: ignore[misc]
+        scene.setup.steps = 3  # type: ignore[misc]
     # start=None is filled with the landscape's default start, schedule params with defaults
-    assert scene.start == LANDSCAPES[scene.surface].start
-    assert dict(scene.schedule_params) == {k: v.default for k, v in SCHEDULE_PARAMS.items()}
-    assert Scene(surface="himmelblau") == Scene(surface="himmelblau",
+    assert scene.setup.start == LANDSCAPES[scene.setup.surface].start
+    assert dict(scene.setup.schedule_params) == {k: v.default for k, v in SCHEDULE_PARAMS.items()}
+    assert Scene.of(surface="himmelblau") == Scene.of(surface="himmelblau",
                                                start=LANDSCAPES["himmelblau"].start)
 
 
@@ -121,7 +124,7 @@ def scenes(draw) -> Scene:
     lr_low = draw(st.floats(SWEEP_LR_LOW.low, SWEEP_LR_HIGH.high, exclude_max=True))
     lr_high = draw(st.floats(lr_low, SWEEP_LR_HIGH.high, exclude_min=True))
     seconds = second_params(slugs[0])
-    return Scene(
+    return Scene.of(
         surface=surface, surface_params=surface_params, racers=racers, start=start,
         steps=draw(st.integers(int(STEPS.low), int(STEPS.high))),
         seed=draw(st.integers(0, MAX_SEED)), schedule=draw(st.sampled_from(SCHEDULES)),
@@ -138,14 +141,14 @@ def scenes(draw) -> Scene:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenes())
 def test_random_scenes_round_trip_exactly(scene):
-    back, warnings = decode(scene.to_query())
+    back, warnings = decode(to_query(scene))
     assert warnings == []
     assert back == scene
     assert hash(back) == hash(scene)
-    via_url, warnings = decode_url(scene.query_string())
+    via_url, warnings = decode_url(query_string(scene))
     assert warnings == []
     assert via_url == scene
-    assert via_url.slugs == scene.slugs  # order is kept
+    assert via_url.setup.slugs == scene.setup.slugs  # order is kept
 
 
 @settings(max_examples=50, deadline=None)
@@ -158,9 +161,9 @@ def test_equal_scenes_hash_equal(scene):
 
 
 def test_every_documented_key_is_emitted():
-    scene = Scene(surface="quadratic",
+    scene = Scene.of(surface="quadratic",
                   racers=(Racer.default("sgd"), Racer.default("adam")), clip_norm=2.0)
-    query = scene.to_query()
+    query = to_query(scene)
     documented = {"v", "surface", "opt", "start", "steps", "seed", "schedule", "clip",
                   "noise", "frame", "view", "curve", "quadratic.kappa", "quadratic.theta",
                   "sgd.learning_rate", "adam.learning_rate", "adam.b1", "adam.b2",
@@ -172,13 +175,13 @@ def test_every_documented_key_is_emitted():
     assert query["clip"] == "2"
     assert query["quadratic.kappa"] == "10"
     assert query["start"] == "-1.8,1.2"
-    assert Scene().to_query()["clip"] == "off"
+    assert to_query(Scene())["clip"] == "off"
 
 
 def test_every_hyperparameter_of_every_racer_is_emitted():
-    scene = Scene(racers=tuple(Racer.default(s) for s in list(OPTIMIZERS)[:MAX_OPTIMIZERS]))
-    query = scene.to_query()
-    for racer in scene.racers:
+    scene = Scene.of(racers=tuple(Racer.default(s) for s in list(OPTIMIZERS)[:MAX_OPTIMIZERS]))
+    query = to_query(scene)
+    for racer in scene.setup.racers:
         for name in OPTIMIZERS[racer.slug].hparams:
             assert f"{racer.slug}.{name}" in query
 
@@ -197,43 +200,43 @@ GOLDEN_V1 = (
 def test_golden_v1_link_keeps_its_meaning():
     scene, warnings = decode_url(GOLDEN_V1)
     assert warnings == []
-    assert scene.surface == "quadratic"
-    assert dict(scene.surface_params) == {"kappa": 50.0, "theta": 30.0}
-    assert scene.formula == ""
-    assert scene.slugs == ("adam", "sgd", "momentum")
-    assert scene.racers[0].values == {"b1": 0.8, "b2": 0.99, "eps": 1e-06,
+    assert scene.setup.surface == "quadratic"
+    assert dict(scene.setup.surface_params) == {"kappa": 50.0, "theta": 30.0}
+    assert scene.setup.formula == ""
+    assert scene.setup.slugs == ("adam", "sgd", "momentum")
+    assert scene.setup.racers[0].values == {"b1": 0.8, "b2": 0.99, "eps": 1e-06,
                                       "learning_rate": 0.02}
-    assert scene.racers[1].values == {"learning_rate": 0.01}
-    assert scene.racers[2].values == {"learning_rate": 0.005, "momentum": 0.95}
-    assert scene.start == (-1.5, 1.0)
-    assert scene.steps == 300
-    assert scene.seed == 7
-    assert scene.schedule == "warmup_cosine"
-    assert dict(scene.schedule_params) == {"alpha": 0.1, "decay_rate": 0.5,
+    assert scene.setup.racers[1].values == {"learning_rate": 0.01}
+    assert scene.setup.racers[2].values == {"learning_rate": 0.005, "momentum": 0.95}
+    assert scene.setup.start == (-1.5, 1.0)
+    assert scene.setup.steps == 300
+    assert scene.setup.seed == 7
+    assert scene.setup.schedule == "warmup_cosine"
+    assert dict(scene.setup.schedule_params) == {"alpha": 0.1, "decay_rate": 0.5,
                                            "transition_steps": 100.0, "warmup_steps": 20.0}
-    assert scene.clip_norm == 5.0
-    assert scene.noise == 0.25
-    assert scene.frame == 12
-    assert scene.view == "3d"
-    assert scene.curve == "distance"
+    assert scene.setup.clip_norm == 5.0
+    assert scene.setup.noise == 0.25
+    assert scene.display.frame == 12
+    assert scene.display.view == "3d"
+    assert scene.display.curve == "distance"
     # and it is still what this version writes for that scene
-    assert decode(scene.to_query()) == (scene, [])
+    assert decode(to_query(scene)) == (scene, [])
 
 
 def test_missing_keys_take_defaults_and_short_links_work():
     assert decode({}) == (Scene(), [])
     scene, warnings = decode({"surface": "himmelblau", "opt": "adam"})
     assert warnings == []
-    assert scene == Scene(surface="himmelblau", racers=(Racer.default("adam"),))
-    assert scene.start == LANDSCAPES["himmelblau"].start
+    assert scene == Scene.of(surface="himmelblau", racers=(Racer.default("adam"),))
+    assert scene.setup.start == LANDSCAPES["himmelblau"].start
 
 
 def test_hyperparameter_of_a_default_racer_is_read_without_opt():
     """`?sgd.learning_rate=0.1` tunes the default race's SGD (it was silently dropped)."""
     scene, warnings = decode({"sgd.learning_rate": "0.1"})
     assert warnings == []
-    assert scene.slugs == Scene().slugs
-    assert scene.racers[0].values == {"learning_rate": 0.1}
+    assert scene.setup.slugs == Scene().setup.slugs
+    assert scene.setup.racers[0].values == {"learning_rate": 0.1}
 
 
 # -- hostile links -------------------------------------------------------------------
@@ -248,7 +251,7 @@ def _racers(*slugs):
     return tuple(Racer.default(s) for s in slugs)
 
 
-QUAD = Scene(surface="quadratic")
+QUAD = Scene.of(surface="quadratic")
 D = Scene()
 #: (id, the key the one warning must name, the hostile query values)
 HOSTILE = [
@@ -336,7 +339,7 @@ def _echo(key: str) -> str:
 
 
 def _check_hostile(base: Scene, key: str, overrides: dict) -> Scene:
-    query = {**base.to_query(), **overrides}
+    query = {**to_query(base), **overrides}
     scene, warnings = decode(query)  # never raises
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith(_echo(key)), warnings
@@ -367,20 +370,20 @@ def test_hostile_values_without_a_base_link():
 
 def test_opt_with_a_hundred_entries():
     scene = _check_hostile(D, "opt", {"opt": MANY_OPT})
-    assert scene.slugs == tuple(KNOWN[:MAX_OPTIMIZERS])
-    assert scene.racers == _racers(*KNOWN[:MAX_OPTIMIZERS])
+    assert scene.setup.slugs == tuple(KNOWN[:MAX_OPTIMIZERS])
+    assert scene.setup.racers == _racers(*KNOWN[:MAX_OPTIMIZERS])
 
 
 def test_repeated_key_uses_the_first_value_with_one_warning():
     scene = _check_hostile(D, "steps", {"steps": ["300", "400"]})
-    assert scene == replace(D, steps=300)
+    assert scene == D.replace(steps=300)
     scene, warnings = decode({"opt": ["adam", "sgd"]})
     assert len(warnings) == 1 and warnings[0].startswith("`opt`")
-    assert scene.slugs == ("adam",)
+    assert scene.setup.slugs == ("adam",)
 
 
 def test_newer_version_warns_but_still_decodes():
-    target = replace(D, steps=321)
+    target = D.replace(steps=321)
     scene = _check_hostile(D, "v", {"v": "2", "steps": "321"})
     assert scene == target
     assert "2" in decode({"v": "2"})[1][0]
@@ -393,7 +396,7 @@ def test_clip_warning_names_the_real_default():
 
 
 def test_warnings_name_each_bad_key_once():
-    query = {**D.to_query(), "steps": "nan", "seed": "abc", "surface": "nope", "foo": "1",
+    query = {**to_query(D), "steps": "nan", "seed": "abc", "surface": "nope", "foo": "1",
              "view": SCRIPT, "lion.b1": "0.5"}
     scene, warnings = decode(query)
     assert scene == D
@@ -428,21 +431,21 @@ def test_formula_link_keeps_its_plus_sign():
     assert hasattr(landscapes, "from_formula")
     scene, warnings = decode_url("v=1&surface=formula&formula=x**2%2By**2")
     assert warnings == []
-    assert scene.surface == "formula"
-    assert scene.formula == "x**2+y**2"
-    assert scene.surface_params == ()
-    assert scene.start == landscapes.from_formula("x**2+y**2").start
+    assert scene.setup.surface == "formula"
+    assert scene.setup.formula == "x**2+y**2"
+    assert scene.setup.surface_params == ()
+    assert scene.setup.start == landscapes.from_formula("x**2+y**2").start
 
 
 def test_formula_scene_round_trips():
-    scene = Scene(surface="formula", formula="sin(x)*cos(y) + 0.1*(x^2 + y^2)",
+    scene = Scene.of(surface="formula", formula="sin(x)*cos(y) + 0.1*(x^2 + y^2)",
                   racers=_racers("adam"), steps=50)
-    query = scene.to_query()
-    assert query["formula"] == scene.formula
-    encoded = scene.query_string().split("formula=")[1].split("&")[0]
+    query = to_query(scene)
+    assert query["formula"] == scene.setup.formula
+    encoded = query_string(scene).split("formula=")[1].split("&")[0]
     assert "%2B" in encoded  # '+' is escaped; a bare '+' would decode as a space
     assert decode(query) == (scene, [])
-    assert decode_url(scene.query_string()) == (scene, [])
+    assert decode_url(query_string(scene)) == (scene, [])
 
 
 @pytest.mark.parametrize("formula", ["__import__('os')", "x+", "", "x" * 700, SCRIPT, LINK],
@@ -456,44 +459,44 @@ def test_refused_formula_falls_back_to_the_default_surface(formula):
     rest = outside_code(warnings[0]).lower()
     assert "script" not in rest and "evil" not in rest and "](" not in rest
     assert len(warnings[0]) < 400
-    assert scene.surface == D.surface
-    assert scene.formula == ""
+    assert scene.setup.surface == D.setup.surface
+    assert scene.setup.formula == ""
     assert scene == D
 
 
 def test_values_are_finite_after_decoding():
     scene, _ = decode({"noise": "1e-320", "steps": "1", "start": "-2,-1"})
-    assert scene.steps == 1 and scene.start == (-2.0, -1.0)
-    assert math.isfinite(scene.noise)
+    assert scene.setup.steps == 1 and scene.setup.start == (-2.0, -1.0)
+    assert math.isfinite(scene.setup.noise)
 
 
 # -- a formula's plotting domain --------------------------------------------------------------
 
 
 def test_a_formula_domain_round_trips_and_bounds_the_start():
-    scene = Scene(surface="formula", formula="x^2 + y^2", domain=(-1.0, 4.0, -2.0, 0.5))
-    assert scene.landscape().domain == ((-1.0, 4.0), (-2.0, 0.5))
-    (x0, x1), (y0, y1) = scene.landscape().domain
-    assert x0 <= scene.start[0] <= x1 and y0 <= scene.start[1] <= y1
-    query = scene.to_query()
+    scene = Scene.of(surface="formula", formula="x^2 + y^2", domain=(-1.0, 4.0, -2.0, 0.5))
+    assert scene.setup.landscape().domain == ((-1.0, 4.0), (-2.0, 0.5))
+    (x0, x1), (y0, y1) = scene.setup.landscape().domain
+    assert x0 <= scene.setup.start[0] <= x1 and y0 <= scene.setup.start[1] <= y1
+    query = to_query(scene)
     assert query["domain"] == "-1,4,-2,0.5"
-    decoded, warnings = Scene.from_query(query)
+    decoded, warnings = from_query(query)
     assert warnings == [] and decoded == scene
     # the default domain is explicit in the link too, and a classic surface has none
-    assert Scene(surface="formula", formula="x*y").to_query()["domain"] == "-3,3,-3,3"
-    assert "domain" not in Scene().to_query() and Scene().domain == ()
+    assert to_query(Scene.of(surface="formula", formula="x*y"))["domain"] == "-3,3,-3,3"
+    assert "domain" not in to_query(Scene()) and Scene().setup.domain == ()
 
 
 @pytest.mark.parametrize("bad", ["1,2,3", "0,0,-1,1", "5,1,-1,1", "a,b,c,d", "-1e9,1e9,0,1",
                                  "nan,1,0,1", "0,1,0,1,2"])
 def test_a_bad_formula_domain_warns_once_and_keeps_the_formula(bad):
-    scene, warnings = Scene.from_query({"surface": "formula", "formula": "x^2+y^2",
+    scene, warnings = from_query({"surface": "formula", "formula": "x^2+y^2",
                                         "domain": bad})
-    assert scene.surface == "formula" and scene.domain == (-3.0, 3.0, -3.0, 3.0)
+    assert scene.setup.surface == "formula" and scene.setup.domain == (-3.0, 3.0, -3.0, 3.0)
     assert len(warnings) == 1 and warnings[0].startswith("`domain`")
 
 
 def test_a_domain_without_a_formula_is_named_and_ignored():
-    scene, warnings = Scene.from_query({"surface": "booth", "domain": "0,1,0,1"})
-    assert scene.surface == "booth" and scene.domain == ()
+    scene, warnings = from_query({"surface": "booth", "domain": "0,1,0,1"})
+    assert scene.setup.surface == "booth" and scene.setup.domain == ()
     assert len(warnings) == 1 and warnings[0].startswith("`domain`")

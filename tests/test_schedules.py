@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from optimizers.engine import MAX_STEPS, bucket_steps
 from optimizers.schedules import (
+    PARAMS_OF_SCHEDULE,
     SCHEDULE_PARAMS,
     SCHEDULES,
-    USES,
     learning_rate_at,
     schedule_defaults,
     schedule_index,
@@ -127,12 +127,12 @@ def test_ignores_parameters_it_does_not_use(kind):
     counts = np.arange(0, 200, 3)
     base = ours(kind, counts, 0.1, 150)
     for name, spec in SCHEDULE_PARAMS.items():
-        if name in USES[kind]:
+        if name in PARAMS_OF_SCHEDULE[kind]:
             continue
         moved = spec.high if spec.default != spec.high else spec.low
         np.testing.assert_array_equal(ours(kind, counts, 0.1, 150, **{name: moved}), base)
     # ... and does react to the ones it declares.
-    for name in USES[kind]:
+    for name in PARAMS_OF_SCHEDULE[kind]:
         spec = SCHEDULE_PARAMS[name]
         moved = {"decay_rate": 0.2, "transition_steps": 7.0, "warmup_steps": 20.0,
                  "alpha": 0.5}[name]

@@ -1,4 +1,4 @@
-"""The studies' figures (views/studies.py) from real study results (ui/studies.run_study):
+"""The studies' figures (views/studies.py) from real study results (compute.run_study):
 plotly accepts each one, and each shows what its numbers say.
 
 Every study scene runs 60 steps (one step bucket), so the compiled programs are few and
@@ -12,29 +12,19 @@ import functools
 import itertools
 import math
 import re
-from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
-from test_views import array, decode_png
 
+from compute import MAX_FRAMES, Study, Surface, cache_key, run_study, study_computation
+from compute.studies import CURVE_LRS, HEAT_LRS, HEAT_SECOND, second_grid
 from landscapes import LANDSCAPES
 from optimizers import OPTIMIZERS
 from optimizers.sweeps import DIVERGED, NOT_CONVERGED, basin_map, quadratic_theory
 from scene import Racer, Scene
-from ui.studies import (
-    CURVE_LRS,
-    HEAT_LRS,
-    HEAT_SECOND,
-    Study,
-    run_study,
-    second_grid,
-    study_figure,
-    study_key,
-)
-from views.race import MAX_FRAMES
+from tests.helpers import array, decode_png
 from views.studies import (
     LR_SCALE,
     Backdrop,
@@ -43,39 +33,46 @@ from views.studies import (
     lr_color,
     mean_path,
     seed_cloud_figure,
+    study_figure,
 )
 
 STEPS = 60
 MOMENTUM = Racer("momentum", (("learning_rate", 0.05), ("momentum", 0.9)))
-QUAD = Scene(surface="quadratic", racers=(MOMENTUM, Racer.default("adam")), steps=STEPS,
+QUAD = Scene.of(surface="quadratic", racers=(MOMENTUM, Racer.default("adam")), steps=STEPS,
              lr_low=1e-3, lr_high=1.0, sweep_count=8)
 SCENES = {
-    "lr_fan": replace(QUAD, mode="lr_fan"),
-    "lr_frames": replace(QUAD, mode="lr_frames"),
-    "lr_curve": Scene(surface="quadratic", racers=(Racer.default("sgd"),), steps=STEPS,
+    "lr_fan": QUAD.replace(mode="lr_fan"),
+    "lr_frames": QUAD.replace(mode="lr_frames"),
+    "lr_curve": Scene.of(surface="quadratic", racers=(Racer.default("sgd"),), steps=STEPS,
                       lr_low=0.01, lr_high=1.0, mode="lr_curve"),
-    "lr_curve_momentum": replace(QUAD, mode="lr_curve"),
-    "lr_curve_saddle": Scene(surface="saddle", racers=(Racer.default("sgd"),), steps=STEPS,
+    "lr_curve_momentum": QUAD.replace(mode="lr_curve"),
+    "lr_curve_saddle": Scene.of(surface="saddle", racers=(Racer.default("sgd"),), steps=STEPS,
                              mode="lr_curve"),
-    "heatmap": replace(QUAD, mode="heatmap"),
-    "basins": Scene(surface="himmelblau", racers=(Racer("sgd", (("learning_rate", 0.01),)),),
+    "heatmap": QUAD.replace(mode="heatmap"),
+    "basins": Scene.of(surface="himmelblau", racers=(Racer("sgd", (("learning_rate", 0.01),)),),
                     steps=STEPS, basins_n=24, mode="basins"),
-    "seeds": Scene(surface="himmelblau", racers=(Racer("sgd", (("learning_rate", 0.005),)),),
+    "seeds": Scene.of(surface="himmelblau", racers=(Racer("sgd", (("learning_rate", 0.005),)),),
                    steps=STEPS, seeds_count=8, noise=20.0, mode="seeds"),
-    "seeds_without_noise": Scene(surface="saddle", steps=STEPS, seeds_count=8, mode="seeds",
+    "seeds_without_noise": Scene.of(surface="saddle", steps=STEPS, seeds_count=8, mode="seeds",
                                  racers=(Racer("sgd", (("learning_rate", 0.05),)),)),
 }
 
 
+def study_key(scene: Scene) -> tuple[str, str]:
+    """The computation a scene's study needs, and its cache key."""
+    computation = study_computation(scene.display.mode, scene.setup)
+    return computation, cache_key(scene.setup, computation)
+
+
 @functools.cache
 def study_of(scene: Scene) -> Study:
-    return run_study(scene)
+    return run_study(scene.setup, study_computation(scene.display.mode, scene.setup))
 
 
 @functools.cache
 def figure_of(name: str) -> dict:
     scene = SCENES[name]
-    return study_figure(scene, study_of(scene))
+    return study_figure(scene.setup, scene.display.mode, study_of(scene))
 
 
 def traces(fig: dict, name: str) -> list[dict]:
@@ -124,17 +121,17 @@ def test_study_keys_keep_only_what_the_study_depends_on():
     key = study_key(fan)
     # the LR animation shares the fan's computation; other racers, the view settings and
     # other studies' settings don't matter; the racer's own learning rate is swept over
-    assert study_key(replace(fan, mode="lr_frames")) == key
-    assert study_key(replace(fan, racers=fan.racers[:1], frame=9, view="3d")) == key
-    assert study_key(replace(fan, basins_n=50, seeds_count=7)) == key
+    assert study_key(fan.replace(mode="lr_frames")) == key
+    assert study_key(fan.replace(racers=fan.setup.racers[:1], frame=9, view="3d")) == key
+    assert study_key(fan.replace(basins_n=50, seeds_count=7)) == key
     other_lr = Racer("momentum", (("learning_rate", 0.3), ("momentum", 0.9)))
-    assert study_key(replace(fan, racers=(other_lr,))) == key
-    assert study_key(replace(fan, sweep_count=9)) != key
-    assert study_key(replace(fan, racers=(Racer("momentum", (("learning_rate", 0.05),
+    assert study_key(fan.replace(racers=(other_lr,))) == key
+    assert study_key(fan.replace(sweep_count=9)) != key
+    assert study_key(fan.replace(racers=(Racer("momentum", (("learning_rate", 0.05),
                                                              ("momentum", 0.5))),))) != key
     heat = SCENES["heatmap"]
-    assert study_key(replace(heat, sweep_count=30)) == study_key(heat)
-    assert study_key(replace(heat, racers=(other_lr,))) == study_key(heat)
+    assert study_key(heat.replace(sweep_count=30)) == study_key(heat)
+    assert study_key(heat.replace(racers=(other_lr,))) == study_key(heat)
     basins = SCENES["basins"]
     assert study_key(basins.with_start(1.0, 1.0)) == study_key(basins)
 
@@ -155,16 +152,16 @@ def test_lr_fan_has_one_path_per_lr_coloured_in_order_with_a_colour_bar():
     scene = SCENES["lr_fan"]
     study = study_of(scene)
     fig = figure_of("lr_fan")
-    n = scene.sweep_count
+    n = scene.setup.sweep_count
     assert study.lrs.shape == (n,)
-    np.testing.assert_allclose(study.lrs, np.geomspace(scene.lr_low, scene.lr_high, n),
+    np.testing.assert_allclose(study.lrs, np.geomspace(scene.setup.lr_low, scene.setup.lr_high, n),
                                rtol=1e-6)
     paths = [t for t in fig["data"] if t.get("xaxis") == "x" and t.get("mode") == "lines"
              and str(t.get("name", "")).startswith("η = ")]
     assert len(paths) == n
     for i, trace in enumerate(paths):
         assert trace["name"] == f"η = {study.lrs[i]:.3g}"
-        e = end_of(int(study.paths.diverged_at[i]), scene.steps)
+        e = end_of(int(study.paths.diverged_at[i]), scene.setup.steps)
         np.testing.assert_array_equal(xy(trace), study.paths.path[i, : e + 1])
     positions = [_position_on_scale(t["line"]["color"]) for t in paths]
     assert positions[0] == 0.0 and positions[-1] > 0.99
@@ -184,7 +181,7 @@ def test_lr_fan_has_one_path_per_lr_coloured_in_order_with_a_colour_bar():
     np.testing.assert_array_equal(array(marked[1]["x"]), study.paths.diverged_at[div])
     # animated over the steps: the frames move the markers only, one point per LR
     frames = fig["frames"]
-    assert len(frames) == min(scene.steps + 1, MAX_FRAMES)
+    assert len(frames) == min(scene.setup.steps + 1, MAX_FRAMES)
     for frame in frames:
         assert all(len(array(u["x"])) == n for u in frame["data"])
     last = frames[-1]["data"][0]
@@ -198,7 +195,7 @@ def test_lr_frames_has_one_frame_per_lr_each_showing_that_lrs_whole_path():
     scene = SCENES["lr_frames"]
     study = study_of(scene)
     fig = figure_of("lr_frames")
-    n = scene.sweep_count
+    n = scene.setup.sweep_count
     frames = fig["frames"]
     assert len(frames) == n
     index = next(i for i, t in enumerate(fig["data"])
@@ -206,7 +203,7 @@ def test_lr_frames_has_one_frame_per_lr_each_showing_that_lrs_whole_path():
     for k, frame in enumerate(frames):
         assert frame["name"] == str(k)
         update = frame["data"][frame["traces"].index(index)]
-        e = end_of(int(study.paths.diverged_at[k]), scene.steps)
+        e = end_of(int(study.paths.diverged_at[k]), scene.setup.steps)
         np.testing.assert_array_equal(xy(update), study.paths.path[k, : e + 1])
         # the other learning rates' paths are not in this frame
         others = [j for j in range(n) if j != k and study.paths.path[j, : e + 1].shape
@@ -238,7 +235,7 @@ def test_lr_curve_marks_divergent_lrs_and_draws_the_stability_limit_at_2_over_L(
     np.testing.assert_array_equal(array(marked["x"]), lrs[div].astype(np.float32))
     assert marked["mode"] == "markers" and marked["marker"]["symbol"] == "x"
     assert marked.get("showlegend", True)
-    theory = quadratic_theory(scene.landscape())
+    theory = quadratic_theory(scene.setup.landscape())
     limit = [t for t in fig["data"] if "2/L" in str(t.get("name", ""))
              and t.get("showlegend", True)]
     assert len(limit) == 1
@@ -260,7 +257,7 @@ def test_lr_curve_marks_divergent_lrs_and_draws_the_stability_limit_at_2_over_L(
 def test_lr_curve_of_heavy_ball_draws_its_own_limit():
     scene = SCENES["lr_curve_momentum"]
     fig = figure_of("lr_curve_momentum")
-    theory = quadratic_theory(scene.landscape())
+    theory = quadratic_theory(scene.setup.landscape())
     (hb,) = [t for t in fig["data"] if "2(1+β)/L" in str(t.get("name", ""))
              and t.get("showlegend", True)]
     assert array(hb["x"])[0] == pytest.approx(theory.momentum_limit(0.9))
@@ -287,7 +284,7 @@ def test_heatmap_axes_are_the_grid_and_every_cell_is_clickable():
     study = study_of(scene)
     grid = study.grid
     fig = figure_of("heatmap")
-    assert grid.second_name == "momentum" == scene.sweep_param
+    assert grid.second_name == "momentum" == scene.setup.sweep_param
     second, log_second = second_grid(OPTIMIZERS["momentum"].hparams["momentum"], HEAT_SECOND)
     assert not log_second
     (heat,) = [t for t in fig["data"] if t["type"] == "heatmap"]
@@ -319,7 +316,7 @@ def test_heatmap_axes_are_the_grid_and_every_cell_is_clickable():
     assert len(array(marked["x"])) == div.sum()
     # on the quadratic, heavy ball's limit η = 2(1+β)/L is drawn over the map
     (curve,) = [t for t in fig["data"] if "2(1+β)/L" in str(t.get("name", ""))]
-    theory = quadratic_theory(scene.landscape())
+    theory = quadratic_theory(scene.setup.landscape())
     np.testing.assert_allclose(array(curve["x"]),
                                [theory.momentum_limit(b) for b in array(curve["y"])], rtol=1e-5)
     (best,) = [t for t in fig["data"] if "optimum" in str(t.get("name", ""))]
@@ -334,7 +331,7 @@ def test_basin_images_decode_to_the_grid_with_one_colour_per_label():
     study = study_of(scene)
     maps = study.basins
     fig = figure_of("basins")
-    n = scene.basins_n
+    n = scene.setup.basins_n
     minima = LANDSCAPES["himmelblau"].minima
     colors = basin_colors(len(minima))
     images = fig["layout"]["images"]
@@ -375,8 +372,8 @@ def test_basin_images_decode_to_the_grid_with_one_colour_per_label():
 def test_basin_maps_panel_equals_a_single_basin_map():
     scene = SCENES["basins"]
     maps = study_of(scene).basins
-    one = basin_map(scene.landscape(), "sgd", {"learning_rate": float(maps.lrs[1])},
-                    scene.basins_n, scene.steps)
+    one = basin_map(scene.setup.landscape(), "sgd", {"learning_rate": float(maps.lrs[1])},
+                    scene.setup.basins_n, scene.setup.steps)
     assert (maps.labels[1] == one.labels).mean() > 0.99  # float32: a boundary start may flip
     assert set(np.unique(one.labels).tolist()) <= {*range(4), NOT_CONVERGED, DIVERGED}
 
@@ -389,8 +386,8 @@ def test_seed_cloud_has_n_paths_and_their_mean():
     study = study_of(scene)
     fig = figure_of("seeds")
     cloud = study.paths
-    n = scene.seeds_count
-    assert cloud.path.shape == (n, scene.steps + 1, 2)
+    n = scene.setup.seeds_count
+    assert cloud.path.shape == (n, scene.setup.steps + 1, 2)
     assert study.noise == 20.0
     runs = traces(fig, "one seeded run")
     assert len(runs) == n
@@ -402,14 +399,14 @@ def test_seed_cloud_has_n_paths_and_their_mean():
     np.testing.assert_allclose(xy(mean), cloud.path.mean(axis=0), rtol=1e-5, atol=1e-6)
     # animated over the steps: frame j shows every run at its step
     frames = fig["frames"]
-    assert len(frames) == min(scene.steps + 1, MAX_FRAMES)
+    assert len(frames) == min(scene.setup.steps + 1, MAX_FRAMES)
     np.testing.assert_array_equal(xy(frames[-1]["data"][0]), cloud.path[:, -1])
 
 
 def test_seed_cloud_without_noise_uses_the_default_sigma():
     study = study_of(SCENES["seeds_without_noise"])
     assert study.noise == 0.5
-    count = SCENES["seeds_without_noise"].seeds_count
+    count = SCENES["seeds_without_noise"].setup.seeds_count
     assert len({p.tobytes() for p in study.paths.path}) == count
     assert "σ = 0.5" in figure_of("seeds_without_noise")["layout"]["title"]["text"]
 
@@ -421,8 +418,9 @@ def test_mean_path_stops_at_the_first_divergence():
     np.testing.assert_allclose(mean_path(path, div), path[:, :12].mean(axis=0))
     np.testing.assert_allclose(mean_path(path, -np.ones(5, int)), path.mean(axis=0))
     xs = np.linspace(-2, 2, 8, dtype=np.float32)
-    backdrop = Backdrop("Saddle", ((-2.0, 2.0), (-2.0, 2.0)), (), None, False, (0.0, 0.0),
-                        xs, xs, np.add.outer(xs, -xs) ** 2)
+    grid = Surface("Saddle", "", ((-2.0, 2.0), (-2.0, 2.0)), (), (), None, False, xs, xs,
+                   np.add.outer(xs, -xs) ** 2)
+    backdrop = Backdrop(grid, (0.0, 0.0))
     fig = seed_cloud_figure(backdrop, path, path[..., 0] ** 2, div, noise=1.0,
                             optimizer="SGD")
     go.Figure(fig)

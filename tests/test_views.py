@@ -7,61 +7,44 @@ import functools
 import json
 import math
 import struct
-import zlib
-from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from compute import GRID, Result, compute
+from compute import GRID, MAX_FRAMES, MAX_FRAMES_3D, Result, compute_race, frame_steps
 from scene import Racer, Scene
-from views import frame_steps, race_figure, summary_rows
+from tests.helpers import array, decode_png, png_chunks
+from views import race_figure, summary_rows
 from views.image import contour_rgba, data_uri, png_bytes
-from views.race import MAX_FRAMES, MAX_FRAMES_3D, TRAIL
+from views.race import TRAIL
 
-DIVERGING = Scene(surface="quadratic", surface_params=(("kappa", 10.0),),
+DIVERGING = Scene.of(surface="quadratic", surface_params=(("kappa", 10.0),),
                   racers=(Racer("sgd", (("learning_rate", 1.5),)), Racer.default("adam")))
 SCENES = {
     "default": Scene(),
     "diverging-sgd": DIVERGING,
-    "saddle": Scene(surface="saddle"),
-    "3d": Scene(view="3d"),
-    "grad-norm": Scene(surface="himmelblau", curve="grad_norm"),
-    "distance": Scene(surface="beale", curve="distance"),
-    "saddle-distance": Scene(surface="saddle", curve="distance"),
-    "7-steps": Scene(steps=7),
-    "2000-steps": Scene(steps=2000),
+    "saddle": Scene.of(surface="saddle"),
+    "3d": Scene.of(view="3d"),
+    "grad-norm": Scene.of(surface="himmelblau", curve="grad_norm"),
+    "distance": Scene.of(surface="beale", curve="distance"),
+    "saddle-distance": Scene.of(surface="saddle", curve="distance"),
+    "7-steps": Scene.of(steps=7),
+    "2000-steps": Scene.of(steps=2000),
 }
 
 
 @functools.cache
 def result_of(scene: Scene) -> Result:
-    return compute(scene)
+    return compute_race(scene.setup)
 
 
 def figure_of(scene: Scene, frame: int | None = None) -> dict:
-    return race_figure(result_of(scene), frame=scene.frame if frame is None else frame,
-                       view=scene.view, curve=scene.curve)
+    return race_figure(result_of(scene), frame=scene.display.frame if frame is None else frame,
+                       view=scene.display.view, curve=scene.display.curve)
 
 
-def array(value) -> np.ndarray | None:
-    """A trace's numeric array, whatever form the view chose (numpy array, list, or
-    plotly.js's typed-array spec ``{"dtype", "bdata", "shape"}``)."""
-    if isinstance(value, np.ndarray):
-        return value
-    if isinstance(value, dict) and "bdata" in value:
-        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        if "shape" in value:
-            shape = value["shape"]
-            if isinstance(shape, str):
-                shape = [int(s) for s in shape.split(",")]
-            out = out.reshape(shape)
-        return out
-    if isinstance(value, list | tuple):
-        return np.asarray([np.nan if v is None else v for v in value], dtype=np.float64)
-    return None
 
 
 def n_points(trace: dict) -> int:
@@ -114,10 +97,10 @@ def test_frames_are_few_and_move_only_small_traces(name):
     scene = SCENES[name]
     fig = figure_of(scene, frame=0)
     data, frames = fig["data"], fig["frames"]
-    cap = MAX_FRAMES_3D if scene.view == "3d" else MAX_FRAMES
+    cap = MAX_FRAMES_3D if scene.display.view == "3d" else MAX_FRAMES
     assert 1 <= len(frames) <= cap
-    assert len(frames) == min(scene.steps + 1, cap)
-    assert len(frames) == len(frame_steps(scene.steps, scene.view == "3d"))
+    assert len(frames) == min(scene.setup.steps + 1, cap)
+    assert len(frames) == len(frame_steps(scene.setup.steps, scene.display.view == "3d"))
     # At frame 0 every moving trace (trail, marker) holds one point; the static ones
     # (full paths and their halos, metric curves, 3D surface and paths) hold the run.
     static = {i for i, t in enumerate(data)
@@ -149,14 +132,14 @@ def test_frames_are_few_and_move_only_small_traces(name):
 def test_axis_ranges_are_fixed_to_the_domain(name):
     scene = SCENES[name]
     fig = figure_of(scene)
-    (x0, x1), (y0, y1) = scene.landscape().domain
+    (x0, x1), (y0, y1) = scene.setup.landscape().domain
     layout = fig["layout"]
     assert list(layout["xaxis"]["range"]) == [x0, x1]
     assert list(layout["yaxis"]["range"]) == [y0, y1]
-    assert layout["xaxis2"]["range"] == [0, scene.steps]
+    assert layout["xaxis2"]["range"] == [0, scene.setup.steps]
     assert len(layout["yaxis2"]["range"]) == 2
     assert all(math.isfinite(v) for v in layout["yaxis2"]["range"])
-    if scene.view == "3d":
+    if scene.display.view == "3d":
         assert list(layout["scene"]["xaxis"]["range"]) == [x0, x1]
         assert list(layout["scene"]["yaxis"]["range"]) == [y0, y1]
     # nothing in the frames rescales an axis
@@ -169,14 +152,14 @@ def test_slider_has_one_step_per_frame_and_opens_at_the_requested_frame(name, fr
     scene = SCENES[name]
     fig = figure_of(scene, frame=frame)
     (slider,) = fig["layout"]["sliders"]
-    steps_at = frame_steps(scene.steps, scene.view == "3d")
+    steps_at = frame_steps(scene.setup.steps, scene.display.view == "3d")
     assert len(slider["steps"]) == len(fig["frames"]) == len(steps_at)
     assert slider["active"] == frame
     for j, step in enumerate(slider["steps"]):
         assert step["method"] == "animate"
         assert step["args"][0] == [fig["frames"][j]["name"]]
         assert step["label"] == str(int(steps_at[j]))
-    assert slider["steps"][-1]["label"] == str(scene.steps)
+    assert slider["steps"][-1]["label"] == str(scene.setup.steps)
 
 
 def test_out_of_range_frame_is_clamped():
@@ -185,11 +168,11 @@ def test_out_of_range_frame_is_clamped():
 
 
 def test_start_marker_is_the_scene_start():
-    for scene in (Scene(), Scene(surface="himmelblau"), Scene().with_start(0.5, -0.5)):
+    for scene in (Scene(), Scene.of(surface="himmelblau"), Scene().with_start(0.5, -0.5)):
         fig = figure_of(scene)
         (start,) = [t for t in fig["data"] if t.get("name") == "start"]
         assert tuple(array(start["x"]).tolist() + array(start["y"]).tolist()) == pytest.approx(
-            scene.start)
+            scene.setup.start)
 
 
 def test_traces_are_named_after_the_racers():
@@ -237,28 +220,8 @@ def test_summary_rows_for_each_kind_of_outcome():
 # -- the background image -------------------------------------------------------------------
 
 
-def png_chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    chunks, pos = [], 8
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos: pos + 4])
-        kind, body = png[pos + 4: pos + 8], png[pos + 8: pos + 8 + length]
-        (crc,) = struct.unpack(">I", png[pos + 8 + length: pos + 12 + length])
-        assert crc == zlib.crc32(kind + body)
-        chunks.append((kind, body))
-        pos += 12 + length
-    return chunks
 
 
-def decode_png(png: bytes) -> np.ndarray:
-    chunks = png_chunks(png)
-    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
-    w, h, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (depth, colour, interlace) == (8, 6, 0)
-    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
-    rows = np.frombuffer(raw, dtype=np.uint8).reshape(h, 1 + 4 * w)
-    assert (rows[:, 0] == 0).all()  # filter type "none" on every row
-    return rows[:, 1:].reshape(h, w, 4)
 
 
 @pytest.mark.parametrize("name", ["default", "3d", "saddle"])
@@ -275,7 +238,7 @@ def test_background_is_a_png_data_uri_of_the_grid(name):
     pixels = decode_png(png)
     assert pixels.shape == (GRID, GRID, 4)
     assert (pixels[..., 3] == 255).all()  # these surfaces are finite everywhere
-    (x0, x1), (y0, y1) = SCENES[name].landscape().domain
+    (x0, x1), (y0, y1) = SCENES[name].setup.landscape().domain
     assert (image["x"], image["y"], image["sizex"], image["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
     assert image["xref"] == "x" and image["yref"] == "y" and image["layer"] == "below"
 
@@ -327,7 +290,7 @@ def test_no_nan_or_inf_anywhere_in_the_figure(name):
 def test_undefined_regions_are_gaps_not_errors(view):
     """log(x) is undefined for x <= 0: the image is transparent there, the 3D surface has
     gaps, hovering shows no value, and nothing else in the figure is non-finite."""
-    scene = Scene(surface="formula", formula="log(x) + y^2", view=view,
+    scene = Scene.of(surface="formula", formula="log(x) + y^2", view=view,
                   racers=(Racer.default("sgd"), Racer("adam", (("learning_rate", 5.0),))))
     fig = figure_of(scene)
     go.Figure(fig)
@@ -354,5 +317,5 @@ def test_json_size_budgets():
 def test_figure_does_not_depend_on_the_view_only_settings_for_its_data():
     """frame/view/curve change the drawing, never the computation (one cache entry)."""
     base = Scene()
-    for other in (replace(base, frame=5), replace(base, curve="grad_norm")):
+    for other in (base.replace(frame=5), base.replace(curve="grad_norm")):
         assert result_of(other).runs[0].path.tobytes() == result_of(base).runs[0].path.tobytes()

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 import streamlit as st
 
-from compute import Result, compute
+from compute import Result, cache_key, compute_race, frame_steps, setup_of
 from optimizers import OPTIMIZERS
 from optimizers.engine import use_compilation_cache
-from scene import Scene
+from scene import Scene, from_query, from_state, query_string, to_query, to_state
+from scene.settings import HIDDEN_IN_SOME_MODES, RACE
 from ui import network, studies, teaching
 from ui.chart import SpecFigure
 from ui.controls import keep_hidden, mode_selector, sidebar
-from ui.state import (
-    STUDY_FIELDS,
-    VIEW_KEYS,
-    compute_key,
-    scene_from_key,
-    scene_to_state,
-    state_to_scene,
-)
-from views import frame_steps, race_figure, summary_rows
+from views import race_figure, summary_rows
 
 #: Compiled programs persist here across server restarts (empty: off).
 COMPILATION_CACHE = os.environ.get(
@@ -30,11 +22,10 @@ COMPILATION_CACHE = os.environ.get(
 use_compilation_cache(COMPILATION_CACHE)
 
 
-
 @st.cache_data(max_entries=128, show_spinner="Computing trajectories…")
 def cached_result(key: str) -> Result:
-    """compute() of the scene whose canonical link is ``key``, shared by every session."""
-    return compute(scene_from_key(key))
+    """The race of the setup whose cache key is ``key``, shared by every session."""
+    return compute_race(setup_of(key))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -49,11 +40,11 @@ def _query_lists() -> dict[str, list[str]]:
 
 
 def _start_session() -> None:
-    scene, warnings = Scene.from_query(_query_lists())
-    last = len(frame_steps(scene.steps, scene.view == "3d")) - 1
-    if scene.frame > last:  # as the sidebar will: a frame past the end opens at the end
-        scene = replace(scene, frame=last)
-    st.session_state.update(scene_to_state(scene))
+    scene, warnings = from_query(_query_lists())
+    last = len(frame_steps(scene.setup.steps, scene.display.view == "3d")) - 1
+    if scene.display.frame > last:  # as the sidebar will: a frame past the end opens at the end
+        scene = scene.replace(frame=last)
+    st.session_state.update(to_state(scene))
     st.session_state["_warnings"] = warnings
     st.session_state["_decoded"] = scene
     st.session_state["_good"] = scene
@@ -74,13 +65,13 @@ def _current_scene() -> Scene:
     """The widgets' scene; a refused formula keeps the last good view, with the reason."""
     ss = st.session_state
     try:
-        scene = state_to_scene(ss)
-        landscape = scene.landscape()
+        scene = from_state(ss)
+        landscape = scene.setup.landscape()
     except ValueError as err:  # FormulaError is a ValueError
         st.error(f"**The formula was not used.** {err}")
         return ss["_good"]
     (x0, x1), (y0, y1) = landscape.domain
-    x, y = scene.start
+    x, y = scene.setup.start
     if not (x0 <= x <= x1 and y0 <= y <= y1):
         st.warning(f"The start ({x:g}, {y:g}) lies outside the plotting domain; it was "
                    "moved to the nearest point inside.")
@@ -96,21 +87,24 @@ def plain_markdown(text: str) -> str:
 
 def share_url(scene: Scene) -> str:
     base = st.context.url or ""
-    return f"{base}?{scene.query_string()}"
+    return f"{base}?{query_string(scene)}"
 
 
-def main() -> None:
-    if "_decoded" not in st.session_state:
-        _start_session()
-    keep_hidden((*STUDY_FIELDS, *VIEW_KEYS))
-    mode_selector({**studies.MODE_LABELS, **network.MODE_LABELS})
-    mode = st.session_state["mode"]
+def _sidebars(mode: str) -> None:
     if mode in network.MODE_LABELS:
         network.mlp_sidebar()
     elif mode != "race":
         studies.study_sidebar(mode)
     teaching.sidebar_top(race=mode == "race")
     sidebar(race=mode == "race")
+
+
+def main() -> None:
+    if "_decoded" not in st.session_state:
+        _start_session()
+    keep_hidden(HIDDEN_IN_SOME_MODES)
+    mode_selector({**studies.MODE_LABELS, **network.MODE_LABELS})
+    _sidebars(st.session_state["mode"])
     scene = _current_scene()
     teaching.presenter_style(scene)
     warnings = st.session_state["_warnings"]
@@ -118,13 +112,14 @@ def main() -> None:
         st.warning("Some settings in this link could not be used and were reset to their "
                    "defaults:\n\n" + "\n".join(f"- {w}" for w in warnings))
 
-    query = scene.to_query()
+    query = to_query(scene)
     if _query_lists() != {k: [v] for k, v in query.items()}:
         st.query_params.from_dict(query)
 
-    if scene.mode == "race":
+    mode = scene.display.mode
+    if mode == "race":
         _race(scene)
-    elif scene.mode in network.MODE_LABELS:
+    elif mode in network.MODE_LABELS:
         network.render_mlp(scene)
     else:
         studies.render(scene)
@@ -133,32 +128,36 @@ def main() -> None:
     st.code(share_url(scene), language=None, wrap_lines=True)
 
 
+def _update_rules(scene: Scene) -> None:
+    with st.expander("Update rules", expanded=False):
+        for racer in scene.setup.racers:
+            spec = OPTIMIZERS[racer.slug]
+            st.markdown(f"**{spec.name}** — {spec.reference}")
+            st.latex(spec.latex)
+            if spec.notes:
+                st.caption(spec.notes)
+
+
 def _race(scene: Scene) -> None:
-    key = compute_key(scene)
+    key = cache_key(scene.setup, RACE)
     result = cached_result(key)
+    display = scene.display
     landscape_col, _ = st.columns([4, 1])
     with landscape_col:
-        st.markdown(f"### {plain_markdown(result.title)}")
-        st.latex(result.latex)
+        st.markdown(f"### {plain_markdown(result.surface.title)}")
+        st.latex(result.surface.latex)
     teaching.lesson_text(scene)
-    figure = cached_figure(key, scene.frame, scene.view, scene.curve,
+    figure = cached_figure(key, display.frame, display.view, display.curve,
                            teaching.font_scale(scene))
     st.session_state["_start_traces"] = figure["layout"]["meta"]["start_traces"]
-    figure = teaching.decorate(scene, key, figure, result.domain)
+    figure = teaching.decorate(scene, key, figure, result.surface.domain)
     st.plotly_chart(SpecFigure(figure), key="race", on_select=_on_click,
                     selection_mode="points", theme=None, width="stretch",
                     config={"displaylogo": False, "scrollZoom": True})
     teaching.step_buttons(scene)
     teaching.inside_panel(scene, key)
     st.dataframe(summary_rows(result), hide_index=True, width="stretch")
-
-    with st.expander("Update rules", expanded=False):
-        for racer in scene.racers:
-            spec = OPTIMIZERS[racer.slug]
-            st.markdown(f"**{spec.name}** — {spec.reference}")
-            st.latex(spec.latex)
-            if spec.notes:
-                st.caption(spec.notes)
+    _update_rules(scene)
     teaching.exports(scene, result, figure, st.context.url or "")
 
 

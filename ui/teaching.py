@@ -16,17 +16,12 @@ page calls these functions around the race figure (ui/page.py).
 
 from __future__ import annotations
 
-from dataclasses import replace
-from urllib.parse import parse_qs
-
 import streamlit as st
 
-from compute import Result
-from compute_inside import Insides, compute_inside
+from compute import Insides, Result, cache_key, compute_inside, frame_steps, setup_of
 from lessons import LESSONS
-from scene import Scene
-from ui.state import compute_key, scene_to_state
-from views import frame_steps
+from scene import Scene, from_query, query_string, to_state
+from scene.settings import RACE
 from views.export import (
     animation_gif,
     figure_html,
@@ -53,13 +48,13 @@ _PRESENTER_CSS = """
 
 def lesson_scene(slug: str) -> Scene:
     """The scene a lesson's link opens (with ``lesson`` set, so its text shows)."""
-    return Scene.from_query({"lesson": slug})[0]
+    return from_query({"lesson": slug})[0]
 
 
 @st.cache_data(max_entries=32, show_spinner="Looking inside the optimizers…")
 def cached_inside(key: str) -> Insides:
-    """compute_inside() of the scene whose canonical link is ``key``."""
-    return compute_inside(Scene.from_query(parse_qs(key, keep_blank_values=True))[0])
+    """compute_inside() of the setup whose race key is ``key``."""
+    return compute_inside(setup_of(key))
 
 
 def _on_lesson() -> None:
@@ -67,9 +62,9 @@ def _on_lesson() -> None:
     slug = ss.get("lesson") or ""
     if not slug:
         return
-    scene = replace(lesson_scene(slug), present=bool(ss.get("present")),
-                    overlay=bool(ss.get("overlay")))
-    ss.update(scene_to_state(scene))
+    scene = lesson_scene(slug).replace(present=bool(ss.get("present")),
+                                       overlay=bool(ss.get("overlay")))
+    ss.update(to_state(scene))
 
 
 def _back_to_lesson(slug: str) -> None:
@@ -94,39 +89,40 @@ def sidebar_top(race: bool = True) -> None:
 
 
 def presenter_style(scene: Scene) -> None:
-    if scene.present:
+    if scene.display.present:
         st.markdown(_PRESENTER_CSS, unsafe_allow_html=True)
 
 
 def font_scale(scene: Scene) -> float:
-    return PRESENTER_SCALE if scene.present else 1.0
+    return PRESENTER_SCALE if scene.display.present else 1.0
 
 
 def lesson_text(scene: Scene) -> None:
     """The open lesson's paragraph, above the figure."""
-    if not scene.lesson or scene.lesson not in LESSONS:
+    slug = scene.display.lesson
+    if not slug or slug not in LESSONS:
         return
-    lesson = LESSONS[scene.lesson]
+    lesson = LESSONS[slug]
     st.info(f"**Lesson: {lesson.title}.** {lesson.text}", icon=":material/school:")
-    if compute_key(scene) != compute_key(lesson_scene(scene.lesson)):
+    if cache_key(scene.setup, RACE) != cache_key(lesson_scene(slug).setup, RACE):
         c1, c2 = st.columns([3, 1])
         c1.caption("The settings now differ from the lesson's: what the text describes may "
                    "no longer show.")
         c2.button("Back to the lesson", key="lesson.back", on_click=_back_to_lesson,
-                  args=(scene.lesson,))
+                  args=(slug,))
 
 
 def _frame_at(scene: Scene) -> tuple[int, int, int]:
     """(frame, its path step, the last frame) of the race as drawn."""
-    steps_at = frame_steps(scene.steps, scene.view == "3d")
-    frame = min(max(scene.frame, 0), len(steps_at) - 1)
+    steps_at = frame_steps(scene.setup.steps, scene.display.view == "3d")
+    frame = min(max(scene.display.frame, 0), len(steps_at) - 1)
     return frame, int(steps_at[frame]), len(steps_at) - 1
 
 
 def decorate(scene: Scene, key: str, figure: dict, domain) -> dict:
     """The race figure with the overlays of the chosen frame (a copy; the cached figure
     is shared and never changed)."""
-    if not scene.overlay:
+    if not scene.display.overlay:
         return figure
     _, at, _ = _frame_at(scene)
     extra = overlay_layout(cached_inside(key), domain, at, font_scale(scene))
@@ -140,7 +136,7 @@ def _move(delta: int, last: int) -> None:
 
 def step_buttons(scene: Scene) -> None:
     """◀ step / step ▶ (keys ← / →): move the frame the figure opens at."""
-    if not (scene.present or scene.overlay):
+    if not (scene.display.present or scene.display.overlay):
         return
     frame, at, last = _frame_at(scene)
     c1, c2, c3 = st.columns([1, 1, 5], vertical_alignment="center")
@@ -148,7 +144,7 @@ def step_buttons(scene: Scene) -> None:
               disabled=frame == 0, width="stretch")
     c2.button("step ▶", key="frame.forward", shortcut="Right", on_click=_move,
               args=(1, last), disabled=frame == last, width="stretch")
-    c3.markdown(f"Showing **step {at}** of {scene.steps} (frame {frame} of {last}); "
+    c3.markdown(f"Showing **step {at}** of {scene.setup.steps} (frame {frame} of {last}); "
                 "the ← and → keys step too.")
 
 
@@ -164,12 +160,12 @@ ARROWS_LEGEND = (
 
 def inside_panel(scene: Scene, key: str) -> None:
     """The numbers behind the arrows: effective learning rates and the live rules."""
-    if not scene.overlay:
+    if not scene.display.overlay:
         return
     insides = cached_inside(key)
     _, at, _ = _frame_at(scene)
     st.caption(ARROWS_LEGEND)
-    k = update_index(scene.steps, at)
+    k = update_index(scene.setup.steps, at)
     st.markdown(f"**Inside the optimizers: update {k} → {k + 1}** (optax's count t = "
                 f"{k + 1}). *step ÷ (−g)* is what the update multiplied each coordinate of "
                 "the negative gradient by (ĝ: after clipping); *η_eff* is the per-coordinate "
@@ -184,11 +180,11 @@ def inside_panel(scene: Scene, key: str) -> None:
 
 def exports(scene: Scene, result: Result, figure: dict, base_url: str) -> None:
     """Download buttons; each file is built when its button is clicked."""
-    name = f"optimizers-{scene.surface}"
-    link = f"{base_url}?{scene.query_string()}"
+    name = f"optimizers-{scene.setup.surface}"
+    link = f"{base_url}?{query_string(scene)}"
     with st.expander("Export this view", expanded=False):
         c1, c2, c3, c4, c5 = st.columns(5)
-        c1.download_button("Animation (HTML)", lambda: figure_html(figure, result.title),
+        c1.download_button("Animation (HTML)", lambda: figure_html(figure, result.surface.title),
                            file_name=f"{name}.html", mime="text/html", key="export.html",
                            help="Plays offline: plotly.js is inside the file.",
                            on_click="ignore")
@@ -200,7 +196,7 @@ def exports(scene: Scene, result: Result, figure: dict, base_url: str) -> None:
                            file_name=f"{name}.json", mime="application/json",
                            key="export.json", on_click="ignore")
         c4.download_button("optax script (.py)", lambda: python_snippet(scene, link),
-                           file_name=f"{name}-{scene.racers[0].slug}.py",
+                           file_name=f"{name}-{scene.setup.racers[0].slug}.py",
                            mime="text/x-python", key="export.py", on_click="ignore",
                            help="Reproduces the first optimizer with optax.")
         c5.download_button("Animated GIF", lambda: animation_gif(result),

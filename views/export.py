@@ -33,11 +33,10 @@ import textwrap
 
 import numpy as np
 
-from compute import Result
+from compute import Result, frame_steps
 from optimizers import OPTIMIZERS, bucket_steps
-from scene import SCHEMA_VERSION, Scene
+from scene import SCHEMA_VERSION, Scene, query_string
 from views.image import color_values, contour_rgba
-from views.race import frame_steps
 from views.style import hex_to_rgb, style_of
 
 CSV_COLUMNS = ("optimizer", "step", "x", "y", "f", "grad_norm", "learning_rate")
@@ -88,12 +87,12 @@ def trajectories_csv(result: Result) -> str:
 
 def trajectories_json(scene: Scene, result: Result, base_url: str = "") -> str:
     """The runs with the link that reproduces them (query string and schema version)."""
-    query = scene.query_string()
+    query = query_string(scene)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "query": query,
         "link": f"{base_url}?{query}",
-        "surface": result.title,
+        "surface": result.surface.title,
         "steps": result.steps,
         "start": [float(v) for v in result.start],
         "runs": [{
@@ -205,12 +204,13 @@ def _loss_source(landscape) -> tuple[str, str] | None:
 def python_snippet(scene: Scene, link: str = "") -> str:
     """A runnable script (numpy, jax, optax) that reproduces the first racer of
     ``scene`` step for step, to float32 rounding, and saves its path to path.csv."""
-    landscape = scene.landscape()
-    racer = scene.racers[0]
+    setup = scene.setup
+    landscape = setup.landscape()
+    racer = setup.racers[0]
     spec = OPTIMIZERS[racer.slug]
     factory, definition = _factory(racer.slug)
     params = landscape.param_values
-    sp = dict(scene.schedule_params)
+    sp = dict(setup.schedule_params)
     lr = racer.values["learning_rate"]
     others = {k: v for k, v in racer.values.items() if k != "learning_rate"}
     source = _loss_source(landscape)
@@ -219,7 +219,7 @@ def python_snippet(scene: Scene, link: str = "") -> str:
     lines = [f'"""{spec.name} on {landscape.name}, as the optimizer playground runs it.',
              "",
              "Reproduces the first optimizer of the link" + (f"\n{link}" if link else
-                                                            f"\n?{scene.query_string()}"),
+                                                            f"\n?{query_string(scene)}"),
              "step for step (to float32 rounding) with optax, and saves its path to",
              "path.csv. Needs numpy, jax and optax"
              + (", and the app's folder (for the surface)." if source is None else "."),
@@ -237,39 +237,39 @@ def python_snippet(scene: Scene, link: str = "") -> str:
     else:
         lines += ["from landscapes import LANDSCAPES, from_formula", "", "f32 = np.float32",
                   "", f"# -- the surface: {landscape.name} (the app's own code) --"]
-        if scene.surface == "formula":
-            lines.append(f"LANDSCAPE = from_formula({scene.formula!r})")
+        if setup.surface == "formula":
+            lines.append(f"LANDSCAPE = from_formula({setup.formula!r})")
         else:
             args = ", ".join(f"{k}={v!r}" for k, v in params.items())
-            lines.append(f"LANDSCAPE = LANDSCAPES[{scene.surface!r}].bind({args})")
+            lines.append(f"LANDSCAPE = LANDSCAPES[{setup.surface!r}].bind({args})")
         lines += [f"PARAMS = {{{', '.join(f'{k!r}: f32({v!r})' for k, v in params.items())}}}",
                   "", "", "def f(p, params):", "    return LANDSCAPE.loss(p, params)", ""]
 
-    lines += ["", f"# -- the run: {spec.name}, {scene.steps} steps --",
-              f"STEPS = {scene.steps}",
-              f"START = jnp.array([{scene.start[0]!r}, {scene.start[1]!r}], jnp.float32)",
+    lines += ["", f"# -- the run: {spec.name}, {setup.steps} steps --",
+              f"STEPS = {setup.steps}",
+              f"START = jnp.array([{setup.start[0]!r}, {setup.start[1]!r}], jnp.float32)",
               f"LR = f32({lr!r})"]
     for name in ("decay_rate", "transition_steps", "warmup_steps", "alpha"):
         lines.append(f"{name.upper()} = f32({sp[name]!r})")
-    lines += [f"NOISE = f32({scene.noise!r})  # σ of the Gaussian noise added to each gradient",
-              f"SEED = {scene.seed}",
+    lines += [f"NOISE = f32({setup.noise!r})  # σ of the Gaussian noise added to each gradient",
+              f"SEED = {setup.seed}",
               "# The engine draws the noise of a whole run at once, for its padded length:",
-              f"XI = jax.random.normal(jax.random.PRNGKey(SEED), ({bucket_steps(scene.steps)}, 2))"
+              f"XI = jax.random.normal(jax.random.PRNGKey(SEED), ({bucket_steps(setup.steps)}, 2))"
               ]
-    if scene.schedule in ("cosine", "warmup_cosine"):
+    if setup.schedule in ("cosine", "warmup_cosine"):
         lines.append(_COSINE.rstrip())
     lines += ["", "",
-              f"def schedule(count):  # {scene.schedule}: as "
-              f"{_OPTAX_EQUIVALENT[scene.schedule]}",
+              f"def schedule(count):  # {setup.schedule}: as "
+              f"{_OPTAX_EQUIVALENT[setup.schedule]}",
               "    t = jnp.asarray(count, jnp.float32)",
-              _SCHEDULES[scene.schedule], ""]
+              _SCHEDULES[setup.schedule], ""]
     if definition:
         lines += [definition.rstrip(), ""]
     kwargs = "".join(f", {k}=f32({v!r})" for k, v in others.items())
     lines += ["", f"optimizer = optax.inject_hyperparams({factory})(learning_rate=schedule"
                   f"{kwargs})"]
-    if scene.clip_norm is not None:
-        lines.append(f"optimizer = optax.chain(optax.clip_by_global_norm(f32({scene.clip_norm!r})),"
+    if setup.clip_norm is not None:
+        lines.append(f"optimizer = optax.chain(optax.clip_by_global_norm(f32({setup.clip_norm!r})),"
                      " optimizer)")
     extra = ""
     if "hessian" in spec.needs:
@@ -311,9 +311,9 @@ def animation_gif(result: Result, size: int = 480, duration_ms: int = 60,
     and black), so each frame after the first stores only what changed."""
     from PIL import Image, ImageDraw
 
-    values, vmin, vmax, _ = color_values(result.zs, result.log_scale)
+    values, vmin, vmax, _ = color_values(result.surface.zs, result.surface.log_scale)
     background = Image.fromarray(contour_rgba(values, vmin, vmax), "RGBA").convert("RGB")
-    (x0, x1), (y0, y1) = result.domain
+    (x0, x1), (y0, y1) = result.surface.domain
     aspect = (y1 - y0) / (x1 - x0)
     width, height = size, max(1, round(size * aspect))
     background = background.resize((width, height), Image.Resampling.BILINEAR)

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from compute import frame_steps
 from views.animation import BOTTOM_MARGIN, playback_controls
+from views.figure import typed_array
 from views.image import color_values, contour_rgba, data_uri, png_bytes
 from views.style import FONT, background_colorscale, style_of
 
@@ -24,12 +26,6 @@ CLASS_MARKERS = (
     {"symbol": "circle-open", "color": "#333333", "line": {"width": 1.5}},  # class 0
     {"symbol": "circle", "color": "#333333", "line": {"color": "white", "width": 0.8}},
 )
-
-
-def _f32(a) -> dict | list:
-    from views.race import _f32 as encode  # one encoder for every figure
-
-    return encode(a)
 
 
 def panel_row(panel_steps: np.ndarray, step: int) -> int:
@@ -46,31 +42,34 @@ def panel_traces(panel: Any, row: int, color: str, name: str,
     out: list[tuple[dict, str]] = []
     if panel.regions is not None:
         region = panel.regions[row]
-        out.append(({"type": "scatter", "x": _f32(region[:, 0]), "y": _f32(region[:, 1]),
+        out.append(({"type": "scatter", "x": typed_array(region[:, 0]), "y": typed_array(region[:,
+                                                                                                1]),
                      "mode": "lines", "fill": "toself", "fillcolor": _rgba(color, 0.16),
                      "line": {"width": 0}, "hoverinfo": "skip", **ax}, "moving"))
     if panel.reference is not None:
         ref = panel.reference
-        out.append(({"type": "scatter", "x": _f32(ref[:, 0]), "y": _f32(ref[:, 1]),
+        out.append(({"type": "scatter", "x": typed_array(ref[:, 0]), "y": typed_array(ref[:, 1]),
                      "mode": "lines", "name": "teacher", "hoverinfo": "skip",
                      "line": {"color": "#777777", "width": 1.5 * fs, "dash": "dot"}, **ax},
                     "static"))
     if panel.labels is None:
-        out.append(({"type": "scatter", "x": _f32(panel.points[:, 0]),
-                     "y": _f32(panel.points[:, 1]), "mode": "markers", "name": "data",
+        out.append(({"type": "scatter", "x": typed_array(panel.points[:, 0]),
+                     "y": typed_array(panel.points[:, 1]), "mode": "markers", "name": "data",
                      "marker": {"size": 6 * fs, "color": "#333333", "opacity": 0.75},
                      "hovertemplate": "x = %{x:.3f}<br>y = %{y:.3f}<extra>data</extra>",
                      **ax}, "touched"))
     else:
         for cls in (0, 1):
             pts = panel.points[panel.labels == cls]
-            out.append(({"type": "scatter", "x": _f32(pts[:, 0]), "y": _f32(pts[:, 1]),
+            out.append(({"type": "scatter", "x": typed_array(pts[:, 0]), "y": typed_array(pts[:,
+                                                                                              1]),
                          "mode": "markers", "name": f"class {cls}",
                          "marker": {**CLASS_MARKERS[cls], "size": 7 * fs},
                          "hovertemplate": f"class {cls}<br>(%{{x:.3f}}, %{{y:.3f}})"
                                           "<extra></extra>", **ax}, "touched"))
     fit = panel.fits[row]
-    trace = {"type": "scatter", "x": _f32(fit[:, 0]), "y": _f32(fit[:, 1]), "mode": "lines",
+    trace = {"type": "scatter", "x": typed_array(fit[:, 0]), "y": typed_array(fit[:, 1]),
+             "mode": "lines",
              "name": name, "hoverinfo": "skip",
              "line": {"color": color, "width": 3 * fs}, **ax}
     out.append((trace, "moving"))
@@ -82,12 +81,12 @@ def panel_updates(panel: Any, row: int) -> list[dict]:
     out = []
     if panel.regions is not None:
         region = panel.regions[row]
-        out.append({"x": _f32(region[:, 0]), "y": _f32(region[:, 1])})
+        out.append({"x": typed_array(region[:, 0]), "y": typed_array(region[:, 1])})
     fit = panel.fits[row]
     if panel.kind == "curve":
-        out.append({"y": _f32(fit[:, 1])})  # the x grid never moves
+        out.append({"y": typed_array(fit[:, 1])})  # the x grid never moves
     else:
-        out.append({"x": _f32(fit[:, 0]), "y": _f32(fit[:, 1])})
+        out.append({"x": typed_array(fit[:, 0]), "y": typed_array(fit[:, 1])})
     return out
 
 
@@ -163,8 +162,6 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
     """The projected MLP: its loss on the plane with every projected path (left), the
     data with the first racer's final decision map (top right) and the true training
     loss (bottom right), animated by one Play button and one step slider."""
-    from views.race import _f32, frame_steps
-
     fs = font_scale
     steps_at = frame_steps(result.steps)
     frame = int(np.clip(frame, 0, len(steps_at) - 1))
@@ -205,10 +202,12 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
     for i, run in enumerate(result.runs):
         st = style_of(i)
         path = run.coords[: end_of(run) + 1]
-        add({"type": "scatter", "x": _f32(path[:, 0]), "y": _f32(path[:, 1]), "mode": "lines",
+        add({"type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]),
+             "mode": "lines",
              "showlegend": False, "legendgroup": run.slug, "hoverinfo": "skip",
              "opacity": 0.7, "line": {"color": "white", "width": 4.5 * fs}, **on_map})
-        add({"type": "scatter", "x": _f32(path[:, 0]), "y": _f32(path[:, 1]), "mode": "lines",
+        add({"type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]),
+             "mode": "lines",
              "name": run.name, "legendgroup": run.slug, "hoverinfo": "skip", "opacity": 0.9,
              "line": {"color": st["color"], "width": 2 * fs, "dash": st["dash"]}, **on_map})
     first = result.runs[result.center]
@@ -217,7 +216,8 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
          "marker": {"symbol": "star", "size": 16 * fs, "color": "white",
                     "line": {"color": "black", "width": 1.5}},
          "hovertemplate": f"θ*: {first.name}'s final weights<extra></extra>"}, "touched")
-    add({"type": "scatter", "x": _f32(first.coords[[0], 0]), "y": _f32(first.coords[[0], 1]),
+    add({"type": "scatter", "x": typed_array(first.coords[[0], 0]),
+         "y": typed_array(first.coords[[0], 1]),
          "mode": "markers", "name": "start", "showlegend": False, **on_map,
          "marker": {"symbol": "circle-open", "size": 16 * fs,
                     "line": {"color": "black", "width": 2.5}},
@@ -226,7 +226,8 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
     # the data and the first racer's final decision map
     for cls in (0, 1):
         pts = result.points[result.labels == cls]
-        add({"type": "scatter", "x": _f32(pts[:, 0]), "y": _f32(pts[:, 1]), "mode": "markers",
+        add({"type": "scatter", "x": typed_array(pts[:, 0]), "y": typed_array(pts[:, 1]),
+             "mode": "markers",
              "name": f"class {cls}", "showlegend": False, "xaxis": "x3", "yaxis": "y3",
              "marker": {**CLASS_MARKERS[cls], "size": 6 * fs},
              "hovertemplate": f"class {cls}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"},
@@ -237,18 +238,19 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
     for i, run in enumerate(result.runs):
         st = style_of(i)
         end = end_of(run)
-        add({"type": "scatter", "x": _f32(run.coords[[at], 0]), "y": _f32(run.coords[[at], 1]),
+        add({"type": "scatter", "x": typed_array(run.coords[[at], 0]),
+             "y": typed_array(run.coords[[at], 1]),
              "mode": "markers", "name": run.name, "showlegend": False,
              "legendgroup": run.slug, **on_map,
              "marker": {"symbol": st["symbol"], "size": 13 * fs, "color": st["color"],
                         "line": {"color": "white", "width": 1.5}},
              "hovertemplate": f"{run.name}<br>α = %{{x:.3g}}, β = %{{y:.3g}}<extra></extra>"},
             "moving")
-        add({"type": "scatter", "x": _f32(np.arange(end + 1)),
-             "y": _f32(series[i][: end + 1]), "mode": "lines", "showlegend": False,
+        add({"type": "scatter", "x": typed_array(np.arange(end + 1)),
+             "y": typed_array(series[i][: end + 1]), "mode": "lines", "showlegend": False,
              "legendgroup": run.slug, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
              "line": {"color": st["color"], "width": 2.5 * fs, "dash": st["dash"]}})
-        add({"type": "scatter", "x": [at], "y": _f32(series[i][[at]]), "mode": "markers",
+        add({"type": "scatter", "x": [at], "y": typed_array(series[i][[at]]), "mode": "markers",
              "showlegend": False, "legendgroup": run.slug, "xaxis": "x2", "yaxis": "y2",
              "marker": {"symbol": st["symbol"], "size": 11 * fs, "color": st["color"],
                         "line": {"color": "white", "width": 1}},
@@ -260,8 +262,9 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
         s = int(s)
         updates = []
         for i, run in enumerate(result.runs):
-            updates.append({"x": _f32(run.coords[[s], 0]), "y": _f32(run.coords[[s], 1])})
-            updates.append({"x": [s], "y": _f32(series[i][[s]])})
+            updates.append({"x": typed_array(run.coords[[s], 0]), "y": typed_array(run.coords[[s],
+                                                                                              1])})
+            updates.append({"x": [s], "y": typed_array(series[i][[s]])})
         frames.append({"name": str(j), "data": updates + [{} for _ in touched],
                        "traces": moving + touched})
 
@@ -320,3 +323,20 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
     layout.update(playback_controls([str(int(s)) for s in steps_at], active=frame,
                                     speed_ms=speed_ms, font_scale=fs))
     return {"data": data, "layout": layout, "frames": frames}
+
+
+def mlp_summary_rows(result) -> list[dict[str, str]]:
+    rows = []
+    for i, run in enumerate(result.runs):
+        status = ("diverged at step " + str(run.diverged_at) if run.diverged_at is not None
+                  else "θ* (the plane passes through it)" if i == result.center
+                  else "")
+        rows.append({
+            "optimizer": run.name,
+            "hyperparameters": ", ".join(f"{k}={v:.3g}" for k, v in run.hparams.items()),
+            "final training loss": f"{run.loss[-1]:.4g}",
+            "accuracy": f"{run.accuracy:.0%}",
+            "final distance from the plane": f"{run.off_plane[-1]:.3g}",
+            "note": status,
+        })
+    return rows

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compute_inside import Insides, RunInside
+from compute import Insides, RunInside
 from views.style import style_of
 
 #: Optimizers whose first moment (``mu``) is drawn as the momentum arrow.

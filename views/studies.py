@@ -17,9 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from compute import Surface, frame_steps
+from compute.studies import second_grid
+from optimizers import OPTIMIZERS
+from optimizers.sweeps import TOLERANCE, quadratic_theory
 from views.animation import BOTTOM_MARGIN, playback_controls
+from views.figure import axis as _axis
+from views.figure import image as _image
+from views.figure import lin_range, log_axis, log_range, map_axes, typed_array
 from views.image import color_values, contour_rgba, data_uri, png_bytes
-from views.race import _f32, frame_steps
 from views.style import FONT, OKABE_ITO, VIRIDIS, hex_to_rgb
 
 __all__ = [
@@ -47,17 +53,10 @@ FLOOR = 1e-12  # f − f* is floored here before a log scale (float32 noise lies
 
 @dataclass(frozen=True)
 class Backdrop:
-    """The surface behind a study's paths: its grid and landmarks."""
+    """The surface behind a study's paths, and the start the runs share."""
 
-    title: str
-    domain: tuple[tuple[float, float], tuple[float, float]]
-    minima: tuple[tuple[float, float], ...]
-    min_value: float | None
-    log_scale: bool
+    surface: Surface
     start: tuple[float, float]
-    xs: np.ndarray
-    ys: np.ndarray
-    zs: np.ndarray  # (len(ys), len(xs))
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def basin_upsample(n: int) -> int:
 
 def _grey_surface(backdrop: Backdrop) -> str:
     """The surface as a light grey filled-contour PNG, so coloured paths stand out."""
-    values, vmin, vmax, _ = color_values(backdrop.zs, backdrop.log_scale)
+    values, vmin, vmax, _ = color_values(backdrop.surface.zs, backdrop.surface.log_scale)
     rgba = contour_rgba(values, vmin, vmax).astype(np.float64)
     lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
     grey = 255 - (255 - lum) * 0.55
@@ -134,16 +133,13 @@ def _grey_surface(backdrop: Backdrop) -> str:
 
 
 def _color_surface(backdrop: Backdrop) -> str:
-    values, vmin, vmax, _ = color_values(backdrop.zs, backdrop.log_scale)
+    values, vmin, vmax, _ = color_values(backdrop.surface.zs, backdrop.surface.log_scale)
     return data_uri(png_bytes(contour_rgba(values, vmin, vmax)))
 
 
 # -- shared layout pieces --------------------------------------------------------------------
 
 
-def _axis(title: str, **extra) -> dict:
-    return {"title": {"text": title, "font": {"size": 14}}, "tickfont": {"size": 12},
-            "showgrid": False, "zeroline": False, **extra}
 
 
 def _base_layout(title: str, height: int, **extra) -> dict:
@@ -160,28 +156,13 @@ def _base_layout(title: str, height: int, **extra) -> dict:
     }
 
 
-def _map_axes(domain, x_domain, y_domain=(0.0, 1.0), suffix: str = "") -> dict:
-    (x0, x1), (y0, y1) = domain
-    xa, ya = f"xaxis{suffix}", f"yaxis{suffix}"
-    xref, yref = f"x{suffix}", f"y{suffix}"
-    return {
-        xa: _axis("x", range=[x0, x1], domain=list(x_domain), anchor=yref,
-                  constrain="domain"),
-        ya: _axis("y", range=[y0, y1], domain=list(y_domain), anchor=xref,
-                  scaleanchor=xref, scaleratio=1, constrain="domain"),
-    }
 
 
-def _image(source: str, domain, xref: str = "x", yref: str = "y") -> dict:
-    (x0, x1), (y0, y1) = domain
-    return {"source": source, "xref": xref, "yref": yref, "x": x0, "y": y1,
-            "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "layer": "below",
-            "opacity": 1.0}
 
 
 def _landmarks(backdrop: Backdrop, xref: str = "x", yref: str = "y") -> list[dict]:
     traces = []
-    for i, m in enumerate(backdrop.minima):
+    for i, m in enumerate(backdrop.surface.minima):
         traces.append({
             "type": "scatter", "x": [m[0]], "y": [m[1]], "mode": "markers",
             "name": "global minimum", "showlegend": i == 0, "legendgroup": "minimum",
@@ -204,8 +185,8 @@ def _map_and_steps_layout(title: str, backdrop, yaxis2: dict, steps: int, steps_
     """The layout of a study animated over steps: the map left, a per-step chart right."""
     layout = _base_layout(title, 640, margin={"l": 70, "r": right_margin, "t": 96,
                                               "b": BOTTOM_MARGIN},
-                          images=[_image(_grey_surface(backdrop), backdrop.domain)])
-    layout.update(_map_axes(backdrop.domain, (0.0, map_right)))
+                          images=[_image(_grey_surface(backdrop), backdrop.surface.domain)])
+    layout.update(map_axes(backdrop.surface.domain, (0.0, map_right)))
     layout["xaxis2"] = _axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
     layout["yaxis2"] = yaxis2
     layout.update(playback_controls([str(int(s)) for s in steps_at], speed_ms=speed_ms))
@@ -219,31 +200,10 @@ def _gap(loss: np.ndarray, min_value: float | None) -> tuple[np.ndarray, bool]:
     return np.maximum(np.asarray(loss, dtype=np.float64) - min_value, FLOOR), True
 
 
-def _log_range(values: np.ndarray) -> list[float]:
-    v = values[np.isfinite(values) & (values > 0)]
-    if v.size == 0:
-        return [-1.0, 1.0]
-    lo, hi = float(np.log10(v.min())), float(np.log10(v.max()))
-    pad = max(0.05 * (hi - lo), 0.2)
-    return [lo - pad, hi + pad]
 
 
-def _log_axis(axis: dict, rng: list[float]) -> dict:
-    """Make ``axis`` a log axis over ``rng`` (log10 units), labelled at powers of ten
-    (every decade, or every few when there are many)."""
-    span = rng[1] - rng[0]
-    axis.update(type="log", range=rng, exponentformat="power",
-                dtick=max(1, math.ceil(span / 8)) if span >= 2 else None)
-    return axis
 
 
-def _lin_range(values: np.ndarray) -> list[float]:
-    v = values[np.isfinite(values)]
-    if v.size == 0:
-        return [0.0, 1.0]
-    lo, hi = float(v.min()), float(v.max())
-    pad = max(0.05 * (hi - lo), 1e-6)
-    return [lo - pad, hi + pad]
 
 
 def _ends(diverged_at: np.ndarray, steps: int) -> np.ndarray:
@@ -279,7 +239,7 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
     cmin = float(log_lrs[0])
     cmax = float(log_lrs[-1]) if log_lrs[-1] > log_lrs[0] else cmin + 1.0
     tickvals, ticktext = _decade_ticks(cmin, cmax)
-    gaps = [_gap(loss[i], backdrop.min_value) for i in range(n)]
+    gaps = [_gap(loss[i], backdrop.surface.min_value) for i in range(n)]
     log_y = gaps[0][1]
     steps_at = frame_steps(steps)
     steps_axis = np.arange(steps + 1, dtype=np.float32)
@@ -288,13 +248,14 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
     for i in range(n):
         e = int(ends[i])
         data.append({
-            "type": "scatter", "x": _f32(path[i, : e + 1, 0]), "y": _f32(path[i, : e + 1, 1]),
+            "type": "scatter", "x": typed_array(path[i, : e + 1, 0]),
+            "y": typed_array(path[i, : e + 1, 1]),
             "mode": "lines", "name": f"η = {_fmt(lrs[i])}", "showlegend": False,
             "legendgroup": f"lr{i}", "xaxis": "x", "yaxis": "y", "opacity": 0.9,
             "line": {"color": colors[i], "width": 2},
             "hovertemplate": f"η = {_fmt(lrs[i])}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"})
         data.append({
-            "type": "scatter", "x": steps_axis[: e + 1], "y": _f32(gaps[i][0][: e + 1]),
+            "type": "scatter", "x": steps_axis[: e + 1], "y": typed_array(gaps[i][0][: e + 1]),
             "mode": "lines", "name": f"η = {_fmt(lrs[i])}", "showlegend": False,
             "legendgroup": f"lr{i}", "xaxis": "x2", "yaxis": "y2",
             "line": {"color": colors[i], "width": 2},
@@ -303,7 +264,7 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
     if bad.size:
         k = ends[bad]
         data.append({
-            "type": "scatter", "x": _f32(path[bad, k, 0]), "y": _f32(path[bad, k, 1]),
+            "type": "scatter", "x": typed_array(path[bad, k, 0]), "y": typed_array(path[bad, k, 1]),
             "mode": "markers", "name": "diverged", "legendgroup": "diverged",
             "xaxis": "x", "yaxis": "y", "customdata": np.stack([lrs[bad], k], axis=1).tolist(),
             "marker": {"symbol": "x", "size": 12, "color": [colors[i] for i in bad],
@@ -312,7 +273,7 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
                              "<extra></extra>"})
         data.append({
             "type": "scatter", "x": k.astype(np.float32),
-            "y": _f32([gaps[i][0][int(e)] for i, e in zip(bad, k, strict=True)]),
+            "y": typed_array([gaps[i][0][int(e)] for i, e in zip(bad, k, strict=True)]),
             "mode": "markers", "name": "diverged", "showlegend": False,
             "legendgroup": "diverged", "xaxis": "x2", "yaxis": "y2",
             "customdata": np.stack([lrs[bad], k], axis=1).tolist(),
@@ -327,17 +288,17 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
     moving = [len(data), len(data) + 1]
     at0 = int(steps_at[0])
     data.append({
-        "type": "scatter", "x": _f32(path[:, at0, 0]), "y": _f32(path[:, at0, 1]),
+        "type": "scatter", "x": typed_array(path[:, at0, 0]), "y": typed_array(path[:, at0, 1]),
         "mode": "markers", "name": "position at this step", "showlegend": False,
-        "xaxis": "x", "yaxis": "y", "customdata": _f32(lrs),
-        "marker": {"size": 10, "color": _f32(log_lrs), "colorscale": _colorscale(LR_SCALE),
+        "xaxis": "x", "yaxis": "y", "customdata": typed_array(lrs),
+        "marker": {"size": 10, "color": typed_array(log_lrs), "colorscale": _colorscale(LR_SCALE),
                    "cmin": cmin, "cmax": cmax, "showscale": True, "colorbar": colorbar,
                    "line": {"color": "white", "width": 1}},
         "hovertemplate": "η = %{customdata:.3g}<br>(%{x:.4g}, %{y:.4g})<extra></extra>"})
     data.append({
         "type": "scatter", "x": np.full(n, at0, dtype=np.float32),
-        "y": _f32([g[0][at0] for g in gaps]), "mode": "markers", "showlegend": False,
-        "xaxis": "x2", "yaxis": "y2", "customdata": _f32(lrs),
+        "y": typed_array([g[0][at0] for g in gaps]), "mode": "markers", "showlegend": False,
+        "xaxis": "x2", "yaxis": "y2", "customdata": typed_array(lrs),
         "marker": {"size": 9, "color": colors, "line": {"color": "white", "width": 1}},
         "hovertemplate": "η = %{customdata:.3g}<br>step %{x}<br>%{y:.4g}<extra></extra>"})
 
@@ -345,17 +306,17 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
     for j, s in enumerate(steps_at):
         s = int(s)
         frames.append({"name": str(j), "traces": moving, "data": [
-            {"x": _f32(path[:, s, 0]), "y": _f32(path[:, s, 1])},
-            {"x": np.full(n, s, dtype=np.float32), "y": _f32([g[0][s] for g in gaps])},
+            {"x": typed_array(path[:, s, 0]), "y": typed_array(path[:, s, 1])},
+            {"x": np.full(n, s, dtype=np.float32), "y": typed_array([g[0][s] for g in gaps])},
         ]})
 
     drawn = np.concatenate([g[0][: int(e) + 1] for g, e in zip(gaps, ends, strict=True)])
-    yaxis2 = _axis(_metric_label(backdrop.min_value), domain=[0.0, 1.0], anchor="x2")
+    yaxis2 = _axis(_metric_label(backdrop.surface.min_value), domain=[0.0, 1.0], anchor="x2")
     if log_y:
-        _log_axis(yaxis2, _log_range(drawn))
+        log_axis(yaxis2, log_range(drawn, min_pad=0.2))
     else:
-        yaxis2.update(range=_lin_range(drawn))
-    title = (f"{optimizer} on {backdrop.title}: {n} learning rates from {_fmt(lrs[0])} to "
+        yaxis2.update(range=lin_range(drawn))
+    title = (f"{optimizer} on {backdrop.surface.title}: {n} learning rates from {_fmt(lrs[0])} to "
              f"{_fmt(lrs[-1])}, coloured by η")
     layout = _map_and_steps_layout(title, backdrop, yaxis2, steps, steps_at, speed_ms,
                                    right_margin=110, map_right=0.55)
@@ -409,22 +370,23 @@ def lr_frames_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray,
     n, steps = len(lrs), path.shape[1] - 1
     div = np.asarray(diverged_at)
     ends = _ends(div, steps)
-    finals = np.array([_gap(loss[i], backdrop.min_value)[0][int(ends[i])] for i in range(n)])
-    log_y = backdrop.min_value is not None
+    finals = np.array([_gap(loss[i],
+                            backdrop.surface.min_value)[0][int(ends[i])] for i in range(n)])
+    log_y = backdrop.surface.min_value is not None
     verdicts = [_verdict(path[i, : int(ends[i]) + 1], loss[i, : int(ends[i]) + 1], int(div[i]),
-                         backdrop.min_value, tolerance) for i in range(n)]
+                         backdrop.surface.min_value, tolerance) for i in range(n)]
     ok = div < 0
-    yr = _log_range(finals[ok]) if log_y else _lin_range(finals[ok])
+    yr = log_range(finals[ok], min_pad=0.2) if log_y else lin_range(finals[ok])
     top = yr[1] - 0.03 * (yr[1] - yr[0])
     top = 10**top if log_y else top
 
     def path_of(k: int) -> dict:
         e = int(ends[k])
-        return {"x": _f32(path[k, : e + 1, 0]), "y": _f32(path[k, : e + 1, 1])}
+        return {"x": typed_array(path[k, : e + 1, 0]), "y": typed_array(path[k, : e + 1, 1])}
 
     def end_of(k: int) -> tuple[dict, dict, dict, dict]:
         e = int(ends[k])
-        point = {"x": _f32(path[k, [e], 0]), "y": _f32(path[k, [e], 1])}
+        point = {"x": typed_array(path[k, [e], 0]), "y": typed_array(path[k, [e], 1])}
         empty = {"x": [], "y": []}
         final = ({"x": [float(lrs[k])], "y": [float(top)]} if div[k] >= 0 else
                  {"x": [float(lrs[k])], "y": [float(finals[k])]})
@@ -461,13 +423,14 @@ def lr_frames_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray,
     moving = list(range(first, len(data)))
 
     # the static curve of the right panel: final f − f* against η
-    data.append({"type": "scatter", "x": _f32(lrs[ok]), "y": _f32(finals[ok]),
-                 "mode": "lines+markers", "name": f"final {_metric_label(backdrop.min_value)}",
+    data.append({"type": "scatter", "x": typed_array(lrs[ok]), "y": typed_array(finals[ok]),
+                 "mode": "lines+markers",
+                 "name": f"final {_metric_label(backdrop.surface.min_value)}",
                  "showlegend": False, "xaxis": "x2", "yaxis": "y2",
                  "line": {"color": "#0072B2", "width": 2}, "marker": {"size": 6},
                  "hovertemplate": "η = %{x:.3g}<br>final %{y:.3g}<extra></extra>"})
     if (~ok).any():
-        data.append({"type": "scatter", "x": _f32(lrs[~ok]),
+        data.append({"type": "scatter", "x": typed_array(lrs[~ok]),
                      "y": np.full(int((~ok).sum()), top, dtype=np.float32),
                      "mode": "markers", "name": "diverged", "showlegend": False,
                      "xaxis": "x2", "yaxis": "y2",
@@ -482,10 +445,10 @@ def lr_frames_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray,
 
     span = np.log10(lrs[-1] / lrs[0]) if n > 1 else 1.0
     pad = 0.04 * span
-    title = f"{optimizer} on {backdrop.title}: one frame per learning rate ({n} frames)"
+    title = f"{optimizer} on {backdrop.surface.title}: one frame per learning rate ({n} frames)"
     layout = _base_layout(title, 680, margin={"l": 70, "r": 30, "t": 100, "b": BOTTOM_MARGIN},
-                          images=[_image(_color_surface(backdrop), backdrop.domain)])
-    layout.update(_map_axes(backdrop.domain, (0.0, 0.55), (0.0, 0.9)))
+                          images=[_image(_color_surface(backdrop), backdrop.surface.domain)])
+    layout.update(map_axes(backdrop.surface.domain, (0.0, 0.55), (0.0, 0.9)))
     strip = {"range": [0.0, 1.0], "visible": False, "fixedrange": True,
              "title": {"text": ""}}
     layout["xaxis3"] = {**strip, "domain": [0.0, 0.55], "anchor": "y3"}
@@ -494,10 +457,10 @@ def lr_frames_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray,
                              anchor="y2", exponentformat="power",
                              range=[float(np.log10(lrs[0]) - pad),
                                     float(np.log10(lrs[-1]) + pad)])
-    yaxis2 = _axis(f"final {_metric_label(backdrop.min_value)} after {steps} steps",
+    yaxis2 = _axis(f"final {_metric_label(backdrop.surface.min_value)} after {steps} steps",
                    domain=[0.0, 0.9], anchor="x2")
     if log_y:
-        _log_axis(yaxis2, yr)
+        log_axis(yaxis2, yr)
     else:
         yaxis2["range"] = yr
     layout["yaxis2"] = yaxis2
@@ -543,20 +506,21 @@ def lr_curve_figure(lrs: np.ndarray, final_loss: np.ndarray, diverged_at: np.nda
     div = np.asarray(diverged_at)
     ok = div < 0
     gap, log_y = _gap(final_loss, min_value)
-    yr = _log_range(gap[ok]) if log_y else _lin_range(gap[ok])
+    yr = log_range(gap[ok], min_pad=0.2) if log_y else lin_range(gap[ok])
     top = 10 ** (yr[1] - 0.03 * (yr[1] - yr[0])) if log_y else yr[1] - 0.03 * (yr[1] - yr[0])
     reached = np.asarray(reached_at)
     hit = ok & (reached >= 0)
     label = _metric_label(min_value)
 
     data: list[dict] = [{
-        "type": "scatter", "x": _f32(lrs[ok]), "y": _f32(gap[ok]), "mode": "lines+markers",
+        "type": "scatter", "x": typed_array(lrs[ok]), "y": typed_array(gap[ok]),
+        "mode": "lines+markers",
         "name": f"final {label} after {steps} steps", "xaxis": "x", "yaxis": "y",
         "line": {"color": "#0072B2", "width": 2}, "marker": {"size": 4, "color": "#0072B2"},
         "hovertemplate": "η = %{x:.4g}<br>final " + label + " = %{y:.4g}<extra></extra>"}]
     if (~ok).any():
         data.append({
-            "type": "scatter", "x": _f32(lrs[~ok]), "y": np.full(int((~ok).sum()), top),
+            "type": "scatter", "x": typed_array(lrs[~ok]), "y": np.full(int((~ok).sum()), top),
             "customdata": div[~ok].astype(np.float32), "mode": "markers", "name": "diverged",
             "xaxis": "x", "yaxis": "y",
             "marker": {"symbol": "x", "size": 9, "color": "#D55E00",
@@ -565,7 +529,7 @@ def lr_curve_figure(lrs: np.ndarray, final_loss: np.ndarray, diverged_at: np.nda
     two = min_value is not None  # steps to tolerance need a known minimum
     if two:
         data.append({
-            "type": "scatter", "x": _f32(lrs[hit]), "y": _f32(reached[hit]),
+            "type": "scatter", "x": typed_array(lrs[hit]), "y": typed_array(reached[hit]),
             "mode": "lines+markers", "name": f"steps to reach {label} < {tolerance:g}",
             "xaxis": "x", "yaxis": "y2", "line": {"color": "#009E73", "width": 2},
             "marker": {"size": 4, "symbol": "square", "color": "#009E73"},
@@ -591,7 +555,7 @@ def lr_curve_figure(lrs: np.ndarray, final_loss: np.ndarray, diverged_at: np.nda
     yaxis = _axis(f"final {label} after {steps} steps", domain=[0.4 if two else 0.0, 1.0],
                   anchor="x", range=yr)
     if log_y:
-        _log_axis(yaxis, yr)
+        log_axis(yaxis, yr)
     title = f"{optimizer} on {surface}: final loss against the learning rate ({lrs.size} runs)"
     layout = _base_layout(title, 720 if two else 560,
                           margin={"l": 80, "r": 30, "t": 120, "b": 60})
@@ -654,15 +618,16 @@ def heatmap_figure(lrs: np.ndarray, second_name: str, second: np.ndarray,
                       axis=1)
 
     data: list[dict] = [{
-        "type": "heatmap", "x": _f32(lrs), "y": _f32(second), "z": _f32(z),
+        "type": "heatmap", "x": typed_array(lrs), "y": typed_array(second), "z": typed_array(z),
         "colorscale": _colorscale(VIRIDIS), "zmin": zmin, "zmax": zmax,
         "hoverinfo": "skip", "name": "final loss",
         "colorbar": {"title": {"text": zlabel, "side": "right"}, "thickness": 14},
     }, {
         # The click layer: heatmaps report no clicks, markers do.
-        "type": "scatter", "x": _f32(L.ravel()), "y": _f32(S.ravel()), "mode": "markers",
+        "type": "scatter", "x": typed_array(L.ravel()), "y": typed_array(S.ravel()),
+        "mode": "markers",
         "name": "click a cell to load it", "showlegend": False,
-        "customdata": _f32(custom),
+        "customdata": typed_array(custom),
         "marker": {"size": 11, "color": "rgba(0,0,0,0)", "line": {"width": 0}},
         "selected": {"marker": {"opacity": 0}}, "unselected": {"marker": {"opacity": 0}},
         "hovertemplate": "η = %{x:.4g}<br>" + name2 + " = %{y:.4g}<br>final f = "
@@ -672,12 +637,13 @@ def heatmap_figure(lrs: np.ndarray, second_name: str, second: np.ndarray,
     }]
     if bad.any():
         data.append({
-            "type": "scatter", "x": _f32(L[bad]), "y": _f32(S[bad]), "mode": "markers",
+            "type": "scatter", "x": typed_array(L[bad]), "y": typed_array(S[bad]),
+            "mode": "markers",
             "name": "diverged", "hoverinfo": "skip",
             "marker": {"symbol": "x-thin", "size": 6, "line": {"color": "#555", "width": 1}}})
     if limit_curve is not None:
         lx, ly, lname = limit_curve
-        data.append({"type": "scatter", "x": _f32(lx), "y": _f32(ly), "mode": "lines",
+        data.append({"type": "scatter", "x": typed_array(lx), "y": typed_array(ly), "mode": "lines",
                      "name": lname, "hoverinfo": "skip",
                      "line": {"color": "#D55E00", "width": 3, "dash": "dash"}})
     if optimum is not None:
@@ -752,7 +718,7 @@ def basins_figure(domain, minima: Sequence[tuple[float, float]], xs: np.ndarray,
         xref, yref = f"x{suffix}", f"y{suffix}"
         row, col = divmod(p, ncols)
         left, top = col * (width + gx), 1.0 - row * (height + gy)
-        axes = _map_axes(domain, (left, left + width), (top - height, top), suffix)
+        axes = map_axes(domain, (left, left + width), (top - height, top), suffix)
         if col:
             axes[f"yaxis{suffix}"]["title"] = {"text": ""}
         if row < nrows - 1:
@@ -773,7 +739,7 @@ def basins_figure(domain, minima: Sequence[tuple[float, float]], xs: np.ndarray,
         H, W = np.meshgrid(hover, hover, indexing="ij")
         lab = labels[p][H.ravel(), W.ravel()]
         data.append({
-            "type": "scatter", "x": _f32(xs[W.ravel()]), "y": _f32(ys[H.ravel()]),
+            "type": "scatter", "x": typed_array(xs[W.ravel()]), "y": typed_array(ys[H.ravel()]),
             "mode": "markers", "showlegend": False, "xaxis": xref, "yaxis": yref,
             "text": [words.get(int(v), "?") for v in lab], "name": "starts",
             "marker": {"size": 8, "color": "rgba(0,0,0,0)"},
@@ -825,7 +791,7 @@ def seed_cloud_figure(backdrop: Backdrop, path: np.ndarray, loss: np.ndarray,
     div = np.asarray(diverged_at)
     ends = _ends(div, steps)
     mean = mean_path(path, div)
-    gap, log_y = _gap(loss, backdrop.min_value)
+    gap, log_y = _gap(loss, backdrop.surface.min_value)
     with np.errstate(invalid="ignore"):
         lo, med, hi = np.percentile(gap, [10, 50, 90], axis=0)
     steps_at = frame_steps(steps)
@@ -835,35 +801,35 @@ def seed_cloud_figure(backdrop: Backdrop, path: np.ndarray, loss: np.ndarray,
     data: list[dict] = []
     for i in range(n):
         e = int(ends[i])
-        data.append({"type": "scatter", "x": _f32(path[i, : e + 1, 0]),
-                     "y": _f32(path[i, : e + 1, 1]), "mode": "lines",
+        data.append({"type": "scatter", "x": typed_array(path[i, : e + 1, 0]),
+                     "y": typed_array(path[i, : e + 1, 1]), "mode": "lines",
                      "name": "one seeded run", "showlegend": i == 0, "legendgroup": "runs",
                      "xaxis": "x", "yaxis": "y", "hoverinfo": "skip", "opacity": 0.35,
                      "line": {"color": cloud, "width": 1}})
-    data.append({"type": "scatter", "x": _f32(mean[:, 0]), "y": _f32(mean[:, 1]),
+    data.append({"type": "scatter", "x": typed_array(mean[:, 0]), "y": typed_array(mean[:, 1]),
                  "mode": "lines", "showlegend": False, "xaxis": "x", "yaxis": "y",
                  "hoverinfo": "skip", "line": {"color": "white", "width": 6}})
-    data.append({"type": "scatter", "x": _f32(mean[:, 0]), "y": _f32(mean[:, 1]),
+    data.append({"type": "scatter", "x": typed_array(mean[:, 0]), "y": typed_array(mean[:, 1]),
                  "mode": "lines", "name": f"mean of the {n} runs", "xaxis": "x", "yaxis": "y",
                  "line": {"color": mean_color, "width": 3, "dash": "dash"},
                  "hovertemplate": "mean path (%{x:.4g}, %{y:.4g})<extra></extra>"})
     data += _landmarks(backdrop)
     if (div >= 0).any():
         bad = np.flatnonzero(div >= 0)
-        data.append({"type": "scatter", "x": _f32(path[bad, ends[bad], 0]),
-                     "y": _f32(path[bad, ends[bad], 1]), "mode": "markers",
+        data.append({"type": "scatter", "x": typed_array(path[bad, ends[bad], 0]),
+                     "y": typed_array(path[bad, ends[bad], 1]), "mode": "markers",
                      "name": f"diverged ({bad.size} of {n})", "xaxis": "x", "yaxis": "y",
                      "marker": {"symbol": "x", "size": 11, "color": cloud,
                                 "line": {"color": "black", "width": 1}},
                      "hovertemplate": "diverged<extra></extra>"})
-    data.append({"type": "scatter", "x": steps_axis, "y": _f32(hi), "mode": "lines",
+    data.append({"type": "scatter", "x": steps_axis, "y": typed_array(hi), "mode": "lines",
                  "showlegend": False, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
                  "line": {"width": 0, "color": cloud}})
-    data.append({"type": "scatter", "x": steps_axis, "y": _f32(lo), "mode": "lines",
+    data.append({"type": "scatter", "x": steps_axis, "y": typed_array(lo), "mode": "lines",
                  "name": "10th–90th percentile over seeds", "fill": "tonexty",
                  "fillcolor": "rgba(0,114,178,0.2)", "xaxis": "x2", "yaxis": "y2",
                  "hoverinfo": "skip", "line": {"width": 0, "color": cloud}})
-    data.append({"type": "scatter", "x": steps_axis, "y": _f32(med), "mode": "lines",
+    data.append({"type": "scatter", "x": steps_axis, "y": typed_array(med), "mode": "lines",
                  "name": "median over seeds", "xaxis": "x2", "yaxis": "y2",
                  "line": {"color": cloud, "width": 2.5},
                  "hovertemplate": "step %{x}<br>median %{y:.4g}<extra></extra>"})
@@ -873,37 +839,128 @@ def seed_cloud_figure(backdrop: Backdrop, path: np.ndarray, loss: np.ndarray,
 
     moving = [len(data), len(data) + 1, len(data) + 2]
     s0 = int(steps_at[0])
-    data.append({"type": "scatter", "x": _f32(path[:, s0, 0]), "y": _f32(path[:, s0, 1]),
+    data.append({"type": "scatter", "x": typed_array(path[:, s0, 0]), "y": typed_array(path[:, s0,
+                                                                                            1]),
                  "mode": "markers", "name": "the runs at this step", "xaxis": "x",
                  "yaxis": "y", "hoverinfo": "skip",
                  "marker": {"size": 7, "color": cloud, "opacity": 0.8,
                             "line": {"color": "white", "width": 0.5}}})
-    data.append({"type": "scatter", "x": _f32(mean_at(s0)[:, 0]), "y": _f32(mean_at(s0)[:, 1]),
+    data.append({"type": "scatter", "x": typed_array(mean_at(s0)[:, 0]),
+                 "y": typed_array(mean_at(s0)[:, 1]),
                  "mode": "markers", "name": "their mean", "xaxis": "x", "yaxis": "y",
                  "hoverinfo": "skip",
                  "marker": {"symbol": "diamond", "size": 14, "color": mean_color,
                             "line": {"color": "white", "width": 1.5}}})
-    data.append({"type": "scatter", "x": [s0], "y": _f32(med[[s0]]), "mode": "markers",
+    data.append({"type": "scatter", "x": [s0], "y": typed_array(med[[s0]]), "mode": "markers",
                  "showlegend": False, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
                  "marker": {"size": 11, "color": cloud, "line": {"color": "white", "width": 1}}})
     frames = []
     for j, s in enumerate(steps_at):
         s = int(s)
         frames.append({"name": str(j), "traces": moving, "data": [
-            {"x": _f32(path[:, s, 0]), "y": _f32(path[:, s, 1])},
-            {"x": _f32(mean_at(s)[:, 0]), "y": _f32(mean_at(s)[:, 1])},
-            {"x": [s], "y": _f32(med[[s]])},
+            {"x": typed_array(path[:, s, 0]), "y": typed_array(path[:, s, 1])},
+            {"x": typed_array(mean_at(s)[:, 0]), "y": typed_array(mean_at(s)[:, 1])},
+            {"x": [s], "y": typed_array(med[[s]])},
         ]})
 
-    yaxis2 = _axis(_metric_label(backdrop.min_value), domain=[0.0, 1.0], anchor="x2")
+    yaxis2 = _axis(_metric_label(backdrop.surface.min_value), domain=[0.0, 1.0], anchor="x2")
     band = np.concatenate([lo, hi])
     if log_y:
-        _log_axis(yaxis2, _log_range(band))
+        log_axis(yaxis2, log_range(band, min_pad=0.2))
     else:
-        yaxis2.update(range=_lin_range(band))
-    title = (f"{optimizer} on {backdrop.title}: {n} runs with gradient noise σ = {noise:g}, "
+        yaxis2.update(range=lin_range(band))
+    title = (f"{optimizer} on {backdrop.surface.title}: {n} runs with gradient noise "
+             f"σ = {noise:g}, "
              "one per seed")
     layout = _map_and_steps_layout(title, backdrop, yaxis2, steps, steps_at, speed_ms,
                                    right_margin=30, map_right=0.56)
     return {"data": data, "layout": layout, "frames": frames}
 
+
+
+# -- a study's figure ----------------------------------------------------------------------
+
+#: The basin maps' captions, beside the multiples of the learning rate they show.
+BASIN_CAPTIONS = ("", "1.5 ×", "2 ×", "3 ×")
+
+
+def _heatmap_of(setup, study) -> dict:
+    racer, g = setup.study, study.grid
+    spec = OPTIMIZERS[racer.slug].hparams[g.second_name]
+    _, log_second = second_grid(spec, 2)
+    current = (racer.values["learning_rate"], racer.values[g.second_name])
+    inside = (g.lrs[0] <= current[0] <= g.lrs[-1]
+              and g.second[0] <= current[1] <= g.second[-1])
+    limit = optimum = None
+    theory = quadratic_theory(setup.landscape())
+    if theory is not None and racer.slug == "momentum" and g.second_name == "momentum":
+        lx = np.array([theory.momentum_limit(float(b)) for b in g.second])
+        keep = (lx >= g.lrs[0]) & (lx <= g.lrs[-1])
+        if keep.sum() >= 2:
+            limit = (lx[keep], g.second[keep], "stability limit η = 2(1+β)/L")
+        lr_opt, beta_opt = theory.heavy_ball_optimal
+        if g.lrs[0] <= lr_opt <= g.lrs[-1] and g.second[0] <= beta_opt <= g.second[-1]:
+            optimum = (lr_opt, beta_opt, "heavy ball's optimum (Polyak)")
+    return heatmap_figure(g.lrs, g.second_name, g.second, g.final_loss, g.reached_at,
+                          g.diverged_at, min_value=study.surface.min_value,
+                          optimizer=OPTIMIZERS[racer.slug].name, surface=study.surface.title,
+                          steps=setup.steps, second_label=spec.label or g.second_name,
+                          log_second=log_second, current=current if inside else None,
+                          limit_curve=limit, optimum=optimum)
+
+
+def study_figure(setup, mode: str, study) -> dict:
+    """The figure of page ``mode`` from its computed ``study`` (a ``compute.Study``) of
+    ``setup``'s first racer."""
+    racer = setup.study
+    name = OPTIMIZERS[racer.slug].name
+    bd = Backdrop(study.surface, study.start)
+    if study.mode == "lr_fan":
+        p = study.paths
+        make = lr_frames_figure if mode == "lr_frames" else lr_fan_figure
+        return make(bd, study.lrs, p.path, p.loss, p.diverged_at, optimizer=name)
+    if study.mode == "lr_curve":
+        e = study.ends
+        refs = reference_lines(quadratic_theory(setup.landscape()), racer.slug, racer.values)
+        return lr_curve_figure(study.lrs, e.loss, e.diverged_at, e.reached_at,
+                               min_value=bd.surface.min_value, optimizer=name,
+                               surface=bd.surface.title, steps=setup.steps, references=refs,
+                               current_lr=racer.values["learning_rate"], tolerance=TOLERANCE)
+    if study.mode == "heatmap":
+        return _heatmap_of(setup, study)
+    if study.mode == "basins":
+        b = study.basins
+        captions = [f"η = {lr:.3g}" + (f" ({c} yours)" if c else " (yours)")
+                    for lr, c in zip(b.lrs.tolist(), BASIN_CAPTIONS, strict=True)]
+        return basins_figure(bd.surface.domain, bd.surface.minima, b.xs, b.ys, b.lrs,
+                             b.labels, optimizer=name, surface=bd.surface.title,
+                             steps=setup.steps, captions=captions)
+    p = study.paths
+    return seed_cloud_figure(bd, p.path, p.loss, p.diverged_at, noise=study.noise,
+                             optimizer=name)
+
+
+def study_summary(study) -> str | None:
+    """One sentence of what the study found, in words."""
+    if study.mode == "lr_curve" and study.ends is not None:
+        e, lrs = study.ends, study.lrs
+        div = e.diverged_at >= 0
+        parts = []
+        ok = ~div
+        if ok.any():
+            best = int(np.flatnonzero(ok)[np.argmin(e.loss[ok])])
+            parts.append(f"lowest final loss at η ≈ {lrs[best]:.3g}")
+        if div.any():
+            parts.append(f"diverges from η ≈ {lrs[int(np.argmax(div))]:.3g} "
+                         f"({int(div.sum())} of {lrs.size} learning rates diverge)")
+        else:
+            parts.append("no learning rate in the range diverges")
+        return "; ".join(parts).capitalize() + "."
+    if study.mode == "heatmap" and study.grid is not None:
+        g = study.grid
+        div = g.diverged_at >= 0
+        return f"{int(div.sum())} of {div.size} runs diverged."
+    if study.mode == "seeds" and study.paths is not None:
+        d = study.paths.diverged_at
+        return f"{int((d >= 0).sum())} of {d.size} seeded runs diverged."
+    return None

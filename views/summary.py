@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from compute import TOLERANCE, Result
+from compute import Result
+from optimizers.sweeps import TOLERANCE
 
 
 def _short(value: float) -> str:
@@ -18,7 +19,7 @@ def summary_rows(result: Result) -> list[dict[str, str]]:
             status = f"diverged at step {run.diverged_at}"
         elif run.steps_to_tolerance is not None:
             status = f"reached f − f* < {TOLERANCE:g} at step {run.steps_to_tolerance}"
-        elif result.min_value is None:
+        elif result.surface.min_value is None:
             status = "no minimum on this surface"
         else:
             status = f"not within {TOLERANCE:g} of the minimum after {result.steps} steps"

@@ -57,14 +57,14 @@ def wait_until(predicate, timeout_s: float = 60.0, what: str = "condition"):
 
 def test_exported_html_plays_offline(browser, tmp_path):
     """The HTML export: plotly.js inside, no request leaves the file, ▶ Play animates."""
-    from compute import compute
+    from compute import compute_race
     from scene import Scene
     from views import race_figure
     from views.export import figure_html
 
-    scene = Scene(steps=60)
+    scene = Scene.of(steps=60)
     html_file = tmp_path / "race.html"
-    html_file.write_text(figure_html(race_figure(compute(scene)), "offline race"),
+    html_file.write_text(figure_html(race_figure(compute_race(scene.setup)), "offline race"),
                          encoding="utf-8")
     log = ConsoleLog()
     page = new_page(browser, log)

@@ -1,11 +1,10 @@
-"""compute_inside(scene) -> Insides: what each racer saw and kept, update by update, and
-the surface's local curvature along every path, as numpy.
+"""What each racer saw and kept, update by update, and the surface's local curvature along
+every path, as numpy (``Insides``), for the overlays that show a student what is inside
+an optimizer (views/overlays.py draws them).
 
-The companion of ``compute.py`` for the overlays that show a student what is inside an
-optimizer (views/overlays.py draws them). Like ``compute`` it is the only place that
-calls JAX for them: the optimizer state comes from optax itself (``look_inside``), the
-Hessian and the gradient field from ``jax.hessian`` / ``jax.grad`` of the landscape.
-Everything is computed for every step at once, so moving the frame only selects rows.
+The optimizer state comes from optax itself (``look_inside``), the Hessian and the
+gradient field from ``jax.hessian`` / ``jax.grad`` of the landscape. Everything is
+computed for every step at once, so moving the frame only selects rows.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from compute import run_options
+from compute.race import run_options
 from optimizers import OPTIMIZERS
 from optimizers.engine import look_inside
-from scene import Scene
+from scene import Setup
 
 #: Points per side of the coarse grid of the gradient field.
 FIELD_GRID = 11
@@ -109,13 +108,13 @@ def gradient_field(landscape, n: int = FIELD_GRID):
     return xs, ys, grads.astype(np.float32)
 
 
-def compute_inside(scene: Scene) -> Insides:
-    """Every racer of ``scene`` with its optax state, and the curvature along its path."""
-    landscape = scene.landscape()
-    options = run_options(scene)
+def compute_inside(setup: Setup) -> Insides:
+    """Every racer of ``setup`` with its optax state, and the curvature along its path."""
+    landscape = setup.landscape()
+    options = run_options(setup)
     runs = []
-    for racer in scene.racers:
-        inside = look_inside(landscape, racer.slug, racer.values, scene.start, scene.steps,
+    for racer in setup.racers:
+        inside = look_inside(landscape, racer.slug, racer.values, setup.start, setup.steps,
                              **options)
         traj = inside.trajectory
         h, w, v = curvature(landscape, traj.path)
@@ -127,5 +126,5 @@ def compute_inside(scene: Scene) -> Insides:
             hessian=h, curvature=w, directions=v,
         ))
     xs, ys, field = gradient_field(landscape)
-    return Insides(runs=tuple(runs), clip_norm=scene.clip_norm, field_x=xs, field_y=ys,
+    return Insides(runs=tuple(runs), clip_norm=setup.clip_norm, field_x=xs, field_y=ys,
                    field=field)

@@ -1,10 +1,9 @@
-"""compute_mlp(scene) -> MlpResult: the MLP trained by the race's optimizers, and its loss
-on a plane through the best final weights of the race, as numpy.
+"""The MLP trained by the race's optimizers, and its loss on a plane through the best
+final weights of the race, as numpy (``MlpResult``), for the ``mlp`` mode.
 
-The companion of ``compute.py`` for the ``mlp`` mode, and like it the only place that
-calls JAX for that mode (through ``optimizers/training.py`` and ``landscapes/mlp.py``);
-views draw the numpy it returns. The MLP's data, initial weights and random directions
-all come from the scene's ``seed``.
+Training runs in the full parameter space (``optimizers/training.py``) on the network of
+``landscapes/mlp.py``; views draw the numpy returned here. The MLP's data, initial
+weights and random directions all come from the setup's ``seed``.
 """
 
 from __future__ import annotations
@@ -13,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compute import run_options
+from compute.race import run_options
 from landscapes import mlp
 from optimizers import OPTIMIZERS
 from optimizers.training import train_race
-from scene import Scene
+from scene import Setup
 
 #: Points per side of the plane's grid.
 PLANE_GRID = 101
@@ -68,7 +67,7 @@ class MlpResult:
     box: tuple[tuple[float, float], tuple[float, float]]
 
 
-def _range(values: np.ndarray, floor: float) -> tuple[float, float]:
+def _padded_span(values: np.ndarray, floor: float) -> tuple[float, float]:
     lo, hi = float(min(values.min(), 0.0)), float(max(values.max(), 0.0))
     pad = MARGIN * max(hi - lo, 1e-6)
     lo, hi = lo - pad, hi + pad
@@ -86,7 +85,8 @@ def plane_window(coords: list[np.ndarray], center: int, floor: float
     reach = max(float(np.abs(first).max()), floor)
     kept = [c for c in coords if np.abs(c).max() <= 4 * reach] or [first]
     allc = np.concatenate(kept)
-    return np.array(_range(allc[:, 0], floor)), np.array(_range(allc[:, 1], floor))
+    return (np.array(_padded_span(allc[:, 0], floor)),
+            np.array(_padded_span(allc[:, 1], floor)))
 
 
 def best_run(losses: list[float], diverged: list[bool]) -> int:
@@ -110,24 +110,24 @@ def describe(plane: str, name: str, n_runs: int, explained: tuple[float, float] 
             "θ*'s, biases are 0 (Li et al. 2018).")
 
 
-def compute_mlp(scene: Scene) -> MlpResult:
-    """Train the MLP with every racer of ``scene`` and slice its loss on the chosen plane.
+def compute_mlp(setup: Setup) -> MlpResult:
+    """Train the MLP with every racer of ``setup`` and slice its loss on the chosen plane.
     Pure; never touches Streamlit."""
-    points, labels = (np.asarray(a) for a in mlp.moons(scene.seed))
-    theta0 = np.asarray(mlp.init(scene.seed))
+    points, labels = (np.asarray(a) for a in mlp.moons(setup.seed))
+    theta0 = np.asarray(mlp.init(setup.seed))
     runs = train_race(
-        mlp.loss, theta0, (points, labels), [(r.slug, r.values) for r in scene.racers],
-        scene.steps, **run_options(scene))
+        mlp.loss, theta0, (points, labels), [(r.slug, r.values) for r in setup.racers],
+        setup.steps, **run_options(setup))
     best = best_run([float(r.loss[-1]) for r in runs],
                     [r.diverged_at is not None for r in runs])
     center = runs[best].path[-1].astype(np.float64)
     explained = None
-    if scene.mlp_plane == "pca":
+    if setup.mlp_plane == "pca":
         d1, d2, share = mlp.pca_directions(np.concatenate([r.path for r in runs]), center)
         explained = (float(share[0]), float(share[1]))
         floor = 1e-3
     else:
-        d1, d2 = mlp.random_directions(center, scene.seed)
+        d1, d2 = mlp.random_directions(center, setup.seed)
         floor = 1.0
     projected = [mlp.project(r.path, center, d1, d2) for r in runs]
     alphas_lim, betas_lim = plane_window([c for c, _ in projected], best, floor)
@@ -136,7 +136,7 @@ def compute_mlp(scene: Scene) -> MlpResult:
     zs = mlp.plane_losses(center, d1, d2, alphas, betas, points, labels)
 
     out = []
-    for racer, run, (coords, off) in zip(scene.racers, runs, projected, strict=True):
+    for racer, run, (coords, off) in zip(setup.racers, runs, projected, strict=True):
         out.append(MlpRun(
             slug=racer.slug, name=OPTIMIZERS[racer.slug].name, hparams=racer.values,
             coords=coords.astype(np.float32), loss=run.loss.astype(np.float32),
@@ -148,10 +148,10 @@ def compute_mlp(scene: Scene) -> MlpResult:
     box = ((-lim, lim), (-lim, lim))
     xs, ys, decision = mlp.decision_grid(runs[best].path[-1], box, DECISION_GRID)
     return MlpResult(
-        plane=scene.mlp_plane, center=best,
-        description=describe(scene.mlp_plane, out[best].name, len(out), explained),
+        plane=setup.mlp_plane, center=best,
+        description=describe(setup.mlp_plane, out[best].name, len(out), explained),
         explained=explained, alphas=alphas.astype(np.float32),
-        betas=betas.astype(np.float32), zs=zs, runs=tuple(out), steps=scene.steps,
+        betas=betas.astype(np.float32), zs=zs, runs=tuple(out), steps=setup.steps,
         points=points.astype(np.float32), labels=labels.astype(np.float32),
         decision_xs=xs, decision_ys=ys, decision=decision.astype(np.float32), box=box,
     )
