@@ -38,6 +38,17 @@ import jax.numpy as jnp
 import optax
 
 from hparam import HParam
+from optimizers.anatomy import (
+    FIRST_MOMENT,
+    STEP_ONLY,
+    Accumulator,
+    AdamMoments,
+    Anatomy,
+    GradientStep,
+    Moment,
+    SignedMomentum,
+    Velocity,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,9 @@ class OptimizerSpec:
 
     ``needs`` names the extra arguments ``update`` requires beyond the gradient:
     ``"value"`` (value, grad and value_fn, for L-BFGS's line search) or ``"hessian"``.
+    ``anatomy`` is what the overlays show of its state (optimizers/anatomy.py);
+    ``script`` the source of the factory an exported optax script defines, when the
+    factory is not one of optax's own public functions.
     """
 
     slug: str
@@ -57,6 +71,8 @@ class OptimizerSpec:
     family: str = "first-order"
     needs: frozenset[str] = field(default_factory=frozenset)
     notes: str = ""
+    anatomy: Anatomy = STEP_ONLY
+    script: str = ""
 
     def defaults(self) -> dict[str, float]:
         return {name: hp.default for name, hp in self.hparams.items()}
@@ -121,6 +137,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         hparams={"learning_rate": _lr(1e-3)},
         latex=r"p_{t+1} = p_t - \eta\, g_t",
         reference="Robbins & Monro, A stochastic approximation method (1951); optax.sgd",
+        anatomy=GradientStep(),
     ),
     OptimizerSpec(
         slug="momentum", name="Momentum", factory=optax.sgd,
@@ -129,6 +146,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         reference="Polyak, Some methods of speeding up the convergence of iteration "
         "methods (1964); optax.sgd(momentum=β)",
         notes="optax's trace has no (1-β) factor: the effective step is η/(1-β).",
+        anatomy=Velocity(),
     ),
     OptimizerSpec(
         slug="nesterov", name="Nesterov", factory=lambda learning_rate, momentum: optax.sgd(
@@ -137,6 +155,11 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         latex=r"v_t = g_t + \beta v_{t-1},\quad p_{t+1} = p_t - \eta\,(g_t + \beta v_t)",
         reference="Nesterov (1983); Sutskever et al., On the importance of initialization "
         "and momentum in deep learning (ICML 2013); optax.sgd(nesterov=True)",
+        anatomy=Velocity(nesterov=True),
+        script='''
+def nesterov(learning_rate, momentum):
+    return optax.sgd(learning_rate, momentum=momentum, nesterov=True)
+''',
     ),
     OptimizerSpec(
         slug="adagrad", name="AdaGrad", factory=optax.adagrad,
@@ -151,6 +174,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "optax.adagrad",
         notes="optax starts the accumulator at 0.1 and puts ε inside the root "
         "(PyTorch: G₀ = 0, ε outside).",
+        anatomy=Accumulator(moments=(Moment("G", "sum_of_squares", "initial_accumulator_value"),)),
     ),
     OptimizerSpec(
         slug="rmsprop", name="RMSProp", factory=optax.rmsprop,
@@ -162,6 +186,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "optax.rmsprop",
         notes="ν₀ = 0 with no bias correction, so the first steps are large: "
         "η/√(1-ρ) per coordinate.",
+        anatomy=Accumulator(moments=(Moment("ν", "nu"),), decay="decay"),
     ),
     OptimizerSpec(
         slug="adadelta", name="AdaDelta", factory=optax.adadelta,
@@ -181,6 +206,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         latex=_ADAM_RULE + r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
         reference="Kingma & Ba, Adam: a method for stochastic optimization (ICLR 2015); "
         "optax.adam",
+        anatomy=AdamMoments(),
     ),
     OptimizerSpec(
         slug="adamw", name="AdamW", factory=optax.adamw,
@@ -194,6 +220,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "optax.adamw",
         notes="The decay pulls toward the origin, so AdamW's fixed point is not the "
         "minimum of f unless λ = 0.",
+        anatomy=AdamMoments(final="adamw"),
     ),
     OptimizerSpec(
         slug="nadam", name="NAdam", factory=optax.nadam,
@@ -204,6 +231,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         r"\quad p_{t+1} = p_t - \eta\,\frac{\bar m_t}{\sqrt{\hat v_t}+\varepsilon}",
         reference="Dozat, Incorporating Nesterov momentum into Adam (ICLR workshop 2016); "
         "optax.nadam",
+        anatomy=AdamMoments(final="step"),
     ),
     OptimizerSpec(
         slug="amsgrad", name="AMSGrad", factory=optax.amsgrad,
@@ -214,6 +242,8 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         reference="Reddi, Kale & Kumar, On the convergence of Adam and beyond (ICLR 2018); "
         "optax.amsgrad",
         notes="optax takes the running maximum of the bias-corrected v̂.",
+        anatomy=AdamMoments(moments=(Moment("m", "mu"), Moment("v", "nu"),
+                                     Moment("ṽ", "nu_max")), final="amsgrad"),
     ),
     OptimizerSpec(
         slug="adamax", name="AdaMax", factory=optax.adamax,
@@ -223,6 +253,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \varepsilon),\quad "
         r"p_{t+1} = p_t - \eta\,\frac{m_t}{(1-\beta_1^t)\,u_t}",
         reference="Kingma & Ba (ICLR 2015), §7.1; optax.adamax",
+        anatomy=FIRST_MOMENT,
     ),
     OptimizerSpec(
         slug="adabelief", name="AdaBelief", factory=optax.adabelief,
@@ -237,6 +268,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "separate ε_root = 1e-16 (fixed here) to s_t, which is stored and so accumulates, "
         "and uses the ε slider only outside the root. With β₁ = 0, g_t − m_t ≡ 0 and s_t "
         "is ε_root alone: the first step, η g/√(ε_root/(1−β₂)), flies off.",
+        anatomy=FIRST_MOMENT,
     ),
     OptimizerSpec(
         slug="lion", name="Lion", factory=optax.lion,
@@ -250,6 +282,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "(NeurIPS 2023); optax.lion",
         notes="Every coordinate moves by exactly ±η (plus decay; 0 where c_t = 0): "
         "Lion ignores the gradient's scale.",
+        anatomy=SignedMomentum(),
     ),
     OptimizerSpec(
         slug="radam", name="RAdam", factory=optax.radam,
@@ -269,6 +302,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "η must suit the gradient's scale. With τ < 4, a step with τ ≤ ρ_t < 4 (and "
         "ρ_t > 2) makes r_t the root of a negative number: optax returns NaN and the run "
         "stops as diverged.",
+        anatomy=FIRST_MOMENT,
     ),
     OptimizerSpec(
         slug="yogi", name="Yogi", factory=optax.yogi,
@@ -282,6 +316,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "(NeurIPS 2018); optax.yogi",
         notes="optax starts both m and v at 1e-6, bias-corrects them as Adam does, and "
         "uses ε = 1e-3 by default.",
+        anatomy=FIRST_MOMENT,
     ),
     OptimizerSpec(
         slug="newton", name="Newton", factory=newton, family="second-order",
@@ -292,6 +327,19 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         reference="Nocedal & Wright, Numerical Optimization (2006), §3.3; "
         "Levenberg (1944), Marquardt (1963) for the damping",
         notes="Undamped Newton is attracted by saddles and maxima as much as by minima.",
+        script='''
+def newton(learning_rate, damping):
+    """Damped Newton's method (optax has none): update = -η (H + λI)⁻¹ g."""
+
+    def init_fn(params):
+        return optax.EmptyState()
+
+    def update_fn(updates, state, params=None, *, hessian, **extra):
+        damped = hessian + damping * jnp.eye(hessian.shape[-1], dtype=hessian.dtype)
+        return -learning_rate * jnp.linalg.solve(damped, updates), state
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+''',
     ),
     OptimizerSpec(
         slug="lbfgs", name="L-BFGS", factory=_lbfgs, family="second-order",
@@ -305,6 +353,10 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         notes="Each step may evaluate f several times inside the line search. The "
         "two-loop recursion starts from γ I with γ = sᵀy / yᵀy; the first step, with no "
         "pairs yet, is along -g with trial length η·min(1, ‖g‖) before the line search.",
+        script='''
+def lbfgs(learning_rate):
+    return optax.lbfgs(learning_rate=learning_rate, memory_size=10)
+''',
     ),
 )
 

@@ -110,18 +110,26 @@ def _bucket_batch(n: int) -> int:
     return -(-n // BATCH_QUANTUM) * BATCH_QUANTUM
 
 
-def _transform(spec: OptimizerSpec, hparams: Mapping[str, jax.Array], schedule,
-               horizon, schedule_params, clip_norm,
-               clipped: bool = True) -> optax.GradientTransformationExtraArgs:
+def transform(spec: OptimizerSpec, hparams: Mapping[str, jax.Array], schedule, horizon,
+              schedule_params, clip_norm,
+              clipped: bool = True) -> optax.GradientTransformationExtraArgs:
+    """The optax transform a run applies: gradient clipping (or nothing), then the
+    optimizer with every hyperparameter injected as traced state and its learning rate
+    following the schedule. Its state is a dict: ``"clip"`` and ``"optimizer"`` (whose
+    ``hyperparams["learning_rate"]`` is this update's scheduled η_t)."""
     def lr_schedule(count):
         return learning_rate_at(schedule, count, hparams["learning_rate"], horizon,
                                 schedule_params)
 
     others = {k: v for k, v in hparams.items() if k != "learning_rate"}
     inner = optax.inject_hyperparams(spec.factory)(learning_rate=lr_schedule, **others)
-    # without clipping an identity keeps the state's layout (the schedule is state[1])
     first = optax.clip_by_global_norm(clip_norm) if clipped else optax.identity()
-    return optax.chain(first, inner)
+    return optax.named_chain(("clip", first), ("optimizer", inner))
+
+
+def scheduled_learning_rate(state) -> jax.Array:
+    """η_t of the update that produced ``state`` (a ``transform``'s state)."""
+    return state["optimizer"].hyperparams["learning_rate"]
 
 
 def _unpack(row, layout: tuple[str, ...]) -> dict[str, Any]:
@@ -187,8 +195,8 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
 
     value_and_grad = jax.value_and_grad(f)
     key = jax.random.PRNGKey(args["seed"])
-    opt = _transform(spec, args["hparams"], static.schedule, args["horizon"],
-                     args["schedule"], args["clip_norm"], static.clipped)
+    opt = transform(spec, args["hparams"], static.schedule, args["horizon"],
+                    args["schedule"], args["clip_norm"], static.clipped)
     center, radius = args["center"], args["radius"]
 
     def healthy(p, value, grad):
@@ -199,7 +207,8 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
     v0, g0 = value_and_grad(p0)
     carry0 = (p0, opt.init(p0), v0, g0, ~healthy(p0, v0, g0))
     # One vectorized draw for the whole run: far cheaper than a PRNG call per step.
-    xi = jax.random.normal(key, (length, 2)) if static.noisy else jnp.zeros((length, 2))
+    xi = (jax.random.normal(key, (length, 2), jnp.float32) if static.noisy
+          else jnp.zeros((length, 2), jnp.float32))
 
     def advance(carry, t, xi_t, frozen):
         """Update ``t``; a carry that is ``frozen`` (or becomes unhealthy) stays put."""
@@ -212,7 +221,7 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
         g_seen = g_step + args["noise"] * xi_t
         carry, new_state = guarded_update(spec, opt, f, value_and_grad, healthy, carry,
                                           g_seen, frozen)
-        lr_t = new_state[1].hyperparams["learning_rate"]
+        lr_t = scheduled_learning_rate(new_state)
         return carry, lr_t, g_seen
 
     return args, carry0, xi, advance
@@ -575,7 +584,7 @@ def look_inside(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any]
     trajectory = collect(_Launched(trace, job.n, job.steps, job.batched))
     grads = np.asarray(grads)[0, :steps]
     leaves = {}
-    for path, leaf in jax.tree_util.tree_leaves_with_path(states):
+    for path, leaf in jax.tree_util.tree_leaves_with_path(states["optimizer"]):
         arr = np.asarray(leaf)[0, :steps]
         if arr.ndim >= 1 and arr.dtype.kind == "f":
             leaves[_leaf_name(path)] = arr

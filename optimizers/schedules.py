@@ -49,6 +49,17 @@ PARAMS_OF_SCHEDULE: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The optax schedule each one mirrors (tests/test_schedules.py checks the two agree), in
+#: the symbols above.
+OPTAX_EQUIVALENT: dict[str, str] = {
+    "constant": "optax.constant_schedule(η)",
+    "step": "optax.exponential_decay(η, k, γ, staircase=True)",
+    "exponential": "optax.exponential_decay(η, k, γ)",
+    "cosine": "optax.cosine_decay_schedule(η, T, α)",
+    "warmup_cosine": "optax.warmup_cosine_decay_schedule(0, η, W, T, αη)",
+}
+
+
 def _cosine(t, horizon, alpha):
     frac = jnp.clip(t, 0.0, horizon) / jnp.maximum(horizon, 1.0)
     return (1.0 - alpha) * 0.5 * (1.0 + jnp.cos(jnp.pi * frac)) + alpha
@@ -79,6 +90,11 @@ def _warmup_cosine(t, horizon, p):
 
 
 _BRANCHES = (_constant, _step, _exponential, _cosine_decay, _warmup_cosine)
+
+
+def schedule_factor(kind: str):
+    """The function ``(t, horizon, params) -> η_t / η`` of schedule ``kind``."""
+    return _BRANCHES[schedule_index(kind)]
 
 
 def schedule_index(kind: str) -> int:

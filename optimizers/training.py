@@ -2,7 +2,7 @@
 
 The 2-D engine (``optimizers/engine.py``) records points of a plane; a network's
 trajectory lives in ``R^P``. This runs the same optax chain, built by the engine's own
-``_transform`` (so the optimizer, its schedule and the gradient clipping are exactly the
+``transform`` (so the optimizer, its schedule and the gradient clipping are exactly the
 engine's), on a loss ``loss_fn(theta, *data)``, in one ``jit`` + ``lax.scan``, recording
 the whole parameter vector after every step.
 
@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optimizers.catalog import OPTIMIZERS
-from optimizers.engine import _transform, bucket_steps, guarded_update
+from optimizers.engine import bucket_steps, guarded_update, transform
 from optimizers.schedules import SCHEDULE_PARAMS, schedule_defaults, schedule_index
 
 #: A parameter larger than this in magnitude counts as diverged.
@@ -53,7 +53,7 @@ def _run(loss_fn: Callable, slug: str, length: int, noisy: bool, theta0, data, h
         return loss_fn(theta, *data)
 
     value_and_grad = jax.value_and_grad(f)
-    opt = _transform(spec, hparams, schedule_kind, horizon, schedule_params, clip_norm)
+    opt = transform(spec, hparams, schedule_kind, horizon, schedule_params, clip_norm)
     key = jax.random.PRNGKey(seed)
 
     def healthy(theta, value, grad):
@@ -86,7 +86,7 @@ def _compiled(loss_fn: Callable, slug: str, length: int, noisy: bool):
     return jax.jit(functools.partial(_run, loss_fn, slug, length, noisy))
 
 
-def _f32(value) -> jax.Array:
+def _as_f32(value) -> jax.Array:
     return jnp.asarray(value, dtype=jnp.float32)
 
 
@@ -105,12 +105,12 @@ def launch(loss_fn: Callable, theta0, data: Sequence[Any], optimizer: str,
         raise ValueError(f"unknown schedule parameter(s) {sorted(extra)}")
     steps = int(steps)
     length = bucket_steps(steps)
-    hp = {k: _f32(v) for k, v in {**spec.defaults(), **(hparams or {})}.items()}
-    sp = {k: _f32(v) for k, v in {**schedule_defaults(), **(schedule_params or {})}.items()}
+    hp = {k: _as_f32(v) for k, v in {**spec.defaults(), **(hparams or {})}.items()}
+    sp = {k: _as_f32(v) for k, v in {**schedule_defaults(), **(schedule_params or {})}.items()}
     noisy = float(noise) != 0.0
     outputs = _compiled(loss_fn, optimizer, length, noisy)(
-        _f32(theta0), tuple(_f32(d) for d in data), hp, sp,
-        jnp.int32(schedule_index(schedule)), _f32(steps), _f32(clip_norm), _f32(noise),
+        _as_f32(theta0), tuple(_as_f32(d) for d in data), hp, sp,
+        jnp.int32(schedule_index(schedule)), _as_f32(steps), _as_f32(clip_norm), _as_f32(noise),
         jnp.uint32(seed))
     return optimizer, steps, outputs
 

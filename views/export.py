@@ -29,12 +29,12 @@ import inspect
 import io
 import json
 import math
-import textwrap
 
 import numpy as np
 
 from compute import Result, frame_steps
 from optimizers import OPTIMIZERS, bucket_steps
+from optimizers.schedules import OPTAX_EQUIVALENT, schedule_factor
 from scene import SCHEMA_VERSION, Scene, query_string
 from views.image import color_values, contour_rgba
 from views.style import hex_to_rgb, style_of
@@ -113,73 +113,11 @@ def trajectories_json(scene: Scene, result: Result, base_url: str = "") -> str:
 
 # -- the optax script --------------------------------------------------------------------------
 
-_SCHEDULES = {
-    "constant": "    return LR * jnp.ones_like(t)",
-    "step": "    return LR * (DECAY_RATE ** jnp.floor(t / TRANSITION_STEPS))",
-    "exponential": "    return LR * (DECAY_RATE ** (t / TRANSITION_STEPS))",
-    "cosine": "    return LR * _cosine(t, STEPS, ALPHA)",
-    "warmup_cosine": (
-        "    warm = jnp.maximum(WARMUP_STEPS, 1e-9)\n"
-        "    decay = _cosine(t - WARMUP_STEPS, jnp.maximum(STEPS - WARMUP_STEPS, 1.0), ALPHA)\n"
-        "    return LR * jnp.where(t < WARMUP_STEPS, t / warm, decay)"),
-}
-_OPTAX_EQUIVALENT = {
-    "constant": "optax.constant_schedule(LR)",
-    "step": "optax.exponential_decay(LR, TRANSITION_STEPS, DECAY_RATE, staircase=True)",
-    "exponential": "optax.exponential_decay(LR, TRANSITION_STEPS, DECAY_RATE)",
-    "cosine": "optax.cosine_decay_schedule(LR, STEPS, ALPHA)",
-    "warmup_cosine": "optax.warmup_cosine_decay_schedule(0, LR, WARMUP_STEPS, STEPS, "
-                     "ALPHA * LR)",
-}
-_COSINE = '''
-def _cosine(t, horizon, alpha):
-    frac = jnp.clip(t, 0.0, horizon) / jnp.maximum(horizon, 1.0)
-    return (1.0 - alpha) * 0.5 * (1.0 + jnp.cos(jnp.pi * frac)) + alpha
-'''
-_FACTORIES = {
-    "nesterov": '''
-def nesterov(learning_rate, momentum):
-    return optax.sgd(learning_rate, momentum=momentum, nesterov=True)
-''',
-    "lbfgs": '''
-def lbfgs(learning_rate):
-    return optax.lbfgs(learning_rate=learning_rate, memory_size=10)
-''',
-    "newton": '''
-def newton(learning_rate, damping):
-    """Damped Newton's method (optax has none): update = -η (H + λI)⁻¹ g."""
 
-    def init_fn(params):
-        return optax.EmptyState()
-
-    def update_fn(updates, state, params=None, *, hessian, **extra):
-        damped = hessian + damping * jnp.eye(hessian.shape[-1], dtype=hessian.dtype)
-        return -learning_rate * jnp.linalg.solve(damped, updates), state
-
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
-''',
-}
-
-
-def _factory(slug: str) -> tuple[str, str]:
-    """The optax factory's expression and any definition it needs."""
-    spec = OPTIMIZERS[slug]
-    name = getattr(spec.factory, "__name__", "")
-    import optax
-
-    if getattr(optax, name, None) is spec.factory:
-        return f"optax.{name}", ""
-    return slug, _FACTORIES[slug]
-
-
-def _loss_source(landscape) -> tuple[str, str] | None:
-    """Self-contained source of a landscape's loss (a function of landscapes/classic.py
-    and the module-level helpers and constants it uses), with its name; ``None`` where
-    the loss is not such a function (a typed formula, a network)."""
-    fn = landscape.loss
+def _self_contained_source(fn) -> str:
+    """The source of ``fn`` with the module-level functions and number constants of its
+    own module that it uses (recursively), so that it runs pasted into a script."""
     module = inspect.getmodule(fn)
-    if module is None or module.__name__ != "landscapes.classic":
-        return None
     parts: list[str] = []
     constants: dict[str, float] = {}
     seen: set[str] = set()
@@ -198,7 +136,104 @@ def _loss_source(landscape) -> tuple[str, str] | None:
 
     visit(fn)
     head = "".join(f"{name} = {value!r}\n" for name, value in sorted(constants.items()))
-    return (head + "\n\n" if head else "") + "\n\n\n".join(parts) + "\n", fn.__name__
+    return (head + "\n\n" if head else "") + "\n\n\n".join(parts) + "\n"
+
+
+def _factory(slug: str) -> tuple[str, str]:
+    """The optax factory's expression and any definition it needs."""
+    spec = OPTIMIZERS[slug]
+    if spec.script:
+        return slug, spec.script
+    return f"optax.{spec.factory.__name__}", ""
+
+
+def _f32_dict(values) -> str:
+    return "{" + ", ".join(f"{k!r}: f32({v!r})" for k, v in values.items()) + "}"
+
+
+def _docstring(scene: Scene, spec, landscape, link: str, own_code: bool) -> list[str]:
+    where = f"\n{link}" if link else f"\n?{query_string(scene)}"
+    return [f'"""{spec.name} on {landscape.name}, as the optimizer playground runs it.', "",
+            "Reproduces the first optimizer of the link" + where,
+            "step for step (to float32 rounding) with optax, and saves its path to",
+            "path.csv. Needs numpy, jax and optax"
+            + (", and the app's folder (for the surface)." if own_code else "."),
+            "The app stops a run that diverges and freezes its point; this loop goes on.",
+            '"""', "", "import jax", "import jax.numpy as jnp", "import numpy as np",
+            "import optax", ""]
+
+
+def _surface_lines(setup, landscape) -> list[str]:
+    """The loss ``f(p, params)``: a classic surface's own source, else the app's code."""
+    params = f"PARAMS = {_f32_dict(landscape.param_values)}"
+    module = inspect.getmodule(landscape.loss)
+    if module is not None and module.__name__ == "landscapes.classic":
+        return ["f32 = np.float32", "", "", f"# -- the surface: {landscape.name} --", "",
+                _self_contained_source(landscape.loss).rstrip(), "", "", params, "", "",
+                "def f(p, params):", f"    return {landscape.loss.__name__}(p, params)", ""]
+    if setup.surface == "formula":
+        made = f"LANDSCAPE = from_formula({setup.formula!r})"
+    else:
+        args = ", ".join(f"{k}={v!r}" for k, v in landscape.param_values.items())
+        made = f"LANDSCAPE = LANDSCAPES[{setup.surface!r}].bind({args})"
+    return ["from landscapes import LANDSCAPES, from_formula", "", "f32 = np.float32", "",
+            f"# -- the surface: {landscape.name} (the app's own code) --", made, params, "",
+            "", "def f(p, params):", "    return LANDSCAPE.loss(p, params)", ""]
+
+
+def _run_lines(setup, spec, lr: float) -> list[str]:
+    """The run's constants, the noise drawn as the engine draws it, and the schedule."""
+    factor = schedule_factor(setup.schedule)
+    return ["", f"# -- the run: {spec.name}, {setup.steps} steps --",
+            f"STEPS = {setup.steps}",
+            f"START = jnp.array([{setup.start[0]!r}, {setup.start[1]!r}], jnp.float32)",
+            f"LR = f32({lr!r})",
+            f"SCHEDULE = {_f32_dict(dict(setup.schedule_params))}",
+            f"NOISE = f32({setup.noise!r})  # σ of the Gaussian noise added to each gradient",
+            f"SEED = {setup.seed}",
+            "# The engine draws the noise of a whole run at once, for its padded length:",
+            f"XI = jax.random.normal(jax.random.PRNGKey(SEED), ({bucket_steps(setup.steps)}, "
+            "2), jnp.float32)", "", "",
+            _self_contained_source(factor).rstrip(), "", "",
+            f"def schedule(count):  # {setup.schedule}: as {OPTAX_EQUIVALENT[setup.schedule]}",
+            "    t = jnp.asarray(count, jnp.float32)",
+            f"    return LR * {factor.__name__}(t, jnp.float32(STEPS), SCHEDULE)", ""]
+
+
+def _optimizer_lines(setup, slug: str, others: dict[str, float]) -> list[str]:
+    factory, definition = _factory(slug)
+    kwargs = "".join(f", {k}=f32({v!r})" for k, v in others.items())
+    lines = [definition.rstrip(), ""] if definition else []
+    lines += ["", f"optimizer = optax.inject_hyperparams({factory})(learning_rate=schedule"
+                  f"{kwargs})"]
+    if setup.clip_norm is not None:
+        lines.append(f"optimizer = optax.chain(optax.clip_by_global_norm("
+                     f"f32({setup.clip_norm!r})), optimizer)")
+    return lines
+
+
+def _loop_lines(spec, stochastic: bool) -> list[str]:
+    extra = ""
+    if "hessian" in spec.needs:
+        extra = ", hessian=jax.hessian(f)(p, params)"
+    elif "value" in spec.needs:
+        extra = ", value=value, grad=g, value_fn=lambda q: f(q, params)"
+    lines = ["", "", "@jax.jit", "def update(p, state, t, xi_t, params):",
+             "    value, g = jax.value_and_grad(f)(p, params)"]
+    if stochastic:
+        lines += ["    # a minibatch gradient, from the same key stream as the app's",
+                  "    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(SEED), 1),"
+                  " t)",
+                  "    g = jax.grad(lambda q: LANDSCAPE.stochastic_loss(q, params, key))(p)"]
+    lines += [
+        "    g = g + NOISE * xi_t", f"    updates, state = optimizer.update(g, state, p{extra})",
+        "    return optax.apply_updates(p, updates), state", "", "",
+        "p, state = START, optimizer.init(START)", "path = [np.asarray(p)]",
+        "for t in range(STEPS):", "    p, state = update(p, state, t, XI[t], PARAMS)",
+        "    path.append(np.asarray(p))", "path = np.stack(path)",
+        'np.savetxt("path.csv", path, delimiter=",", header="x,y", comments="", fmt="%.9g")',
+        'print(f"after {STEPS} steps: p = {path[-1]}, f = {f(path[-1], PARAMS):.6g}")', ""]
+    return lines
 
 
 def python_snippet(scene: Scene, link: str = "") -> str:
@@ -208,96 +243,16 @@ def python_snippet(scene: Scene, link: str = "") -> str:
     landscape = setup.landscape()
     racer = setup.racers[0]
     spec = OPTIMIZERS[racer.slug]
-    factory, definition = _factory(racer.slug)
-    params = landscape.param_values
-    sp = dict(setup.schedule_params)
-    lr = racer.values["learning_rate"]
-    others = {k: v for k, v in racer.values.items() if k != "learning_rate"}
-    source = _loss_source(landscape)
-    stochastic = landscape.stochastic_loss is not None
-
-    lines = [f'"""{spec.name} on {landscape.name}, as the optimizer playground runs it.',
-             "",
-             "Reproduces the first optimizer of the link" + (f"\n{link}" if link else
-                                                            f"\n?{query_string(scene)}"),
-             "step for step (to float32 rounding) with optax, and saves its path to",
-             "path.csv. Needs numpy, jax and optax"
-             + (", and the app's folder (for the surface)." if source is None else "."),
-             "The app stops a run that diverges and freezes its point; this loop goes on.",
-             '"""', "", "import jax", "import jax.numpy as jnp", "import numpy as np",
-             "import optax", ""]
-    if source is not None:
-        code, name = source
-        if "math" in code:
-            lines[lines.index("import jax")] = "import math\n\nimport jax"
-        lines += ["f32 = np.float32", "", "", f"# -- the surface: {landscape.name} --", "",
-                  code.rstrip(), "", "",
-                  f"PARAMS = {{{', '.join(f'{k!r}: f32({v!r})' for k, v in params.items())}}}",
-                  "", "", "def f(p, params):", f"    return {name}(p, params)", ""]
-    else:
-        lines += ["from landscapes import LANDSCAPES, from_formula", "", "f32 = np.float32",
-                  "", f"# -- the surface: {landscape.name} (the app's own code) --"]
-        if setup.surface == "formula":
-            lines.append(f"LANDSCAPE = from_formula({setup.formula!r})")
-        else:
-            args = ", ".join(f"{k}={v!r}" for k, v in params.items())
-            lines.append(f"LANDSCAPE = LANDSCAPES[{setup.surface!r}].bind({args})")
-        lines += [f"PARAMS = {{{', '.join(f'{k!r}: f32({v!r})' for k, v in params.items())}}}",
-                  "", "", "def f(p, params):", "    return LANDSCAPE.loss(p, params)", ""]
-
-    lines += ["", f"# -- the run: {spec.name}, {setup.steps} steps --",
-              f"STEPS = {setup.steps}",
-              f"START = jnp.array([{setup.start[0]!r}, {setup.start[1]!r}], jnp.float32)",
-              f"LR = f32({lr!r})"]
-    for name in ("decay_rate", "transition_steps", "warmup_steps", "alpha"):
-        lines.append(f"{name.upper()} = f32({sp[name]!r})")
-    lines += [f"NOISE = f32({setup.noise!r})  # σ of the Gaussian noise added to each gradient",
-              f"SEED = {setup.seed}",
-              "# The engine draws the noise of a whole run at once, for its padded length:",
-              f"XI = jax.random.normal(jax.random.PRNGKey(SEED), ({bucket_steps(setup.steps)}, 2))"
-              ]
-    if setup.schedule in ("cosine", "warmup_cosine"):
-        lines.append(_COSINE.rstrip())
-    lines += ["", "",
-              f"def schedule(count):  # {setup.schedule}: as "
-              f"{_OPTAX_EQUIVALENT[setup.schedule]}",
-              "    t = jnp.asarray(count, jnp.float32)",
-              _SCHEDULES[setup.schedule], ""]
-    if definition:
-        lines += [definition.rstrip(), ""]
-    kwargs = "".join(f", {k}=f32({v!r})" for k, v in others.items())
-    lines += ["", f"optimizer = optax.inject_hyperparams({factory})(learning_rate=schedule"
-                  f"{kwargs})"]
-    if setup.clip_norm is not None:
-        lines.append(f"optimizer = optax.chain(optax.clip_by_global_norm(f32({setup.clip_norm!r})),"
-                     " optimizer)")
-    extra = ""
-    if "hessian" in spec.needs:
-        extra = ", hessian=jax.hessian(f)(p, params)"
-    elif "value" in spec.needs:
-        extra = ", value=value, grad=g, value_fn=lambda q: f(q, params)"
-    grad_line = "    value, g = jax.value_and_grad(f)(p, params)"
-    lines += ["", "", "@jax.jit", "def update(p, state, t, xi_t, params):", grad_line]
-    if stochastic:
-        lines += ["    # a minibatch gradient, from the same key stream as the app's",
-                  "    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(SEED), 1),"
-                  " t)",
-                  "    g = jax.grad(lambda q: LANDSCAPE.stochastic_loss(q, params, key))(p)"]
-    lines += ["    g = g + NOISE * xi_t",
-              f"    updates, state = optimizer.update(g, state, p{extra})",
-              "    return optax.apply_updates(p, updates), state", "", "",
-              "p, state = START, optimizer.init(START)",
-              "path = [np.asarray(p)]",
-              "for t in range(STEPS):",
-              "    p, state = update(p, state, t, XI[t], PARAMS)",
-              "    path.append(np.asarray(p))",
-              "path = np.stack(path)",
-              'np.savetxt("path.csv", path, delimiter=",", header="x,y", comments="", '
-              'fmt="%.9g")',
-              'print(f"after {STEPS} steps: p = {path[-1]}, f = {f(path[-1], PARAMS):.6g}")',
-              ""]
-    text = "\n".join(lines)
-    return textwrap.dedent(text)
+    values = racer.values
+    lr = values.pop("learning_rate")
+    surface = _surface_lines(setup, landscape)
+    own_code = surface[0].startswith("from landscapes")
+    body = (surface + _run_lines(setup, spec, lr) + _optimizer_lines(setup, racer.slug, values)
+            + _loop_lines(spec, landscape.stochastic_loss is not None))
+    head = _docstring(scene, spec, landscape, link, own_code)
+    if any("math." in line for line in body):
+        head.insert(head.index("import jax"), "import math\n")
+    return "\n".join(head + body)
 
 
 # -- GIF ---------------------------------------------------------------------------------------

@@ -23,14 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compute import Insides, RunInside
+from optimizers import OPTIMIZERS
+from optimizers.anatomy import Update
 from views.style import style_of
 
-#: Optimizers whose first moment (``mu``) is drawn as the momentum arrow.
-FIRST_MOMENT = ("adam", "adamw", "nadam", "amsgrad", "adamax", "adabelief", "yogi",
-                "radam", "lion")
-#: Optimizers whose velocity (optax's ``trace``) is drawn as the momentum arrow.
-VELOCITY = ("momentum", "nesterov")
-ADAM_LIKE = ("adam", "adamw", "nadam", "amsgrad")
 #: Display lengths, as fractions of the shorter side of the domain.
 DIRECTION_LENGTH = 0.16
 MIN_STEP_LENGTH = 0.035
@@ -84,63 +80,43 @@ def _clip(g: np.ndarray, clip_norm: float | None) -> tuple[np.ndarray, bool]:
     return (g / norm * np.float32(clip_norm)).astype(np.float32), True
 
 
-def _state_at(run: RunInside, name: str, k: int, initial: float = 0.0) -> np.ndarray:
-    if k >= 0:
-        return run.state[name][k]
-    return np.full(2, initial, dtype=np.float32)
+def _moments(run: RunInside, k: int, hparams) -> tuple[dict, dict]:
+    """The shown moments of ``run`` after update ``k`` and before it, by label."""
+    after, before = {}, {}
+    for moment in OPTIMIZERS[run.slug].anatomy.moments:
+        if moment.leaf not in run.state:
+            continue
+        series = run.state[moment.leaf]
+        after[moment.label] = series[k]
+        before[moment.label] = series[k - 1] if k > 0 else moment.start(hparams)
+    return after, before
+
+
+def update_of(run: RunInside, k: int, clip_norm: float | None) -> Update:
+    """Update ``k`` of ``run`` as its optimizer's anatomy reads it."""
+    g_used, clipped = _clip(run.gradient[k].astype(np.float32), clip_norm)
+    hp = {name: np.float32(v) for name, v in run.hparams.items()}
+    after, before = _moments(run, k, hp)
+    return Update(t=k + 1, eta=np.float32(run.learning_rate[k]), g=g_used,
+                  gradient_symbol=r"\hat g_t" if clipped else "g_t", state=after,
+                  previous=before, hparams=hp, point=run.path[k],
+                  next_point=run.path[k + 1], step=run.step[k].astype(np.float32))
 
 
 def numbers(run: RunInside, k: int, clip_norm: float | None) -> Numbers:
     """Every number of update ``k`` of ``run`` (see :class:`Numbers`)."""
-    f32 = np.float32
-    g = run.gradient[k].astype(f32)
-    g_used, clipped = _clip(g, clip_norm)
-    step = run.step[k].astype(f32)
+    g = run.gradient[k].astype(np.float32)
+    u = update_of(run, k, clip_norm)
+    anatomy = OPTIMIZERS[run.slug].anatomy
     with np.errstate(divide="ignore", invalid="ignore"):
-        multiplier = np.where(g_used != 0, step / -g_used, np.nan).astype(f32)
-    eta = f32(run.learning_rate[k])
-    hp = {name: f32(v) for name, v in run.hparams.items()}
-    t = k + 1
-    moments: dict[str, np.ndarray] = {}
-    previous: dict[str, np.ndarray] = {}
-    eta_eff = None
-    slug = run.slug
-    if slug == "sgd":
-        eta_eff = np.full(2, eta, dtype=f32)
-    elif slug in VELOCITY:  # η_t scales the velocity, not g: no per-coordinate factor
-        moments["v"] = run.state["trace"][k]
-        previous["v"] = _state_at(run, "trace", k - 1)
-    elif slug == "adagrad":
-        G = run.state["sum_of_squares"][k]
-        moments["G"] = G
-        previous["G"] = _state_at(run, "sum_of_squares", k - 1,
-                                  hp["initial_accumulator_value"])
-        with np.errstate(divide="ignore"):
-            eta_eff = np.where(G > 0, eta / np.sqrt(G + hp["eps"]), 0).astype(f32)
-    elif slug == "rmsprop":
-        nu = run.state["nu"][k]
-        moments["ν"] = nu
-        previous["ν"] = _state_at(run, "nu", k - 1)
-        eta_eff = (eta / np.sqrt(nu + hp["eps"])).astype(f32)
-    elif slug in ADAM_LIKE:
-        mu, nu = run.state["mu"][k], run.state["nu"][k]
-        m_hat = (mu / (f32(1) - hp["b1"] ** f32(t))).astype(f32)
-        v_hat = (nu / (f32(1) - hp["b2"] ** f32(t))).astype(f32)
-        moments.update({"m": mu, "v": nu, "m̂": m_hat, "v̂": v_hat})
-        previous.update({"m": _state_at(run, "mu", k - 1), "v": _state_at(run, "nu", k - 1)})
-        denominator = v_hat
-        if slug == "amsgrad" and "nu_max" in run.state:
-            denominator = run.state["nu_max"][k]
-            moments["ṽ"] = denominator
-        eta_eff = (eta / (np.sqrt(denominator) + hp["eps"])).astype(f32)
-    elif "mu" in run.state:
-        moments["m"] = run.state["mu"][k]
-        previous["m"] = _state_at(run, "mu", k - 1)
+        multiplier = np.where(u.g != 0, u.step / -u.g, np.nan).astype(np.float32)
+    values = anatomy.values(u)
     live = run.diverged_at is None or k < run.diverged_at
-    return Numbers(k=k, t=t, point=run.path[k], next_point=run.path[k + 1], g=g,
-                   g_used=g_used, clipped=clipped, step=step, multiplier=multiplier,
-                   eta=float(eta), eta_eff=eta_eff, moments=moments, previous=previous,
-                   hparams={n: float(v) for n, v in hp.items()}, live=live)
+    return Numbers(k=k, t=u.t, point=u.point, next_point=u.next_point, g=g, g_used=u.g,
+                   clipped=u.gradient_symbol != "g_t", step=u.step, multiplier=multiplier,
+                   eta=float(u.eta), eta_eff=anatomy.effective_lr(u, values), moments=values,
+                   previous=dict(u.previous), hparams={n: float(v) for n, v in u.hparams.items()},
+                   live=live)
 
 
 # -- arrows on the contour ------------------------------------------------------------
@@ -171,11 +147,11 @@ def _span(domain) -> float:
 
 def momentum_vector(run: RunInside, k: int) -> tuple[np.ndarray, str] | None:
     """The momentum the update carried, as the direction it pushes (−v or −m)."""
-    if run.slug in VELOCITY and "trace" in run.state:
-        return -run.state["trace"][k], "−v"
-    if run.slug in FIRST_MOMENT and "mu" in run.state:
-        return -run.state["mu"][k], "−m"
-    return None
+    anatomy = OPTIMIZERS[run.slug].anatomy
+    leaf = {m.label: m.leaf for m in anatomy.moments}.get(anatomy.momentum)
+    if leaf is None or leaf not in run.state:
+        return None
+    return -run.state[leaf][k], f"−{anatomy.momentum}"
 
 
 def arrows(run: RunInside, k: int, domain) -> list[Arrow]:
@@ -392,80 +368,24 @@ def tex_vector(v) -> str:
     return rf"\begin{{pmatrix}}{a}\\ {b}\end{{pmatrix}}"
 
 
+class _Tex:
+    """Numbers as the live rule writes them."""
+
+    number = staticmethod(tex_number)
+    vector = staticmethod(tex_vector)
+
+
 def live_rule(run: RunInside, k: int, clip_norm: float | None) -> str:
     """The update rule of ``run`` (optax's, as in the catalogue) with update ``k``'s
     numbers filled in, as one KaTeX ``aligned`` block."""
-    n = numbers(run, k, clip_norm)
+    u = update_of(run, k, clip_norm)
+    anatomy = OPTIMIZERS[run.slug].anatomy
     V = tex_vector
-    N = tex_number
-    hp = n.hparams
-    lines = [rf"g_t &= \nabla f(p_t) = {V(n.g)}"]
-    if n.clipped:
-        lines.append(rf"\hat g_t &= g_t \cdot \frac{{{N(clip_norm)}}}{{\lVert g_t\rVert}}"
-                     rf" = {V(n.g_used)}")
-    g = r"\hat g_t" if n.clipped else "g_t"
-    eta = N(n.eta)
-    p, p_next = V(n.point), V(n.next_point)
-    slug = run.slug
-    if slug == "sgd":
-        lines.append(rf"p_{{t+1}} &= p_t - \eta_t {g} = {p} - {eta}\,{V(n.g_used)} = {p_next}")
-    elif slug in VELOCITY:
-        beta = N(hp["momentum"])
-        v, v_prev = n.moments["v"], n.previous["v"]
-        lines.append(rf"v_t &= {g} + \beta v_{{t-1}} = {V(n.g_used)} + {beta}\,{V(v_prev)}"
-                     rf" = {V(v)}")
-        if slug == "momentum":
-            lines.append(rf"p_{{t+1}} &= p_t - \eta_t v_t = {p} - {eta}\,{V(v)} = {p_next}")
-        else:
-            look = n.g_used + np.float32(hp["momentum"]) * v
-            lines.append(rf"p_{{t+1}} &= p_t - \eta_t ({g} + \beta v_t) = {p} - {eta}\,"
-                         rf"{V(look)} = {p_next}")
-    elif slug == "adagrad":
-        G, G_prev = n.moments["G"], n.previous["G"]
-        lines.append(rf"G_t &= G_{{t-1}} + {g}^2 = {V(G_prev)} + {V(n.g_used ** 2)}"
-                     rf" = {V(G)}")
-        lines.append(rf"p_{{t+1}} &= p_t - \frac{{\eta_t}}{{\sqrt{{G_t + \varepsilon}}}}"
-                     rf"\odot {g} = {p} - {V(n.eta_eff)} \odot {V(n.g_used)} = {p_next}")
-    elif slug == "rmsprop":
-        rho = N(hp["decay"])
-        nu, nu_prev = n.moments["ν"], n.previous["ν"]
-        lines.append(rf"\nu_t &= \rho\,\nu_{{t-1}} + (1-\rho)\,{g}^2 = {rho}\,{V(nu_prev)}"
-                     rf" + {N(1 - hp['decay'])}\,{V(n.g_used ** 2)} = {V(nu)}")
-        lines.append(rf"p_{{t+1}} &= p_t - \frac{{\eta_t}}{{\sqrt{{\nu_t + \varepsilon}}}}"
-                     rf"\odot {g} = {p} - {V(n.eta_eff)} \odot {V(n.g_used)} = {p_next}")
-    elif slug in ADAM_LIKE:
-        b1, b2 = hp["b1"], hp["b2"]
-        m, v = n.moments["m"], n.moments["v"]
-        lines.append(rf"m_t &= \beta_1 m_{{t-1}} + (1-\beta_1)\,{g} = {N(b1)}\,"
-                     rf"{V(n.previous['m'])} + {N(1 - b1)}\,{V(n.g_used)} = {V(m)}")
-        lines.append(rf"v_t &= \beta_2 v_{{t-1}} + (1-\beta_2)\,{g}^2 = {N(b2)}\,"
-                     rf"{V(n.previous['v'])} + {N(1 - b2)}\,{V(n.g_used ** 2)} = {V(v)}")
-        lines.append(rf"\hat m_t &= \frac{{m_t}}{{1-\beta_1^{{t}}}} = \frac{{{V(m)}}}"
-                     rf"{{1-{N(b1)}^{{{n.t}}}}} = {V(n.moments['m̂'])},\quad "
-                     rf"\hat v_t = \frac{{v_t}}{{1-\beta_2^{{t}}}} = {V(n.moments['v̂'])}")
-        if slug == "adam" or slug == "amsgrad":
-            direction = n.moments["m̂"] / (np.sqrt(n.moments.get("ṽ", n.moments["v̂"]))
-                                           + np.float32(hp["eps"]))
-            lines.append(rf"p_{{t+1}} &= p_t - \eta_t\,\frac{{\hat m_t}}{{\sqrt{{\hat v_t}}"
-                         rf"+\varepsilon}} = {p} - {eta}\,{V(direction)} = {p_next}")
-        elif slug == "adamw":
-            direction = (n.moments["m̂"] / (np.sqrt(n.moments["v̂"]) + np.float32(hp["eps"]))
-                         + np.float32(hp["weight_decay"]) * n.point)
-            lines.append(rf"p_{{t+1}} &= p_t - \eta_t\left(\frac{{\hat m_t}}{{\sqrt{{\hat v_t}}"
-                         rf"+\varepsilon}} + \lambda p_t\right) = {p} - {eta}\,{V(direction)}"
-                         rf" = {p_next}")
-        else:
-            lines.append(rf"p_{{t+1}} &= p_t + \Delta p_t = {p} + {V(n.step)} = {p_next}")
-    elif slug == "lion":
-        b1, b2 = hp["b1"], hp["b2"]
-        m_prev = n.previous["m"]
-        c = np.float32(b1) * m_prev + np.float32(1 - b1) * n.g_used
-        lines.append(rf"c_t &= \beta_1 m_{{t-1}} + (1-\beta_1)\,{g} = {V(c)}")
-        lines.append(rf"p_{{t+1}} &= p_t - \eta_t\left(\operatorname{{sign}}(c_t) + \lambda"
-                     rf" p_t\right) = {p} - {eta}\,\left({V(np.sign(c))} + {N(hp['weight_decay'])}"
-                     rf"\,{p}\right) = {p_next}")
-        lines.append(rf"m_t &= \beta_2 m_{{t-1}} + (1-\beta_2)\,{g} = {V(n.moments['m'])}")
-    else:
-        lines.append(rf"p_{{t+1}} &= p_t + \Delta p_t = {p} + {V(n.step)} = {p_next}")
-    header = rf"t = {n.t},\ \eta_t = {eta}"
+    g = run.gradient[k].astype(np.float32)
+    lines = [rf"g_t &= \nabla f(p_t) = {V(g)}"]
+    if u.gradient_symbol != "g_t":
+        lines.append(rf"\hat g_t &= g_t \cdot \frac{{{tex_number(clip_norm)}}}"
+                     rf"{{\lVert g_t\rVert}} = {V(u.g)}")
+    lines += anatomy.rule(u, anatomy.values(u), _Tex())
+    header = rf"t = {u.t},\ \eta_t = {tex_number(u.eta)}"
     return r"\begin{aligned}" + rf"&{header}\\ " + r"\\ ".join(lines) + r"\end{aligned}"
