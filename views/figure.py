@@ -115,14 +115,23 @@ class Traces:
         self.touched: list[int] = []
         self.clickable_axes = clickable_axes
 
-    def add(self, trace: dict, moving: bool = False) -> int:
+    def add(self, trace: dict, moving: bool = False, touched: bool | None = None) -> int:
+        """Append ``trace``; ``touched`` overrides the rule of ``clickable_axes`` for a
+        static trace."""
         self.data.append(trace)
         index = len(self.data) - 1
+        if touched is None:
+            touched = trace.get("xaxis") in self.clickable_axes
         if moving:
             self.moving.append(index)
-        elif trace.get("xaxis") in self.clickable_axes:
+        elif touched:
             self.touched.append(index)
         return index
+
+    def add_all(self, traces: list[dict], touched: bool | None = None) -> None:
+        """Append static ``traces`` in order."""
+        for trace in traces:
+            self.add(trace, touched=touched)
 
     def frame(self, name: str, updates: list[dict]) -> dict:
         """One animation frame: ``updates`` of the moving traces, in their order."""
@@ -132,6 +141,13 @@ class Traces:
                 "traces": self.moving + self.touched}
 
 
+def colorbar(title: str, x: float, y_domain, **extra) -> dict:
+    """A colour bar left-anchored at ``x`` (paper), as tall as ``y_domain``."""
+    return {"title": {"text": title, "side": "right"}, **extra, "x": x, "xanchor": "left",
+            "len": y_domain[1] - y_domain[0], "y": y_domain[0], "yanchor": "bottom",
+            "thickness": 12}
+
+
 def colorbar_trace(vmin: float, vmax: float, colorscale: list, title: str, x: float,
                    y_domain, axes: tuple[str, str] = ("x", "y")) -> dict:
     """An invisible trace that carries the colour bar of a map drawn as an image."""
@@ -139,9 +155,7 @@ def colorbar_trace(vmin: float, vmax: float, colorscale: list, title: str, x: fl
             "hoverinfo": "skip", "showlegend": False, "xaxis": axes[0], "yaxis": axes[1],
             "marker": {"color": [vmin, vmax], "cmin": vmin, "cmax": vmax, "showscale": True,
                        "colorscale": colorscale,
-                       "colorbar": {"title": {"text": title, "side": "right"}, "x": x,
-                                    "xanchor": "left", "len": y_domain[1] - y_domain[0],
-                                    "y": y_domain[0], "yanchor": "bottom", "thickness": 12}}}
+                       "colorbar": colorbar(title, x, y_domain)}}
 
 
 def haloed_path(path: np.ndarray, style: dict, name: str, group: str, font_scale: float = 1.0,
@@ -158,6 +172,15 @@ def haloed_path(path: np.ndarray, style: dict, name: str, group: str, font_scale
              "line": {"color": style["color"], "width": 2 * fs, "dash": style["dash"]}}]
 
 
+def chart_line(values: np.ndarray, end: int, style: dict, group: str,
+               font_scale: float = 1.0) -> dict:
+    """A racer's metric on the step chart (x2, y2), steps 0 to ``end``."""
+    return {"type": "scatter", "x": typed_array(np.arange(end + 1)),
+            "y": typed_array(values[: end + 1]), "mode": "lines", "showlegend": False,
+            "legendgroup": group, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
+            "line": {"color": style["color"], "width": 2.5 * font_scale, "dash": style["dash"]}}
+
+
 def marker_trace(x, y, style: dict, name: str, group: str, hover: str, size: float,
                  axes: tuple[str, str] = ("x", "y"), halo: float = 1.5) -> dict:
     """One racer's marker (its symbol and colour, with a white rim)."""
@@ -168,11 +191,17 @@ def marker_trace(x, y, style: dict, name: str, group: str, hover: str, size: flo
             "hovertemplate": hover}
 
 
+#: The hover of a start marker.
+START_HOVER = "start (%{x:.3f}, %{y:.3f})<extra></extra>"
+
+
 def landmark_trace(point, kind: str, font_scale: float = 1.0, *, name: str = "",
                    hover: str = "", axes: tuple[str, str] = ("x", "y"),
-                   showlegend: bool = False) -> dict:
+                   showlegend: bool = False, group: str = "",
+                   size: float | None = None) -> dict:
     """A landmark on a map: ``"minimum"`` (a white star), ``"saddle"`` (a thin cross) or
-    ``"start"`` (an open circle)."""
+    ``"start"`` (an open circle). It hovers as its name and where it is, unless ``hover``
+    says otherwise; ``size`` replaces the kind's own (scaled) size."""
     fs = font_scale
     marker = {
         "minimum": {"symbol": "star", "size": 16 * fs, "color": "white",
@@ -181,9 +210,19 @@ def landmark_trace(point, kind: str, font_scale: float = 1.0, *, name: str = "",
         "start": {"symbol": "circle-open", "size": 16 * fs, "color": "black",
                   "line": {"color": "black", "width": 2.5}},
     }[kind]
-    default_name = {"minimum": "global minimum", "saddle": "saddle point", "start": "start"}
-    return {"type": "scatter", "x": [float(point[0])], "y": [float(point[1])],
-            "mode": "markers", "name": name or default_name[kind], "showlegend": showlegend,
-            "xaxis": axes[0], "yaxis": axes[1], "marker": marker,
-            "hovertemplate": hover or f"{default_name[kind]} ({float(point[0]):.4g}, "
-                                      f"{float(point[1]):.4g})<extra></extra>"}
+    if size is not None:
+        marker["size"] = size
+    name = name or {"minimum": "global minimum", "saddle": "saddle point", "start": "start"}[kind]
+    x, y = float(point[0]), float(point[1])
+    trace = {"type": "scatter", "x": [x], "y": [y], "mode": "markers", "name": name,
+             "showlegend": showlegend, "xaxis": axes[0], "yaxis": axes[1], "marker": marker,
+             "hovertemplate": hover or f"{name} ({x:.4g}, {y:.4g})<extra></extra>"}
+    if group:
+        trace["legendgroup"] = group
+    return trace
+
+
+def end_of(run, steps: int) -> int:
+    """The last step drawn of ``run`` (anything with a ``diverged_at``, None for never):
+    where it diverged, or its last step."""
+    return run.diverged_at if run.diverged_at is not None else steps

@@ -16,9 +16,24 @@ import numpy as np
 
 from compute import frame_steps
 from views.animation import BOTTOM_MARGIN, playback_controls
-from views.figure import typed_array
+from views.figure import (
+    Traces,
+    axis,
+    base_layout,
+    chart_line,
+    colorbar_trace,
+    end_of,
+    haloed_path,
+    image,
+    landmark_trace,
+    log_axis,
+    log_range,
+    map_axes,
+    marker_trace,
+    typed_array,
+)
 from views.image import color_values, contour_rgba, data_uri, png_bytes
-from views.style import FONT, background_colorscale, style_of
+from views.style import background_colorscale, hex_to_rgb, style_of
 
 #: The data panel's axes in the race figure.
 PANEL_AXES = ("x3", "y3")
@@ -33,46 +48,55 @@ def panel_row(panel_steps: np.ndarray, step: int) -> int:
     return int(np.clip(np.searchsorted(panel_steps, step), 0, len(panel_steps) - 1))
 
 
+def _on_panel(trace: dict) -> dict:
+    return {**trace, "xaxis": PANEL_AXES[0], "yaxis": PANEL_AXES[1], "showlegend": False}
+
+
+def _class_traces(points: np.ndarray, labels: np.ndarray, size: float,
+                  digits: int = 3) -> list[dict]:
+    """The data points of a classifier on the data panel's axes, one trace a class."""
+    out = []
+    for cls in (0, 1):
+        pts = points[labels == cls]
+        out.append(_on_panel({
+            "type": "scatter", "x": typed_array(pts[:, 0]), "y": typed_array(pts[:, 1]),
+            "mode": "markers", "name": f"class {cls}",
+            "marker": {**CLASS_MARKERS[cls], "size": size},
+            "hovertemplate": f"class {cls}<br>(%{{x:.{digits}f}}, %{{y:.{digits}f}})"
+                             "<extra></extra>"}))
+    return out
+
+
+def _xy(points: np.ndarray) -> dict:
+    return {"x": typed_array(points[:, 0]), "y": typed_array(points[:, 1])}
+
+
 def panel_traces(panel: Any, row: int, color: str, name: str,
                  fs: float) -> list[tuple[dict, str]]:
     """The data panel's traces, bottom to top, each with its role: ``"static"``,
     ``"touched"`` (static but clickable: an empty update in every frame) or
     ``"moving"`` (updated by ``panel_updates``, in this order)."""
-    ax = {"xaxis": PANEL_AXES[0], "yaxis": PANEL_AXES[1], "showlegend": False}
     out: list[tuple[dict, str]] = []
     if panel.regions is not None:
-        region = panel.regions[row]
-        out.append(({"type": "scatter", "x": typed_array(region[:, 0]), "y": typed_array(region[:,
-                                                                                                1]),
-                     "mode": "lines", "fill": "toself", "fillcolor": _rgba(color, 0.16),
-                     "line": {"width": 0}, "hoverinfo": "skip", **ax}, "moving"))
+        out.append((_on_panel({"type": "scatter", **_xy(panel.regions[row]), "mode": "lines",
+                               "fill": "toself", "fillcolor": _rgba(color, 0.16),
+                               "line": {"width": 0}, "hoverinfo": "skip"}), "moving"))
     if panel.reference is not None:
-        ref = panel.reference
-        out.append(({"type": "scatter", "x": typed_array(ref[:, 0]), "y": typed_array(ref[:, 1]),
-                     "mode": "lines", "name": "teacher", "hoverinfo": "skip",
-                     "line": {"color": "#777777", "width": 1.5 * fs, "dash": "dot"}, **ax},
-                    "static"))
+        out.append((_on_panel({"type": "scatter", **_xy(panel.reference), "mode": "lines",
+                               "name": "teacher", "hoverinfo": "skip",
+                               "line": {"color": "#777777", "width": 1.5 * fs,
+                                        "dash": "dot"}}), "static"))
     if panel.labels is None:
-        out.append(({"type": "scatter", "x": typed_array(panel.points[:, 0]),
-                     "y": typed_array(panel.points[:, 1]), "mode": "markers", "name": "data",
-                     "marker": {"size": 6 * fs, "color": "#333333", "opacity": 0.75},
-                     "hovertemplate": "x = %{x:.3f}<br>y = %{y:.3f}<extra>data</extra>",
-                     **ax}, "touched"))
+        out.append((_on_panel({"type": "scatter", **_xy(panel.points), "mode": "markers",
+                               "name": "data",
+                               "marker": {"size": 6 * fs, "color": "#333333", "opacity": 0.75},
+                               "hovertemplate": "x = %{x:.3f}<br>y = %{y:.3f}"
+                                                "<extra>data</extra>"}), "touched"))
     else:
-        for cls in (0, 1):
-            pts = panel.points[panel.labels == cls]
-            out.append(({"type": "scatter", "x": typed_array(pts[:, 0]), "y": typed_array(pts[:,
-                                                                                              1]),
-                         "mode": "markers", "name": f"class {cls}",
-                         "marker": {**CLASS_MARKERS[cls], "size": 7 * fs},
-                         "hovertemplate": f"class {cls}<br>(%{{x:.3f}}, %{{y:.3f}})"
-                                          "<extra></extra>", **ax}, "touched"))
-    fit = panel.fits[row]
-    trace = {"type": "scatter", "x": typed_array(fit[:, 0]), "y": typed_array(fit[:, 1]),
-             "mode": "lines",
-             "name": name, "hoverinfo": "skip",
-             "line": {"color": color, "width": 3 * fs}, **ax}
-    out.append((trace, "moving"))
+        out += [(trace, "touched") for trace in _class_traces(panel.points, panel.labels, 7 * fs)]
+    out.append((_on_panel({"type": "scatter", **_xy(panel.fits[row]), "mode": "lines",
+                           "name": name, "hoverinfo": "skip",
+                           "line": {"color": color, "width": 3 * fs}}), "moving"))
     return out
 
 
@@ -80,47 +104,57 @@ def panel_updates(panel: Any, row: int) -> list[dict]:
     """One frame's updates of the moving panel traces, in ``panel_traces``'s order."""
     out = []
     if panel.regions is not None:
-        region = panel.regions[row]
-        out.append({"x": typed_array(region[:, 0]), "y": typed_array(region[:, 1])})
+        out.append(_xy(panel.regions[row]))
     fit = panel.fits[row]
     if panel.kind == "curve":
         out.append({"y": typed_array(fit[:, 1])})  # the x grid never moves
     else:
-        out.append({"x": typed_array(fit[:, 0]), "y": typed_array(fit[:, 1])})
+        out.append(_xy(fit))
     return out
+
+
+def _panel_axis(text: str, fs: float, **extra) -> dict:
+    """An axis of the data panel: smaller type than the map's, and a zero line."""
+    return {"title": {"text": text, "font": {"size": 13 * fs}},
+            "tickfont": {"size": 11 * fs}, "showgrid": False, "zeroline": True,
+            "zerolinecolor": "#cccccc", "fixedrange": False, **extra}
+
+
+def _panel_title(text: str, x_dom, y_dom, fs: float, **extra) -> dict:
+    """An annotation standing on the middle of the top edge of the panel at ``x_dom`` ×
+    ``y_dom`` (paper fractions)."""
+    return {"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+            "x": 0.5 * (x_dom[0] + x_dom[1]), "y": y_dom[1], "yanchor": "bottom",
+            "font": {"size": 13 * fs}, **extra}
 
 
 def panel_layout(panel: Any, x_dom: list[float], y_dom: list[float], title: str,
                  fs: float) -> dict:
     """The panel's axes and its title (an annotation above it)."""
     (x0, x1), (y0, y1) = panel.box
-
-    def axis(text: str, **extra) -> dict:
-        return {"title": {"text": text, "font": {"size": 13 * fs}},
-                "tickfont": {"size": 11 * fs}, "showgrid": False, "zeroline": True,
-                "zerolinecolor": "#cccccc", "fixedrange": False, **extra}
-
-    yaxis = axis(panel.ylabel, range=[y0, y1], domain=y_dom, anchor=PANEL_AXES[0])
+    yaxis = _panel_axis(panel.ylabel, fs, range=[y0, y1], domain=y_dom, anchor=PANEL_AXES[0])
     if panel.kind == "boundary":
         yaxis.update(scaleanchor=PANEL_AXES[0], scaleratio=1, constrain="domain")
     return {
-        "xaxis3": axis(panel.xlabel, range=[x0, x1], domain=x_dom, anchor=PANEL_AXES[1],
-                       constrain="domain"),
+        "xaxis3": _panel_axis(panel.xlabel, fs, range=[x0, x1], domain=x_dom,
+                              anchor=PANEL_AXES[1], constrain="domain"),
         "yaxis3": yaxis,
-        "annotation": {"text": title, "showarrow": False, "xref": "paper", "yref": "paper",
-                       "x": 0.5 * (x_dom[0] + x_dom[1]), "y": y_dom[1], "yanchor": "bottom",
-                       "yshift": 8, "xanchor": "center", "font": {"size": 13 * fs}},
+        "annotation": _panel_title(title, x_dom, y_dom, fs, yshift=8, xanchor="center"),
     }
 
 
 def _rgba(color: str, alpha: float) -> str:
-    c = color.lstrip("#")
-    r, g, b = (int(c[i: i + 2], 16) for i in (0, 2, 4))
+    r, g, b = hex_to_rgb(color)
     return f"rgba({r},{g},{b},{alpha})"
 
 
 # -- the projected MLP ----------------------------------------------------------------------
 
+#: Where the MLP figure's panels sit (paper fractions): the plane left, the data above
+#: the training loss right.
+PLANE_X, PLANE_Y = [0.0, 0.56], [0.0, 0.93]
+DATA_X, DATA_Y = [0.72, 1.0], [0.56, 0.93]
+LOSS_X, LOSS_Y = [0.72, 1.0], [0.0, 0.4]
 #: The decision map's colours: class 0 (blue) to class 1 (orange), pale so points read.
 CLASS_COLORS = ((86, 180, 233), (230, 159, 0))
 
@@ -165,164 +199,104 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
     fs = font_scale
     steps_at = frame_steps(result.steps)
     frame = int(np.clip(frame, 0, len(steps_at) - 1))
-    (a0, a1), (b0, b1) = (float(result.alphas[0]), float(result.alphas[-1])), (
-        float(result.betas[0]), float(result.betas[-1]))
     values, vmin, vmax, _ = color_values(result.zs.astype(np.float64), True)
-    cbar_label = "log₁₀(L − min L)"  # on the plane, as the title says
-    map_x, map_y = [0.0, 0.56], [0.0, 0.93]
-    data_x, data_y, curve_x, curve_y = [0.72, 1.0], [0.56, 0.93], [0.72, 1.0], [0.0, 0.4]
-
-    data: list[dict] = []
-    moving: list[int] = []
-    touched: list[int] = []
-
-    def add(trace: dict, role: str = "static") -> int:
-        data.append(trace)
-        index = len(data) - 1
-        if role == "moving":
-            moving.append(index)
-        elif role == "touched":
-            touched.append(index)
-        return index
-
-    on_map = {"xaxis": "x", "yaxis": "y"}
-    add({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip",
-         "showlegend": False, **on_map,
-         "marker": {"color": [vmin, vmax], "cmin": vmin, "cmax": vmax, "showscale": True,
-                    "colorscale": background_colorscale(),
-                    "colorbar": {"title": {"text": cbar_label,
-                                           "side": "right"},
-                                 "x": map_x[1] + 0.005, "xanchor": "left",
-                                 "len": map_y[1] - map_y[0], "y": map_y[0],
-                                 "yanchor": "bottom", "thickness": 12}}})
-
-    def end_of(run) -> int:
-        return run.diverged_at if run.diverged_at is not None else result.steps
-
-    for i, run in enumerate(result.runs):
-        st = style_of(i)
-        path = run.coords[: end_of(run) + 1]
-        add({"type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]),
-             "mode": "lines",
-             "showlegend": False, "legendgroup": run.slug, "hoverinfo": "skip",
-             "opacity": 0.7, "line": {"color": "white", "width": 4.5 * fs}, **on_map})
-        add({"type": "scatter", "x": typed_array(path[:, 0]), "y": typed_array(path[:, 1]),
-             "mode": "lines",
-             "name": run.name, "legendgroup": run.slug, "hoverinfo": "skip", "opacity": 0.9,
-             "line": {"color": st["color"], "width": 2 * fs, "dash": st["dash"]}, **on_map})
-    first = result.runs[result.center]
-    add({"type": "scatter", "x": [0.0], "y": [0.0], "mode": "markers", "name": "θ*",
-         "showlegend": False, **on_map,
-         "marker": {"symbol": "star", "size": 16 * fs, "color": "white",
-                    "line": {"color": "black", "width": 1.5}},
-         "hovertemplate": f"θ*: {first.name}'s final weights<extra></extra>"}, "touched")
-    add({"type": "scatter", "x": typed_array(first.coords[[0], 0]),
-         "y": typed_array(first.coords[[0], 1]),
-         "mode": "markers", "name": "start", "showlegend": False, **on_map,
-         "marker": {"symbol": "circle-open", "size": 16 * fs,
-                    "line": {"color": "black", "width": 2.5}},
-         "hovertemplate": "θ₀, the initial weights (projected)<extra></extra>"}, "touched")
-
-    # the data and the first racer's final decision map
-    for cls in (0, 1):
-        pts = result.points[result.labels == cls]
-        add({"type": "scatter", "x": typed_array(pts[:, 0]), "y": typed_array(pts[:, 1]),
-             "mode": "markers",
-             "name": f"class {cls}", "showlegend": False, "xaxis": "x3", "yaxis": "y3",
-             "marker": {**CLASS_MARKERS[cls], "size": 6 * fs},
-             "hovertemplate": f"class {cls}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"},
-            "touched")
-
-    at = int(steps_at[frame])
     series = [np.maximum(run.loss, 1e-12) for run in result.runs]
+
+    # Nothing here takes clicks: the frames touch the markers that hover, not every trace.
+    traces = Traces(clickable_axes=())
+    traces.add(colorbar_trace(vmin, vmax, background_colorscale(), "log₁₀(L − min L)",
+                              PLANE_X[1] + 0.005, PLANE_Y))  # on the plane, as its title says
     for i, run in enumerate(result.runs):
-        st = style_of(i)
-        end = end_of(run)
-        add({"type": "scatter", "x": typed_array(run.coords[[at], 0]),
-             "y": typed_array(run.coords[[at], 1]),
-             "mode": "markers", "name": run.name, "showlegend": False,
-             "legendgroup": run.slug, **on_map,
-             "marker": {"symbol": st["symbol"], "size": 13 * fs, "color": st["color"],
-                        "line": {"color": "white", "width": 1.5}},
-             "hovertemplate": f"{run.name}<br>α = %{{x:.3g}}, β = %{{y:.3g}}<extra></extra>"},
-            "moving")
-        add({"type": "scatter", "x": typed_array(np.arange(end + 1)),
-             "y": typed_array(series[i][: end + 1]), "mode": "lines", "showlegend": False,
-             "legendgroup": run.slug, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
-             "line": {"color": st["color"], "width": 2.5 * fs, "dash": st["dash"]}})
-        add({"type": "scatter", "x": [at], "y": typed_array(series[i][[at]]), "mode": "markers",
-             "showlegend": False, "legendgroup": run.slug, "xaxis": "x2", "yaxis": "y2",
-             "marker": {"symbol": st["symbol"], "size": 11 * fs, "color": st["color"],
-                        "line": {"color": "white", "width": 1}},
-             "hovertemplate": f"{run.name}<br>step %{{x}}<br>L = %{{y:.4g}}<extra></extra>"},
-            "moving")
+        traces.add_all(haloed_path(run.coords[: end_of(run, result.steps) + 1], style_of(i),
+                                   run.name, run.slug, fs))
+    traces.add_all(plane_landmarks(result, fs), touched=True)
+    traces.add_all(_class_traces(result.points, result.labels, 6 * fs, digits=2), touched=True)
+    for i, (run, loss) in enumerate(zip(result.runs, series, strict=True)):
+        mlp_racer_traces(traces, run, i, loss, int(steps_at[frame]), result.steps, fs)
 
-    frames = []
-    for j, s in enumerate(steps_at):
-        s = int(s)
-        updates = []
-        for i, run in enumerate(result.runs):
-            updates.append({"x": typed_array(run.coords[[s], 0]), "y": typed_array(run.coords[[s],
-                                                                                              1])})
-            updates.append({"x": [s], "y": typed_array(series[i][[s]])})
-        frames.append({"name": str(j), "data": updates + [{} for _ in touched],
-                       "traces": moving + touched})
-
-    finite = np.concatenate([v[: end_of(r) + 1] for v, r in zip(series, result.runs,
-                                                                   strict=True)])
-    lo, hi = float(np.log10(finite.min())), float(np.log10(finite.max()))
-    pad = max(0.05 * (hi - lo), 0.1)
-
-    def axis(title: str, **extra) -> dict:
-        return {"title": {"text": title, "font": {"size": 14 * fs}},
-                "tickfont": {"size": 12 * fs}, "showgrid": False, "zeroline": False,
-                "fixedrange": False, **extra}
-
-    (x0, x1), (y0, y1) = result.box
-    smooth = _upsample(values, 3)
-    plane_name = "PCA directions" if result.plane == "pca" else "random directions"
-    layout = {
-        "font": {"family": FONT, "size": 13 * fs, "color": "#222"},
-        "paper_bgcolor": "white", "plot_bgcolor": "#f4f4f4",
-        "margin": {"l": 60, "r": 20, "t": 60, "b": BOTTOM_MARGIN}, "height": int(680 * fs**0.5),
-        "hovermode": "closest", "dragmode": "pan", "uirevision": "mlp",
-        "legend": {"orientation": "h", "x": 0.0, "y": 1.07, "yanchor": "bottom",
-                   "font": {"size": 13 * fs}},
-        "xaxis": axis("α (along d₁)", range=[a0, a1], domain=map_x, anchor="y"),
-        "yaxis": axis("β (along d₂)", range=[b0, b1], domain=map_y, anchor="x"),
-        "xaxis2": axis("step", range=[0, result.steps], domain=curve_x, anchor="y2"),
-        "yaxis2": axis("training loss L(θ_t)", type="log", range=[lo - pad, hi + pad],
-                       domain=curve_y, anchor="x2", exponentformat="power",
-                       dtick=1 if hi - lo >= 2 else None, minor={"showgrid": False}),
-        "xaxis3": axis("x₁", range=[x0, x1], domain=data_x, anchor="y3", constrain="domain"),
-        "yaxis3": axis("x₂", range=[y0, y1], domain=data_y, anchor="x3", scaleanchor="x3",
-                       scaleratio=1, constrain="domain"),
-        "images": [
-            {"source": data_uri(png_bytes(contour_rgba(smooth, vmin, vmax))), "xref": "x",
-             "yref": "y", "x": a0, "y": b1, "sizex": a1 - a0, "sizey": b1 - b0,
-             "sizing": "stretch", "layer": "below"},
-            {"source": data_uri(png_bytes(decision_rgba(result.decision))), "xref": "x3",
-             "yref": "y3", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
-             "sizing": "stretch", "layer": "below"},
-        ],
-        "annotations": [
-            {"text": f"loss on a plane through θ* ({plane_name})<br><span style='font-size:"
-                     f"{11 * fs:.0f}px'>the paths are projections: they need not follow "
-                     "the contours</span>",
-             "showarrow": False, "xref": "paper", "yref": "paper",
-             "x": 0.5 * (map_x[0] + map_x[1]), "y": map_y[1], "yanchor": "bottom",
-             "font": {"size": 13 * fs}},
-            {"text": f"θ* = {first.name}'s final network<br><span style='font-size:"
-                     f"{11 * fs:.0f}px'>{first.accuracy:.0%} of the two moons correct"
-                     "</span>",
-             "showarrow": False, "xref": "paper", "yref": "paper",
-             "x": 0.5 * (data_x[0] + data_x[1]), "y": data_y[1], "yanchor": "bottom",
-             "font": {"size": 13 * fs}},
-        ],
-    }
+    frames = [traces.frame(str(j), mlp_updates(result, int(s), series))
+              for j, s in enumerate(steps_at)]
+    layout = mlp_layout(result, values, vmin, vmax, series, fs)
     layout.update(playback_controls([str(int(s)) for s in steps_at], active=frame,
                                     speed_ms=speed_ms, font_scale=fs))
-    return {"data": data, "layout": layout, "frames": frames}
+    return {"data": traces.data, "layout": layout, "frames": frames}
+
+
+def plane_landmarks(result: Any, fs: float) -> list[dict]:
+    """θ* at the plane's origin, and the projected initial weights."""
+    best = result.runs[result.center]
+    return [landmark_trace((0.0, 0.0), "minimum", fs, name="θ*",
+                           hover=f"θ*: {best.name}'s final weights<extra></extra>"),
+            landmark_trace(best.coords[0], "start", fs,
+                           hover="θ₀, the initial weights (projected)<extra></extra>")]
+
+
+def _on_plane_at(run: Any, step: int) -> dict:
+    return {"x": typed_array(run.coords[[step], 0]), "y": typed_array(run.coords[[step], 1])}
+
+
+def mlp_racer_traces(traces: Traces, run: Any, i: int, loss: np.ndarray, at: int,
+                     steps: int, fs: float) -> None:
+    """One racer's moving marker on the plane, its loss curve and its moving marker on it."""
+    style = style_of(i)
+    traces.add(marker_trace(**_on_plane_at(run, at), style=style, name=run.name,
+                            group=run.slug, size=13 * fs,
+                            hover=f"{run.name}<br>α = %{{x:.3g}}, β = %{{y:.3g}}"
+                                  "<extra></extra>"), moving=True)
+    traces.add(chart_line(loss, end_of(run, steps), style, run.slug, fs))
+    traces.add(marker_trace([at], typed_array(loss[[at]]), style, run.name, run.slug,
+                            f"{run.name}<br>step %{{x}}<br>L = %{{y:.4g}}<extra></extra>",
+                            11 * fs, axes=("x2", "y2"), halo=1), moving=True)
+
+
+def mlp_updates(result: Any, step: int, series: list[np.ndarray]) -> list[dict]:
+    """The moving traces' data at ``step``, in the order ``mlp_racer_traces`` adds them."""
+    updates = []
+    for run, loss in zip(result.runs, series, strict=True):
+        updates += [_on_plane_at(run, step), {"x": [step], "y": typed_array(loss[[step]])}]
+    return updates
+
+
+def mlp_layout(result: Any, values: np.ndarray, vmin: float, vmax: float,
+               series: list[np.ndarray], fs: float) -> dict:
+    """Axes, the two background images (the loss on the plane, the decision map) and the
+    panels' titles (the playback controls are added by ``mlp_figure``)."""
+    plane = ((float(result.alphas[0]), float(result.alphas[-1])),
+             (float(result.betas[0]), float(result.betas[-1])))
+    plane_png = png_bytes(contour_rgba(_upsample(values, 3), vmin, vmax))
+    layout = base_layout(fs, margin={"l": 60, "r": 20, "t": 60, "b": BOTTOM_MARGIN},
+                         height=int(680 * fs**0.5), uirevision="mlp",
+                         legend={"orientation": "h", "x": 0.0, "y": 1.07,
+                                 "yanchor": "bottom", "font": {"size": 13 * fs}},
+                         images=[image(data_uri(plane_png), plane),
+                                 image(data_uri(png_bytes(decision_rgba(result.decision))),
+                                       result.box, "x3", "y3")],
+                         annotations=mlp_titles(result, fs))
+    layout["xaxis"] = axis("α (along d₁)", fs, range=list(plane[0]), domain=PLANE_X,
+                           anchor="y")
+    layout["yaxis"] = axis("β (along d₂)", fs, range=list(plane[1]), domain=PLANE_Y,
+                           anchor="x")
+    layout["xaxis2"] = axis("step", fs, range=[0, result.steps], domain=LOSS_X, anchor="y2")
+    drawn = [loss[: end_of(run, result.steps) + 1]
+             for loss, run in zip(series, result.runs, strict=True)]
+    layout["yaxis2"] = log_axis(axis("training loss L(θ_t)", fs, domain=LOSS_Y, anchor="x2",
+                                     minor={"showgrid": False}), log_range(drawn))
+    layout.update(map_axes(result.box, DATA_X, DATA_Y, "3", fs, titles=("x₁", "x₂")))
+    for name in ("xaxis", "yaxis", "xaxis2", "yaxis2", "xaxis3", "yaxis3"):
+        layout[name]["fixedrange"] = False
+    return layout
+
+
+def mlp_titles(result: Any, fs: float) -> list[dict]:
+    """What the plane is (the paths are projections), and whose decision map is shown."""
+    plane_name = "PCA directions" if result.plane == "pca" else "random directions"
+    small = f"<span style='font-size:{11 * fs:.0f}px'>"
+    best = result.runs[result.center]
+    return [_panel_title(f"loss on a plane through θ* ({plane_name})<br>{small}the paths are "
+                         "projections: they need not follow the contours</span>",
+                         PLANE_X, PLANE_Y, fs),
+            _panel_title(f"θ* = {best.name}'s final network<br>{small}{best.accuracy:.0%} of "
+                         "the two moons correct</span>", DATA_X, DATA_Y, fs)]
 
 
 def mlp_summary_rows(result) -> list[dict[str, str]]:

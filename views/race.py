@@ -17,10 +17,13 @@ import numpy as np
 from compute import Result, Run, frame_steps
 from views.animation import BOTTOM_MARGIN, playback_controls
 from views.figure import (
+    START_HOVER,
     Traces,
     axis,
     base_layout,
+    chart_line,
     colorbar_trace,
+    end_of,
     haloed_path,
     image,
     landmark_trace,
@@ -66,11 +69,6 @@ def curve_label(result: Result, curve: str) -> str:
     if curve == "loss" and result.surface.min_value is None:
         return "f"
     return CURVES[curve]
-
-
-def end_of(run: Run, steps: int) -> int:
-    """The last step drawn of ``run``: where it diverged, or its last step."""
-    return run.diverged_at if run.diverged_at is not None else steps
 
 
 @dataclass(frozen=True)
@@ -157,8 +155,7 @@ def landmarks(result: Result, fs: float) -> list[dict]:
     s = result.surface
     return ([landmark_trace(m, "minimum", fs) for m in s.minima]
             + [landmark_trace(p, "saddle", fs) for p in s.saddles]
-            + [landmark_trace(result.start, "start", fs,
-                              hover="start (%{x:.3f}, %{y:.3f})<extra></extra>")])
+            + [landmark_trace(result.start, "start", fs, hover=START_HOVER)])
 
 
 def divergence_mark(run: Run, style: dict, fs: float) -> dict:
@@ -193,10 +190,7 @@ def racer_traces(traces: Traces, result: Result, run: Run, i: int, ys: np.ndarra
                             "<extra></extra>", 13 * fs), moving=True)
     if run.diverged_at is not None:
         traces.add(divergence_mark(run, style, fs))
-    traces.add({"type": "scatter", "x": np.arange(end + 1, dtype=np.float32),
-                "y": typed_array(ys[: end + 1]), "mode": "lines", "showlegend": False,
-                "legendgroup": run.slug, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
-                "line": {"color": style["color"], "width": 2.5 * fs, "dash": style["dash"]}})
+    traces.add(chart_line(ys, end, style, run.slug, fs))
     traces.add(marker_trace([at], typed_array(ys[[at]]), style, run.name, run.slug,
                             f"{run.name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
                             11 * fs, axes=("x2", "y2"), halo=1), moving=True)
@@ -252,11 +246,9 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
     if three_d:
         traces.add(surface_3d(result, shade))
     for i, run in enumerate(result.runs):
-        for trace in haloed_path(run.path[: end_of(run, result.steps) + 1], style_of(i),
-                                 run.name, run.slug, fs):
-            traces.add(trace)
-    for trace in landmarks(result, fs):
-        traces.add(trace)
+        traces.add_all(haloed_path(run.path[: end_of(run, result.steps) + 1], style_of(i),
+                                   run.name, run.slug, fs))
+    traces.add_all(landmarks(result, fs))
     for i, (run, ys) in enumerate(zip(result.runs, series, strict=True)):
         racer_traces(traces, result, run, i, ys, steps_at, frame,
                      shade if three_d else None, fs)

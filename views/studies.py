@@ -7,6 +7,7 @@ figures have at most ``MAX_FRAMES`` frames that update only what moves, and the 
 is a PNG in ``layout.images`` (plotly.js drops contour traces during playback).
 Nothing is told by colour alone: divergence is an 'x' with a legend entry, basins carry
 the letter of their minimum, and the learning rate of a path is in its hover text.
+Each figure reads as its parts: its traces, its frames, its layout.
 """
 
 from __future__ import annotations
@@ -22,11 +23,22 @@ from compute.studies import second_grid
 from optimizers import OPTIMIZERS
 from optimizers.sweeps import TOLERANCE, quadratic_theory
 from views.animation import BOTTOM_MARGIN, playback_controls
-from views.figure import axis as _axis
-from views.figure import image as _image
-from views.figure import lin_range, log_axis, log_range, map_axes, typed_array
+from views.figure import (
+    START_HOVER,
+    Traces,
+    axis,
+    base_layout,
+    colorbar,
+    image,
+    landmark_trace,
+    lin_range,
+    log_axis,
+    log_range,
+    map_axes,
+    typed_array,
+)
 from views.image import color_values, contour_rgba, data_uri, png_bytes
-from views.style import FONT, OKABE_ITO, VIRIDIS, hex_to_rgb
+from views.style import OKABE_ITO, VIRIDIS, hex_to_rgb
 
 __all__ = [
     "BASIN_DIVERGED_COLOR", "BASIN_NOT_CONVERGED_COLOR", "LR_SCALE", "Backdrop",
@@ -49,6 +61,8 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BASIN_PIXELS = 400  # basin images are upsampled (nearest) to about this many pixels a side
 HOVER_GRID = 25  # hover points per side of a basin panel
 FLOOR = 1e-12  # f − f* is floored here before a log scale (float32 noise lies below)
+#: The colour of the learning rate an LR animation frame shows (its path and marks).
+LR_FRAME_COLOR = "#D55E00"
 
 
 @dataclass(frozen=True)
@@ -122,10 +136,14 @@ def basin_upsample(n: int) -> int:
     return max(1, math.ceil(BASIN_PIXELS / n))
 
 
+def _surface_rgba(backdrop: Backdrop) -> np.ndarray:
+    values, vmin, vmax, _ = color_values(backdrop.surface.zs, backdrop.surface.log_scale)
+    return contour_rgba(values, vmin, vmax)
+
+
 def _grey_surface(backdrop: Backdrop) -> str:
     """The surface as a light grey filled-contour PNG, so coloured paths stand out."""
-    values, vmin, vmax, _ = color_values(backdrop.surface.zs, backdrop.surface.log_scale)
-    rgba = contour_rgba(values, vmin, vmax).astype(np.float64)
+    rgba = _surface_rgba(backdrop).astype(np.float64)
     lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114])
     grey = 255 - (255 - lum) * 0.55
     rgba[..., :3] = grey[..., None]
@@ -133,91 +151,134 @@ def _grey_surface(backdrop: Backdrop) -> str:
 
 
 def _color_surface(backdrop: Backdrop) -> str:
-    values, vmin, vmax, _ = color_values(backdrop.surface.zs, backdrop.surface.log_scale)
-    return data_uri(png_bytes(contour_rgba(values, vmin, vmax)))
+    return data_uri(png_bytes(_surface_rgba(backdrop)))
 
 
-# -- shared layout pieces --------------------------------------------------------------------
+# -- shared pieces ---------------------------------------------------------------------------
 
 
-
-
-def _base_layout(title: str, height: int, **extra) -> dict:
-    return {
+def _study_layout(title: str, height: int, **extra) -> dict:
+    """A study's layout: its title in words top left, the legend in a row above the plot."""
+    return base_layout(**{
         "title": {"text": title, "x": 0.0, "xanchor": "left", "y": 0.985, "yanchor": "top",
                   "font": {"size": 17}},
-        "font": {"family": FONT, "size": 13, "color": "#222"},
-        "paper_bgcolor": "white", "plot_bgcolor": "#f4f4f4",
         "margin": {"l": 70, "r": 30, "t": 96, "b": 60}, "height": height,
-        "hovermode": "closest", "dragmode": "pan",
         "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom",
                    "font": {"size": 13}},
         **extra,
-    }
+    })
 
 
-
-
-
-
-def _landmarks(backdrop: Backdrop, xref: str = "x", yref: str = "y") -> list[dict]:
-    traces = []
-    for i, m in enumerate(backdrop.surface.minima):
-        traces.append({
-            "type": "scatter", "x": [m[0]], "y": [m[1]], "mode": "markers",
-            "name": "global minimum", "showlegend": i == 0, "legendgroup": "minimum",
-            "xaxis": xref, "yaxis": yref,
-            "marker": {"symbol": "star", "size": 16, "color": "white",
-                       "line": {"color": "black", "width": 1.5}},
-            "hovertemplate": f"global minimum ({m[0]:.4g}, {m[1]:.4g})<extra></extra>"})
-    sx, sy = backdrop.start
-    traces.append({
-        "type": "scatter", "x": [sx], "y": [sy], "mode": "markers", "name": "start",
-        "xaxis": xref, "yaxis": yref,
-        "marker": {"symbol": "circle-open", "size": 16, "color": "black",
-                   "line": {"color": "black", "width": 2.5}},
-        "hovertemplate": "start (%{x:.3f}, %{y:.3f})<extra></extra>"})
-    return traces
+def _landmarks(backdrop: Backdrop) -> list[dict]:
+    """The minima (one legend entry for all of them) and the start the runs share."""
+    minima = [landmark_trace(m, "minimum", showlegend=i == 0, group="minimum")
+              for i, m in enumerate(backdrop.surface.minima)]
+    return [*minima, landmark_trace(backdrop.start, "start", showlegend=True,
+                                    hover=START_HOVER)]
 
 
 def _map_and_steps_layout(title: str, backdrop, yaxis2: dict, steps: int, steps_at,
                           speed_ms: int, *, right_margin: int, map_right: float) -> dict:
     """The layout of a study animated over steps: the map left, a per-step chart right."""
-    layout = _base_layout(title, 640, margin={"l": 70, "r": right_margin, "t": 96,
-                                              "b": BOTTOM_MARGIN},
-                          images=[_image(_grey_surface(backdrop), backdrop.surface.domain)])
+    layout = _study_layout(title, 640, margin={"l": 70, "r": right_margin, "t": 96,
+                                               "b": BOTTOM_MARGIN},
+                           images=[image(_grey_surface(backdrop), backdrop.surface.domain)])
     layout.update(map_axes(backdrop.surface.domain, (0.0, map_right)))
-    layout["xaxis2"] = _axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
+    layout["xaxis2"] = axis("step", range=[0, steps], domain=[0.68, 1.0], anchor="y2")
     layout["yaxis2"] = yaxis2
     layout.update(playback_controls([str(int(s)) for s in steps_at], speed_ms=speed_ms))
     return layout
 
 
-def _gap(loss: np.ndarray, min_value: float | None) -> tuple[np.ndarray, bool]:
+def _charted_loss(loss: np.ndarray, min_value: float | None) -> tuple[np.ndarray, bool]:
     """What the charts plot: f − f* (floored, log axis) where f* is known, else f."""
     if min_value is None:
         return np.asarray(loss, dtype=np.float64), False
     return np.maximum(np.asarray(loss, dtype=np.float64) - min_value, FLOOR), True
 
 
+def _value_range(values, log: bool) -> list[float]:
+    """The range of charted values: in decades (padded by at least 0.2) on a log axis."""
+    return log_range(values, min_pad=0.2) if log else lin_range(values)
 
 
+def _value_axis(title: str, rng: list[float], log: bool, **extra) -> dict:
+    spec = axis(title, range=rng, **extra)
+    return log_axis(spec, rng) if log else spec
 
 
+def _near_top(rng: list[float], log: bool) -> float:
+    """Just below the top of the axis range ``rng``: where diverged runs are marked."""
+    top = rng[1] - 0.03 * (rng[1] - rng[0])
+    return 10**top if log else top
 
 
-def _ends(diverged_at: np.ndarray, steps: int) -> np.ndarray:
-    """The last step to draw of each run: its divergence step, or the last step."""
-    d = np.asarray(diverged_at)
-    return np.where(d >= 0, d, steps)
+def _padded_decades(lrs: np.ndarray, share: float) -> list[float]:
+    """The log10 range of the learning rates, padded by ``share`` of its decades."""
+    span = np.log10(lrs[-1] / lrs[0]) if lrs.size > 1 else 1.0
+    pad = share * span
+    return [float(np.log10(lrs[0]) - pad), float(np.log10(lrs[-1]) + pad)]
 
 
-def _fmt(v: float) -> str:
+def _lr_axis(rng: list[float], **extra) -> dict:
+    """The learning rate's log axis over ``rng`` (log10 units)."""
+    return axis("learning rate η (log scale)", type="log", exponentformat="power", range=rng,
+                **extra)
+
+
+def _three_digits(v: float) -> str:
     return f"{v:.3g}"
 
 
 def _metric_label(min_value: float | None) -> str:
     return "f − f*" if min_value is not None else "f"
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """A study's runs (one per learning rate, or per seed): ``path (n, T, 2)``, the
+    charted loss ``gap (n, T)`` (see ``_charted_loss``) and ``diverged_at (n,)`` (−1:
+    never). Each is drawn up to its end: its divergence step, or the last step."""
+
+    path: np.ndarray
+    gap: np.ndarray
+    log_y: bool
+    diverged_at: np.ndarray
+
+    @classmethod
+    def of(cls, path: np.ndarray, loss: np.ndarray, diverged_at: np.ndarray,
+           min_value: float | None) -> _Runs:
+        return cls(path, *_charted_loss(loss, min_value), np.asarray(diverged_at))
+
+    @property
+    def steps(self) -> int:
+        return self.path.shape[1] - 1
+
+    @property
+    def ends(self) -> np.ndarray:
+        return np.where(self.diverged_at >= 0, self.diverged_at, self.steps)
+
+    @property
+    def diverged(self) -> np.ndarray:
+        """The indices of the runs that diverged."""
+        return np.flatnonzero(self.diverged_at >= 0)
+
+    def drawn_path(self, i: int) -> np.ndarray:
+        return self.path[i, : int(self.ends[i]) + 1]
+
+    def drawn_gap(self, i: int) -> np.ndarray:
+        return self.gap[i, : int(self.ends[i]) + 1]
+
+    def final_gap(self) -> np.ndarray:
+        """Each run's charted loss at its end."""
+        return self.gap[np.arange(len(self.gap)), self.ends]
+
+
+def _add_moving(traces: Traces, looks: list[dict], first: list[dict]) -> None:
+    """Add moving traces: each of ``looks`` (a trace but for its data) with its data in
+    the first frame, ``first``."""
+    for look, data in zip(looks, first, strict=True):
+        traces.add({**look, **data}, moving=True)
 
 
 # -- learning-rate fan -------------------------------------------------------------------------
@@ -231,96 +292,90 @@ def lr_fan_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray, loss: n
     in increasing order.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
-    n, steps = len(lrs), path.shape[1] - 1
-    ends = _ends(diverged_at, steps)
-    pos = _lr_position(lrs)
-    colors = [lr_color(t) for t in pos]
+    runs = _Runs.of(path, loss, diverged_at, backdrop.surface.min_value)
+    colors = [lr_color(t) for t in _lr_position(lrs)]
+    steps_at = frame_steps(runs.steps)
+
+    traces = Traces(clickable_axes=())  # nothing here takes clicks
+    traces.add_all(_landmarks(backdrop))
+    for i in range(len(lrs)):
+        traces.add_all(_fan_lines(runs, i, f"η = {_three_digits(lrs[i])}", colors[i]))
+    traces.add_all(_fan_divergences(runs, lrs, colors))
+    _add_moving(traces, _fan_markers(lrs, colors), _fan_positions(runs, int(steps_at[0])))
+
+    frames = [traces.frame(str(j), _fan_positions(runs, int(s)))
+              for j, s in enumerate(steps_at)]
+    drawn = [runs.drawn_gap(i) for i in range(len(lrs))]
+    yaxis2 = _value_axis(_metric_label(backdrop.surface.min_value),
+                         _value_range(drawn, runs.log_y), runs.log_y, domain=[0.0, 1.0],
+                         anchor="x2")
+    title = (f"{optimizer} on {backdrop.surface.title}: {len(lrs)} learning rates from "
+             f"{_three_digits(lrs[0])} to {_three_digits(lrs[-1])}, coloured by η")
+    layout = _map_and_steps_layout(title, backdrop, yaxis2, runs.steps, steps_at, speed_ms,
+                                   right_margin=110, map_right=0.55)
+    return {"data": traces.data, "layout": layout, "frames": frames}
+
+
+def _fan_lines(runs: _Runs, i: int, name: str, color: str) -> list[dict]:
+    """Learning rate ``i``'s whole path on the map, and its loss on the chart."""
+    common = {"type": "scatter", "mode": "lines", "name": name, "showlegend": False,
+              "legendgroup": f"lr{i}"}
+    whole = runs.drawn_path(i)
+    return [{**common, "x": typed_array(whole[:, 0]), "y": typed_array(whole[:, 1]),
+             "xaxis": "x", "yaxis": "y", "opacity": 0.9, "line": {"color": color, "width": 2},
+             "hovertemplate": f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"},
+            {**common, "x": np.arange(len(whole), dtype=np.float32),
+             "y": typed_array(runs.drawn_gap(i)), "xaxis": "x2", "yaxis": "y2",
+             "line": {"color": color, "width": 2},
+             "hovertemplate": f"{name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"}]
+
+
+def _fan_divergences(runs: _Runs, lrs: np.ndarray, colors: list[str]) -> list[dict]:
+    """An x where each learning rate diverged, on the map and on the chart (one legend
+    entry for both)."""
+    bad = runs.diverged
+    if not bad.size:
+        return []
+    at = runs.ends[bad]
+    common = {"type": "scatter", "mode": "markers", "name": "diverged",
+              "legendgroup": "diverged", "customdata": np.stack([lrs[bad], at], axis=1).tolist(),
+              "marker": {"symbol": "x", "size": 12, "color": [colors[i] for i in bad],
+                         "line": {"color": "black", "width": 1}},
+              "hovertemplate": "η = %{customdata[0]:.3g} diverged at step %{customdata[1]}"
+                               "<extra></extra>"}
+    return [{**common, "x": typed_array(runs.path[bad, at, 0]),
+             "y": typed_array(runs.path[bad, at, 1]), "xaxis": "x", "yaxis": "y"},
+            {**common, "x": at.astype(np.float32), "y": typed_array(runs.gap[bad, at]),
+             "showlegend": False, "xaxis": "x2", "yaxis": "y2"}]
+
+
+def _fan_markers(lrs: np.ndarray, colors: list[str]) -> list[dict]:
+    """Every learning rate's marker on the map (they carry the colour bar of η) and on
+    the chart; ``_fan_positions`` places them."""
     log_lrs = np.log10(lrs)
     cmin = float(log_lrs[0])
     cmax = float(log_lrs[-1]) if log_lrs[-1] > log_lrs[0] else cmin + 1.0
     tickvals, ticktext = _decade_ticks(cmin, cmax)
-    gaps = [_gap(loss[i], backdrop.surface.min_value) for i in range(n)]
-    log_y = gaps[0][1]
-    steps_at = frame_steps(steps)
-    steps_axis = np.arange(steps + 1, dtype=np.float32)
+    bar = colorbar("learning rate η", 1.01, (0.0, 1.0), tickvals=tickvals, ticktext=ticktext)
+    return [{"type": "scatter", "mode": "markers", "name": "position at this step",
+             "showlegend": False, "xaxis": "x", "yaxis": "y", "customdata": typed_array(lrs),
+             "marker": {"size": 10, "color": typed_array(log_lrs),
+                        "colorscale": _colorscale(LR_SCALE), "cmin": cmin, "cmax": cmax,
+                        "showscale": True, "colorbar": bar,
+                        "line": {"color": "white", "width": 1}},
+             "hovertemplate": "η = %{customdata:.3g}<br>(%{x:.4g}, %{y:.4g})<extra></extra>"},
+            {"type": "scatter", "mode": "markers", "showlegend": False, "xaxis": "x2",
+             "yaxis": "y2", "customdata": typed_array(lrs),
+             "marker": {"size": 9, "color": colors, "line": {"color": "white", "width": 1}},
+             "hovertemplate": "η = %{customdata:.3g}<br>step %{x}<br>%{y:.4g}"
+                              "<extra></extra>"}]
 
-    data: list[dict] = _landmarks(backdrop)
-    for i in range(n):
-        e = int(ends[i])
-        data.append({
-            "type": "scatter", "x": typed_array(path[i, : e + 1, 0]),
-            "y": typed_array(path[i, : e + 1, 1]),
-            "mode": "lines", "name": f"η = {_fmt(lrs[i])}", "showlegend": False,
-            "legendgroup": f"lr{i}", "xaxis": "x", "yaxis": "y", "opacity": 0.9,
-            "line": {"color": colors[i], "width": 2},
-            "hovertemplate": f"η = {_fmt(lrs[i])}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>"})
-        data.append({
-            "type": "scatter", "x": steps_axis[: e + 1], "y": typed_array(gaps[i][0][: e + 1]),
-            "mode": "lines", "name": f"η = {_fmt(lrs[i])}", "showlegend": False,
-            "legendgroup": f"lr{i}", "xaxis": "x2", "yaxis": "y2",
-            "line": {"color": colors[i], "width": 2},
-            "hovertemplate": f"η = {_fmt(lrs[i])}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"})
-    bad = np.flatnonzero(np.asarray(diverged_at) >= 0)
-    if bad.size:
-        k = ends[bad]
-        data.append({
-            "type": "scatter", "x": typed_array(path[bad, k, 0]), "y": typed_array(path[bad, k, 1]),
-            "mode": "markers", "name": "diverged", "legendgroup": "diverged",
-            "xaxis": "x", "yaxis": "y", "customdata": np.stack([lrs[bad], k], axis=1).tolist(),
-            "marker": {"symbol": "x", "size": 12, "color": [colors[i] for i in bad],
-                       "line": {"color": "black", "width": 1}},
-            "hovertemplate": "η = %{customdata[0]:.3g} diverged at step %{customdata[1]}"
-                             "<extra></extra>"})
-        data.append({
-            "type": "scatter", "x": k.astype(np.float32),
-            "y": typed_array([gaps[i][0][int(e)] for i, e in zip(bad, k, strict=True)]),
-            "mode": "markers", "name": "diverged", "showlegend": False,
-            "legendgroup": "diverged", "xaxis": "x2", "yaxis": "y2",
-            "customdata": np.stack([lrs[bad], k], axis=1).tolist(),
-            "marker": {"symbol": "x", "size": 12, "color": [colors[i] for i in bad],
-                       "line": {"color": "black", "width": 1}},
-            "hovertemplate": "η = %{customdata[0]:.3g} diverged at step %{customdata[1]}"
-                             "<extra></extra>"})
 
-    colorbar = {"title": {"text": "learning rate η", "side": "right"}, "tickvals": tickvals,
-                "ticktext": ticktext, "x": 1.01, "xanchor": "left", "thickness": 12,
-                "len": 1.0, "y": 0.0, "yanchor": "bottom"}
-    moving = [len(data), len(data) + 1]
-    at0 = int(steps_at[0])
-    data.append({
-        "type": "scatter", "x": typed_array(path[:, at0, 0]), "y": typed_array(path[:, at0, 1]),
-        "mode": "markers", "name": "position at this step", "showlegend": False,
-        "xaxis": "x", "yaxis": "y", "customdata": typed_array(lrs),
-        "marker": {"size": 10, "color": typed_array(log_lrs), "colorscale": _colorscale(LR_SCALE),
-                   "cmin": cmin, "cmax": cmax, "showscale": True, "colorbar": colorbar,
-                   "line": {"color": "white", "width": 1}},
-        "hovertemplate": "η = %{customdata:.3g}<br>(%{x:.4g}, %{y:.4g})<extra></extra>"})
-    data.append({
-        "type": "scatter", "x": np.full(n, at0, dtype=np.float32),
-        "y": typed_array([g[0][at0] for g in gaps]), "mode": "markers", "showlegend": False,
-        "xaxis": "x2", "yaxis": "y2", "customdata": typed_array(lrs),
-        "marker": {"size": 9, "color": colors, "line": {"color": "white", "width": 1}},
-        "hovertemplate": "η = %{customdata:.3g}<br>step %{x}<br>%{y:.4g}<extra></extra>"})
-
-    frames = []
-    for j, s in enumerate(steps_at):
-        s = int(s)
-        frames.append({"name": str(j), "traces": moving, "data": [
-            {"x": typed_array(path[:, s, 0]), "y": typed_array(path[:, s, 1])},
-            {"x": np.full(n, s, dtype=np.float32), "y": typed_array([g[0][s] for g in gaps])},
-        ]})
-
-    drawn = np.concatenate([g[0][: int(e) + 1] for g, e in zip(gaps, ends, strict=True)])
-    yaxis2 = _axis(_metric_label(backdrop.surface.min_value), domain=[0.0, 1.0], anchor="x2")
-    if log_y:
-        log_axis(yaxis2, log_range(drawn, min_pad=0.2))
-    else:
-        yaxis2.update(range=lin_range(drawn))
-    title = (f"{optimizer} on {backdrop.surface.title}: {n} learning rates from {_fmt(lrs[0])} to "
-             f"{_fmt(lrs[-1])}, coloured by η")
-    layout = _map_and_steps_layout(title, backdrop, yaxis2, steps, steps_at, speed_ms,
-                                   right_margin=110, map_right=0.55)
-    return {"data": data, "layout": layout, "frames": frames}
+def _fan_positions(runs: _Runs, step: int) -> list[dict]:
+    """Where every learning rate is at ``step``: on the map, and on the chart."""
+    return [{"x": typed_array(runs.path[:, step, 0]), "y": typed_array(runs.path[:, step, 1])},
+            {"x": np.full(len(runs.path), step, dtype=np.float32),
+             "y": typed_array(runs.gap[:, step])}]
 
 
 # -- animation over the learning rate -------------------------------------------------------
@@ -367,106 +422,107 @@ def lr_frames_figure(backdrop: Backdrop, lrs: np.ndarray, path: np.ndarray,
     audience sees slow, then good, then oscillating, then diverging runs. The right panel
     places the frame's learning rate on the final-loss-against-η curve."""
     lrs = np.asarray(lrs, dtype=np.float64)
-    n, steps = len(lrs), path.shape[1] - 1
-    div = np.asarray(diverged_at)
-    ends = _ends(div, steps)
-    finals = np.array([_gap(loss[i],
-                            backdrop.surface.min_value)[0][int(ends[i])] for i in range(n)])
-    log_y = backdrop.surface.min_value is not None
-    verdicts = [_verdict(path[i, : int(ends[i]) + 1], loss[i, : int(ends[i]) + 1], int(div[i]),
-                         backdrop.surface.min_value, tolerance) for i in range(n)]
-    ok = div < 0
-    yr = log_range(finals[ok], min_pad=0.2) if log_y else lin_range(finals[ok])
-    top = yr[1] - 0.03 * (yr[1] - yr[0])
-    top = 10**top if log_y else top
+    min_value = backdrop.surface.min_value
+    runs = _Runs.of(path, loss, diverged_at, min_value)
+    finals, ok = runs.final_gap(), runs.diverged_at < 0
+    yr = _value_range(finals[ok], runs.log_y)
+    top = _near_top(yr, runs.log_y)
+    shown = []  # each frame's data of the moving traces
+    for k, lr in enumerate(lrs):
+        verdict = _verdict(runs.drawn_path(k), loss[k, : int(runs.ends[k]) + 1],
+                           int(runs.diverged_at[k]), min_value, tolerance)
+        shown.append(_lr_frame(runs, k, float(lr), finals[k], top,
+                               f"η = {_three_digits(lr)}: {verdict}"))
 
-    def path_of(k: int) -> dict:
-        e = int(ends[k])
-        return {"x": typed_array(path[k, : e + 1, 0]), "y": typed_array(path[k, : e + 1, 1])}
+    traces = Traces(clickable_axes=())  # nothing here takes clicks
+    traces.add_all(_landmarks(backdrop))
+    _add_moving(traces, _lr_frame_traces(), shown[0])
+    traces.add_all(_final_loss_curve(lrs, finals, ok, top, _metric_label(min_value)))
 
-    def end_of(k: int) -> tuple[dict, dict, dict, dict]:
-        e = int(ends[k])
-        point = {"x": typed_array(path[k, [e], 0]), "y": typed_array(path[k, [e], 1])}
-        empty = {"x": [], "y": []}
-        final = ({"x": [float(lrs[k])], "y": [float(top)]} if div[k] >= 0 else
-                 {"x": [float(lrs[k])], "y": [float(finals[k])]})
-        text = {"text": [f"η = {_fmt(lrs[k])}: {verdicts[k]}"]}
-        return (empty, point, final, text) if div[k] >= 0 else (point, empty, final, text)
+    frames = [traces.frame(str(k), updates) for k, updates in enumerate(shown)]
+    title = (f"{optimizer} on {backdrop.surface.title}: one frame per learning rate "
+             f"({len(lrs)} frames)")
+    layout = _lr_frames_layout(title, backdrop, lrs, yr, runs.log_y, runs.steps)
+    layout.update(playback_controls([_three_digits(v) for v in lrs], speed_ms=speed_ms,
+                                    prefix="learning rate η = "))
+    return {"data": traces.data, "layout": layout, "frames": frames}
 
-    data: list[dict] = _landmarks(backdrop)
-    first = len(data)
-    data.append({"type": "scatter", **path_of(0), "mode": "lines+markers",
-                 "name": "path at this learning rate", "xaxis": "x", "yaxis": "y",
-                 "line": {"color": "#D55E00", "width": 2.5},
-                 "marker": {"size": 4, "color": "#D55E00"},
-                 "hovertemplate": "(%{x:.4g}, %{y:.4g})<extra></extra>"})
-    end, boom, final, text = end_of(0)
-    data.append({"type": "scatter", **end, "mode": "markers", "name": "end of the run",
-                 "xaxis": "x", "yaxis": "y",
-                 "marker": {"symbol": "circle", "size": 13, "color": "#D55E00",
-                            "line": {"color": "white", "width": 1.5}},
-                 "hovertemplate": "end (%{x:.4g}, %{y:.4g})<extra></extra>"})
-    data.append({"type": "scatter", **boom, "mode": "markers", "name": "diverged",
-                 "xaxis": "x", "yaxis": "y",
-                 "marker": {"symbol": "x", "size": 15, "color": "#D55E00",
-                            "line": {"color": "black", "width": 1}},
-                 "hovertemplate": "diverged here<extra></extra>"})
-    data.append({"type": "scatter", **final, "mode": "markers", "showlegend": False,
-                 "name": "this learning rate", "xaxis": "x2", "yaxis": "y2",
-                 "marker": {"symbol": "circle-open", "size": 18, "color": "#D55E00",
-                            "line": {"color": "#D55E00", "width": 3}},
-                 "hovertemplate": "η = %{x:.3g}<extra></extra>"})
-    # the verdict, in words, on a strip of its own above the map
-    data.append({"type": "scatter", "x": [0.0], "y": [0.5], "mode": "text", **text,
-                 "textposition": "middle right", "showlegend": False, "hoverinfo": "skip",
-                 "textfont": {"size": 15, "color": "#222"}, "xaxis": "x3", "yaxis": "y3"})
-    moving = list(range(first, len(data)))
 
-    # the static curve of the right panel: final f − f* against η
-    data.append({"type": "scatter", "x": typed_array(lrs[ok]), "y": typed_array(finals[ok]),
-                 "mode": "lines+markers",
-                 "name": f"final {_metric_label(backdrop.surface.min_value)}",
-                 "showlegend": False, "xaxis": "x2", "yaxis": "y2",
-                 "line": {"color": "#0072B2", "width": 2}, "marker": {"size": 6},
-                 "hovertemplate": "η = %{x:.3g}<br>final %{y:.3g}<extra></extra>"})
+def _lr_frame_traces() -> list[dict]:
+    """What an LR frame shows, placed by ``_lr_frame``: the whole path, where it ended
+    (a dot) or diverged (an x), the learning rate on the final-loss curve, and the verdict
+    in words on a strip of its own above the map."""
+    return [
+        {"type": "scatter", "mode": "lines+markers", "name": "path at this learning rate",
+         "xaxis": "x", "yaxis": "y", "line": {"color": LR_FRAME_COLOR, "width": 2.5},
+         "marker": {"size": 4, "color": LR_FRAME_COLOR},
+         "hovertemplate": "(%{x:.4g}, %{y:.4g})<extra></extra>"},
+        {"type": "scatter", "mode": "markers", "name": "end of the run", "xaxis": "x",
+         "yaxis": "y", "marker": {"symbol": "circle", "size": 13, "color": LR_FRAME_COLOR,
+                                  "line": {"color": "white", "width": 1.5}},
+         "hovertemplate": "end (%{x:.4g}, %{y:.4g})<extra></extra>"},
+        {"type": "scatter", "mode": "markers", "name": "diverged", "xaxis": "x", "yaxis": "y",
+         "marker": {"symbol": "x", "size": 15, "color": LR_FRAME_COLOR,
+                    "line": {"color": "black", "width": 1}},
+         "hovertemplate": "diverged here<extra></extra>"},
+        {"type": "scatter", "mode": "markers", "showlegend": False,
+         "name": "this learning rate", "xaxis": "x2", "yaxis": "y2",
+         "marker": {"symbol": "circle-open", "size": 18, "color": LR_FRAME_COLOR,
+                    "line": {"color": LR_FRAME_COLOR, "width": 3}},
+         "hovertemplate": "η = %{x:.3g}<extra></extra>"},
+        {"type": "scatter", "x": [0.0], "y": [0.5], "mode": "text",
+         "textposition": "middle right", "showlegend": False, "hoverinfo": "skip",
+         "textfont": {"size": 15, "color": "#222"}, "xaxis": "x3", "yaxis": "y3"},
+    ]
+
+
+def _lr_frame(runs: _Runs, k: int, lr: float, final: float, top: float,
+              text: str) -> list[dict]:
+    """The data of ``_lr_frame_traces`` for learning rate ``k``: a diverged run's final
+    loss is marked at ``top``."""
+    whole, end = runs.drawn_path(k), int(runs.ends[k])
+    point = {"x": typed_array(runs.path[k, [end], 0]), "y": typed_array(runs.path[k, [end], 1])}
+    empty = {"x": [], "y": []}
+    diverged = runs.diverged_at[k] >= 0
+    return [{"x": typed_array(whole[:, 0]), "y": typed_array(whole[:, 1])},
+            empty if diverged else point, point if diverged else empty,
+            {"x": [lr], "y": [float(top if diverged else final)]}, {"text": [text]}]
+
+
+def _final_loss_curve(lrs: np.ndarray, finals: np.ndarray, ok: np.ndarray, top: float,
+                      label: str) -> list[dict]:
+    """The right panel's static curve: the final charted loss against η, and an x at the
+    top for each learning rate that diverged."""
+    out = [{"type": "scatter", "x": typed_array(lrs[ok]), "y": typed_array(finals[ok]),
+            "mode": "lines+markers", "name": f"final {label}", "showlegend": False,
+            "xaxis": "x2", "yaxis": "y2", "line": {"color": "#0072B2", "width": 2},
+            "marker": {"size": 6},
+            "hovertemplate": "η = %{x:.3g}<br>final %{y:.3g}<extra></extra>"}]
     if (~ok).any():
-        data.append({"type": "scatter", "x": typed_array(lrs[~ok]),
-                     "y": np.full(int((~ok).sum()), top, dtype=np.float32),
-                     "mode": "markers", "name": "diverged", "showlegend": False,
-                     "xaxis": "x2", "yaxis": "y2",
-                     "marker": {"symbol": "x", "size": 10, "color": "black"},
-                     "hovertemplate": "η = %{x:.3g}: diverged<extra></extra>"})
+        out.append({"type": "scatter", "x": typed_array(lrs[~ok]),
+                    "y": np.full(int((~ok).sum()), top, dtype=np.float32),
+                    "mode": "markers", "name": "diverged", "showlegend": False,
+                    "xaxis": "x2", "yaxis": "y2",
+                    "marker": {"symbol": "x", "size": 10, "color": "black"},
+                    "hovertemplate": "η = %{x:.3g}: diverged<extra></extra>"})
+    return out
 
-    frames = []
-    for k in range(n):
-        end, boom, final, text = end_of(k)
-        frames.append({"name": str(k), "traces": moving,
-                       "data": [path_of(k), end, boom, final, text]})
 
-    span = np.log10(lrs[-1] / lrs[0]) if n > 1 else 1.0
-    pad = 0.04 * span
-    title = f"{optimizer} on {backdrop.surface.title}: one frame per learning rate ({n} frames)"
-    layout = _base_layout(title, 680, margin={"l": 70, "r": 30, "t": 100, "b": BOTTOM_MARGIN},
-                          images=[_image(_color_surface(backdrop), backdrop.surface.domain)])
+def _lr_frames_layout(title: str, backdrop: Backdrop, lrs: np.ndarray, yr: list[float],
+                      log_y: bool, steps: int) -> dict:
+    """The map (coloured) under the verdict's strip, and the final-loss chart right."""
+    label = _metric_label(backdrop.surface.min_value)
+    layout = _study_layout(title, 680, margin={"l": 70, "r": 30, "t": 100, "b": BOTTOM_MARGIN},
+                           images=[image(_color_surface(backdrop), backdrop.surface.domain)])
     layout.update(map_axes(backdrop.surface.domain, (0.0, 0.55), (0.0, 0.9)))
     strip = {"range": [0.0, 1.0], "visible": False, "fixedrange": True,
              "title": {"text": ""}}
     layout["xaxis3"] = {**strip, "domain": [0.0, 0.55], "anchor": "y3"}
     layout["yaxis3"] = {**strip, "domain": [0.91, 1.0], "anchor": "x3"}
-    layout["xaxis2"] = _axis("learning rate η (log scale)", type="log", domain=[0.66, 1.0],
-                             anchor="y2", exponentformat="power",
-                             range=[float(np.log10(lrs[0]) - pad),
-                                    float(np.log10(lrs[-1]) + pad)])
-    yaxis2 = _axis(f"final {_metric_label(backdrop.surface.min_value)} after {steps} steps",
-                   domain=[0.0, 0.9], anchor="x2")
-    if log_y:
-        log_axis(yaxis2, yr)
-    else:
-        yaxis2["range"] = yr
-    layout["yaxis2"] = yaxis2
-    layout.update(playback_controls([_fmt(v) for v in lrs], speed_ms=speed_ms,
-                                    prefix="learning rate η = "))
-    return {"data": data, "layout": layout, "frames": frames}
+    layout["xaxis2"] = _lr_axis(_padded_decades(lrs, 0.04), domain=[0.66, 1.0], anchor="y2")
+    layout["yaxis2"] = _value_axis(f"final {label} after {steps} steps", yr, log_y,
+                                   domain=[0.0, 0.9], anchor="x2")
+    return layout
 
 
 # -- final loss against the learning rate ---------------------------------------------------
@@ -477,17 +533,17 @@ def reference_lines(theory, slug: str, hparams: dict[str, float]) -> list[Refere
     as reference lines for the study optimizer ``slug``."""
     if theory is None:
         return []
-    refs = [Reference(f"gradient descent's stability limit 2/L = {_fmt(theory.gd_limit)}",
-                      theory.gd_limit, "dash"),
-            Reference(f"gradient descent's optimal step 2/(L+μ) = {_fmt(theory.gd_optimal)}",
-                      theory.gd_optimal, "dot")]
+    refs = [Reference("gradient descent's stability limit 2/L = "
+                      f"{_three_digits(theory.gd_limit)}", theory.gd_limit, "dash"),
+            Reference("gradient descent's optimal step 2/(L+μ) = "
+                      f"{_three_digits(theory.gd_optimal)}", theory.gd_optimal, "dot")]
     if slug == "momentum":
         beta = float(hparams.get("momentum", 0.9))
         limit = theory.momentum_limit(beta)
         lr, b = theory.heavy_ball_optimal
-        refs += [Reference(f"heavy ball's stability limit 2(1+β)/L = {_fmt(limit)} "
+        refs += [Reference(f"heavy ball's stability limit 2(1+β)/L = {_three_digits(limit)} "
                            f"at β = {beta:g}", limit, "dashdot"),
-                 Reference(f"heavy ball's optimal step 4/(√L+√μ)² = {_fmt(lr)} "
+                 Reference(f"heavy ball's optimal step 4/(√L+√μ)² = {_three_digits(lr)} "
                            f"(with β = {b:.3g})", lr, "longdash")]
     return refs
 
@@ -503,73 +559,86 @@ def lr_curve_figure(lrs: np.ndarray, final_loss: np.ndarray, diverged_at: np.nda
     lines across both panels, told apart by dash and named in the legend.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
-    div = np.asarray(diverged_at)
-    ok = div < 0
-    gap, log_y = _gap(final_loss, min_value)
-    yr = log_range(gap[ok], min_pad=0.2) if log_y else lin_range(gap[ok])
-    top = 10 ** (yr[1] - 0.03 * (yr[1] - yr[0])) if log_y else yr[1] - 0.03 * (yr[1] - yr[0])
-    reached = np.asarray(reached_at)
-    hit = ok & (reached >= 0)
+    div, reached = np.asarray(diverged_at), np.asarray(reached_at)
+    gap, log_y = _charted_loss(final_loss, min_value)
+    yr = _value_range(gap[div < 0], log_y)
     label = _metric_label(min_value)
+    with_steps = min_value is not None  # steps to tolerance need a known minimum
+    hit = (div < 0) & (reached >= 0)
+    steps_top = max(float(reached[hit].max()) if hit.any() else 1.0, 1.0) * 1.08
 
-    data: list[dict] = [{
-        "type": "scatter", "x": typed_array(lrs[ok]), "y": typed_array(gap[ok]),
-        "mode": "lines+markers",
-        "name": f"final {label} after {steps} steps", "xaxis": "x", "yaxis": "y",
-        "line": {"color": "#0072B2", "width": 2}, "marker": {"size": 4, "color": "#0072B2"},
-        "hovertemplate": "η = %{x:.4g}<br>final " + label + " = %{y:.4g}<extra></extra>"}]
+    data = _final_loss_traces(lrs, gap, div, _near_top(yr, log_y), label, steps)
+    panels = [("y", (10 ** yr[0], 10 ** yr[1]) if log_y else yr, True)]
+    if with_steps:
+        data.append(_steps_to_tolerance(lrs[hit], reached[hit], label, tolerance))
+        panels.append(("y2", (0.0, steps_top), False))
+    data += _vertical_lines(_lr_lines(lrs, references, current_lr), panels)
+
+    title = (f"{optimizer} on {surface}: final loss against the learning rate "
+             f"({lrs.size} runs)")
+    layout = _study_layout(title, 720 if with_steps else 560,
+                           margin={"l": 80, "r": 30, "t": 120, "b": 60})
+    layout["legend"].update(y=1.02)
+    layout["xaxis"] = _lr_axis(_padded_decades(lrs, 0.02), anchor="y2" if with_steps else "y")
+    layout["yaxis"] = _value_axis(f"final {label} after {steps} steps", yr, log_y,
+                                  domain=[0.4 if with_steps else 0.0, 1.0], anchor="x")
+    if with_steps:
+        layout["yaxis2"] = axis(f"steps to {label} < {tolerance:g}", domain=[0.0, 0.3],
+                                anchor="x", range=[0.0, steps_top])
+    return {"data": data, "layout": layout}
+
+
+def _final_loss_traces(lrs: np.ndarray, gap: np.ndarray, div: np.ndarray, top: float,
+                       label: str, steps: int) -> list[dict]:
+    """The final charted loss of the learning rates that did not diverge, and an x at
+    ``top`` for each one that did."""
+    ok = div < 0
+    out = [{"type": "scatter", "x": typed_array(lrs[ok]), "y": typed_array(gap[ok]),
+            "mode": "lines+markers", "name": f"final {label} after {steps} steps",
+            "xaxis": "x", "yaxis": "y", "line": {"color": "#0072B2", "width": 2},
+            "marker": {"size": 4, "color": "#0072B2"},
+            "hovertemplate": "η = %{x:.4g}<br>final " + label + " = %{y:.4g}<extra></extra>"}]
     if (~ok).any():
-        data.append({
-            "type": "scatter", "x": typed_array(lrs[~ok]), "y": np.full(int((~ok).sum()), top),
-            "customdata": div[~ok].astype(np.float32), "mode": "markers", "name": "diverged",
-            "xaxis": "x", "yaxis": "y",
-            "marker": {"symbol": "x", "size": 9, "color": "#D55E00",
-                       "line": {"color": "#D55E00", "width": 1}},
-            "hovertemplate": "η = %{x:.4g}<br>diverged at step %{customdata}<extra></extra>"})
-    two = min_value is not None  # steps to tolerance need a known minimum
-    if two:
-        data.append({
-            "type": "scatter", "x": typed_array(lrs[hit]), "y": typed_array(reached[hit]),
+        out.append({"type": "scatter", "x": typed_array(lrs[~ok]),
+                    "y": np.full(int((~ok).sum()), top),
+                    "customdata": div[~ok].astype(np.float32), "mode": "markers",
+                    "name": "diverged", "xaxis": "x", "yaxis": "y",
+                    "marker": {"symbol": "x", "size": 9, "color": "#D55E00",
+                               "line": {"color": "#D55E00", "width": 1}},
+                    "hovertemplate": "η = %{x:.4g}<br>diverged at step %{customdata}"
+                                     "<extra></extra>"})
+    return out
+
+
+def _steps_to_tolerance(lrs: np.ndarray, reached: np.ndarray, label: str,
+                        tolerance: float) -> dict:
+    return {"type": "scatter", "x": typed_array(lrs), "y": typed_array(reached),
             "mode": "lines+markers", "name": f"steps to reach {label} < {tolerance:g}",
             "xaxis": "x", "yaxis": "y2", "line": {"color": "#009E73", "width": 2},
             "marker": {"size": 4, "symbol": "square", "color": "#009E73"},
-            "hovertemplate": "η = %{x:.4g}<br>%{y} steps<extra></extra>"})
+            "hovertemplate": "η = %{x:.4g}<br>%{y} steps<extra></extra>"}
+
+
+def _lr_lines(lrs: np.ndarray, references: Sequence[Reference],
+              current_lr: float | None) -> list[tuple[str, float, str, str]]:
+    """The vertical lines to draw (name, η, dash, colour): the references, and the
+    current η where it lies in the range."""
     lines = [(r.name, r.lr, r.dash, "#333") for r in references]
     if current_lr is not None and lrs[0] <= current_lr <= lrs[-1]:
         lines.append((f"current η = {current_lr:g}", current_lr, "solid", "#CC79A7"))
-    steps_top = max(float(reached[hit].max()) if hit.any() else 1.0, 1.0) * 1.08
-    panels = [("y", (10 ** yr[0], 10 ** yr[1]) if log_y else yr, True)]
-    if two:
-        panels.append(("y2", (0.0, steps_top), False))
-    for i, (name, lr, dash, color) in enumerate(lines):
-        for yaxis, (lo, hi), show in panels:
-            data.append({
-                "type": "scatter", "x": [float(lr), float(lr)], "y": [lo, hi],
-                "mode": "lines", "name": name, "legendgroup": f"ref{i}", "showlegend": show,
-                "xaxis": "x", "yaxis": yaxis, "line": {"color": color, "width": 2,
-                                                        "dash": dash},
-                "hovertemplate": f"{name}<extra></extra>"})
+    return lines
 
-    span = np.log10(lrs[-1] / lrs[0]) if lrs.size > 1 else 1.0
-    pad = 0.02 * span
-    yaxis = _axis(f"final {label} after {steps} steps", domain=[0.4 if two else 0.0, 1.0],
-                  anchor="x", range=yr)
-    if log_y:
-        log_axis(yaxis, yr)
-    title = f"{optimizer} on {surface}: final loss against the learning rate ({lrs.size} runs)"
-    layout = _base_layout(title, 720 if two else 560,
-                          margin={"l": 80, "r": 30, "t": 120, "b": 60})
-    layout["legend"].update(y=1.02)
-    layout.update({
-        "xaxis": _axis("learning rate η (log scale)", type="log", anchor="y2" if two else "y",
-                       exponentformat="power",
-                       range=[float(np.log10(lrs[0]) - pad), float(np.log10(lrs[-1]) + pad)]),
-        "yaxis": yaxis,
-    })
-    if two:
-        layout["yaxis2"] = _axis(f"steps to {label} < {tolerance:g}", domain=[0.0, 0.3],
-                                 anchor="x", range=[0.0, steps_top])
-    return {"data": data, "layout": layout}
+
+def _vertical_lines(lines: list[tuple[str, float, str, str]],
+                    panels: list[tuple[str, tuple[float, float], bool]]) -> list[dict]:
+    """Each line across every panel (y axis, its y range, whether it names the line in
+    the legend)."""
+    return [{"type": "scatter", "x": [float(lr), float(lr)], "y": [lo, hi], "mode": "lines",
+             "name": name, "legendgroup": f"ref{i}", "showlegend": show, "xaxis": "x",
+             "yaxis": yaxis, "line": {"color": color, "width": 2, "dash": dash},
+             "hovertemplate": f"{name}<extra></extra>"}
+            for i, (name, lr, dash, color) in enumerate(lines)
+            for yaxis, (lo, hi), show in panels]
 
 
 # -- stability heatmap -----------------------------------------------------------------------
@@ -597,82 +666,90 @@ def heatmap_figure(lrs: np.ndarray, second_name: str, second: np.ndarray,
     second = np.asarray(second, dtype=np.float64)
     div = np.asarray(diverged_at)
     bad = div >= 0
-    gap, log_z = _gap(final_loss, min_value)
-    if log_z:
-        z = np.log10(gap)
-        zlabel = "log₁₀ of final f − f*"
-    else:
-        z = np.asarray(gap, dtype=np.float64)
-        zlabel = "final f"
-    z = np.where(bad, np.nan, z)
-    good = z[np.isfinite(z)]
-    zmin, zmax = (float(np.percentile(good, 1)), float(np.percentile(good, 99))) \
-        if good.size else (0.0, 1.0)
-    if zmax <= zmin:
-        zmax = zmin + 1.0
-    L, S = np.meshgrid(lrs, second)
-    reached = np.asarray(reached_at)
     name2 = second_label or second_name
-    custom = np.stack([np.asarray(final_loss, dtype=np.float64).ravel(),
-                       reached.ravel().astype(np.float64), div.ravel().astype(np.float64)],
-                      axis=1)
 
-    data: list[dict] = [{
-        "type": "heatmap", "x": typed_array(lrs), "y": typed_array(second), "z": typed_array(z),
-        "colorscale": _colorscale(VIRIDIS), "zmin": zmin, "zmax": zmax,
-        "hoverinfo": "skip", "name": "final loss",
-        "colorbar": {"title": {"text": zlabel, "side": "right"}, "thickness": 14},
-    }, {
-        # The click layer: heatmaps report no clicks, markers do.
-        "type": "scatter", "x": typed_array(L.ravel()), "y": typed_array(S.ravel()),
-        "mode": "markers",
-        "name": "click a cell to load it", "showlegend": False,
-        "customdata": typed_array(custom),
-        "marker": {"size": 11, "color": "rgba(0,0,0,0)", "line": {"width": 0}},
-        "selected": {"marker": {"opacity": 0}}, "unselected": {"marker": {"opacity": 0}},
-        "hovertemplate": "η = %{x:.4g}<br>" + name2 + " = %{y:.4g}<br>final f = "
-                         "%{customdata[0]:.4g}<br>reached tolerance at step "
-                         "%{customdata[1]} (−1: never)<br>diverged at step %{customdata[2]} "
-                         "(−1: never)<extra>click: load into the race</extra>",
-    }]
-    if bad.any():
-        data.append({
-            "type": "scatter", "x": typed_array(L[bad]), "y": typed_array(S[bad]),
-            "mode": "markers",
-            "name": "diverged", "hoverinfo": "skip",
-            "marker": {"symbol": "x-thin", "size": 6, "line": {"color": "#555", "width": 1}}})
-    if limit_curve is not None:
-        lx, ly, lname = limit_curve
-        data.append({"type": "scatter", "x": typed_array(lx), "y": typed_array(ly), "mode": "lines",
-                     "name": lname, "hoverinfo": "skip",
-                     "line": {"color": "#D55E00", "width": 3, "dash": "dash"}})
-    if optimum is not None:
-        data.append({"type": "scatter", "x": [float(optimum[0])], "y": [float(optimum[1])],
-                     "mode": "markers", "name": optimum[2],
-                     "marker": {"symbol": "star", "size": 17, "color": "white",
-                                "line": {"color": "black", "width": 1.5}},
-                     "hovertemplate": optimum[2] + "<br>η = %{x:.4g}, β = %{y:.3g}"
-                                      "<extra></extra>"})
-    if current is not None:
-        data.append({"type": "scatter", "x": [float(current[0])], "y": [float(current[1])],
-                     "mode": "markers", "name": "current setting",
-                     "marker": {"symbol": "diamond", "size": 14, "color": "white",
-                                "line": {"color": "black", "width": 2}},
-                     "hovertemplate": "current setting<extra></extra>"})
+    data = [_heat_map(lrs, second, final_loss, bad, min_value),
+            _heat_click_layer(lrs, second, final_loss, reached_at, div, name2)]
+    data += _heat_marks(lrs, second, bad, limit_curve, optimum, current)
 
-    yaxis = _axis(name2 + (" (log scale)" if log_second else ""), range=_edges(second, log_second))
-    if log_second:
-        yaxis.update(type="log", exponentformat="power")
     title = (f"{optimizer} on {surface}: final loss after {steps} steps over learning rate × "
              f"{name2}. Click a cell to race it.")
-    layout = _base_layout(title, 640, clickmode="event+select", dragmode=False,
-                          plot_bgcolor="#ffffff")
-    layout.update({
-        "xaxis": _axis("learning rate η (log scale)", type="log", exponentformat="power",
-                       range=_edges(lrs, True)),
-        "yaxis": yaxis,
-    })
+    layout = _study_layout(title, 640, clickmode="event+select", dragmode=False,
+                           plot_bgcolor="#ffffff")
+    layout["xaxis"] = _lr_axis(_edges(lrs, True))
+    layout["yaxis"] = axis(name2 + (" (log scale)" if log_second else ""),
+                           range=_edges(second, log_second))
+    if log_second:
+        layout["yaxis"].update(type="log", exponentformat="power")
     return {"data": data, "layout": layout}
+
+
+def _heat_map(lrs: np.ndarray, second: np.ndarray, final_loss: np.ndarray, bad: np.ndarray,
+              min_value: float | None) -> dict:
+    """The final charted loss of every cell (log10 of f − f* where f* is known), blank
+    where the run diverged; the colours span the 1st to the 99th percentile."""
+    gap, log_z = _charted_loss(final_loss, min_value)
+    z = np.where(bad, np.nan, np.log10(gap) if log_z else gap)
+    good = z[np.isfinite(z)]
+    zmin, zmax = ((float(np.percentile(good, 1)), float(np.percentile(good, 99)))
+                  if good.size else (0.0, 1.0))
+    if zmax <= zmin:
+        zmax = zmin + 1.0
+    zlabel = "log₁₀ of final f − f*" if log_z else "final f"
+    return {"type": "heatmap", "x": typed_array(lrs), "y": typed_array(second),
+            "z": typed_array(z), "colorscale": _colorscale(VIRIDIS), "zmin": zmin,
+            "zmax": zmax, "hoverinfo": "skip", "name": "final loss",
+            "colorbar": {"title": {"text": zlabel, "side": "right"}, "thickness": 14}}
+
+
+def _heat_click_layer(lrs: np.ndarray, second: np.ndarray, final_loss: np.ndarray,
+                      reached_at: np.ndarray, div: np.ndarray, name2: str) -> dict:
+    """An invisible marker on every cell: heatmaps report no clicks, markers do."""
+    L, S = np.meshgrid(lrs, second)
+    custom = np.stack([np.asarray(final_loss, dtype=np.float64).ravel(),
+                       np.asarray(reached_at).ravel().astype(np.float64),
+                       div.ravel().astype(np.float64)], axis=1)
+    return {"type": "scatter", "x": typed_array(L.ravel()), "y": typed_array(S.ravel()),
+            "mode": "markers", "name": "click a cell to load it", "showlegend": False,
+            "customdata": typed_array(custom),
+            "marker": {"size": 11, "color": "rgba(0,0,0,0)", "line": {"width": 0}},
+            "selected": {"marker": {"opacity": 0}}, "unselected": {"marker": {"opacity": 0}},
+            "hovertemplate": "η = %{x:.4g}<br>" + name2 + " = %{y:.4g}<br>final f = "
+                             "%{customdata[0]:.4g}<br>reached tolerance at step "
+                             "%{customdata[1]} (−1: never)<br>diverged at step "
+                             "%{customdata[2]} (−1: never)"
+                             "<extra>click: load into the race</extra>"}
+
+
+def _heat_marks(lrs: np.ndarray, second: np.ndarray, bad: np.ndarray,
+                limit_curve: tuple[np.ndarray, np.ndarray, str] | None,
+                optimum: tuple[float, float, str] | None,
+                current: tuple[float, float] | None) -> list[dict]:
+    """What is drawn over the map: an x on each diverged cell, the stability limit, the
+    optimum, the current setting."""
+    out = []
+    if bad.any():
+        L, S = np.meshgrid(lrs, second)
+        out.append({"type": "scatter", "x": typed_array(L[bad]), "y": typed_array(S[bad]),
+                    "mode": "markers", "name": "diverged", "hoverinfo": "skip",
+                    "marker": {"symbol": "x-thin", "size": 6,
+                               "line": {"color": "#555", "width": 1}}})
+    if limit_curve is not None:
+        lx, ly, lname = limit_curve
+        out.append({"type": "scatter", "x": typed_array(lx), "y": typed_array(ly),
+                    "mode": "lines", "name": lname, "hoverinfo": "skip",
+                    "line": {"color": "#D55E00", "width": 3, "dash": "dash"}})
+    if optimum is not None:
+        out.append(landmark_trace(optimum[:2], "minimum", name=optimum[2], showlegend=True,
+                                  size=17, hover=optimum[2] + "<br>η = %{x:.4g}, β = "
+                                                 "%{y:.3g}<extra></extra>"))
+    if current is not None:
+        out.append({"type": "scatter", "x": [float(current[0])], "y": [float(current[1])],
+                    "mode": "markers", "name": "current setting",
+                    "marker": {"symbol": "diamond", "size": 14, "color": "white",
+                               "line": {"color": "black", "width": 2}},
+                    "hovertemplate": "current setting<extra></extra>"})
+    return out
 
 
 # -- basins of attraction --------------------------------------------------------------------
@@ -694,84 +771,116 @@ def basins_figure(domain, minima: Sequence[tuple[float, float]], xs: np.ndarray,
                   surface: str, steps: int, captions: Sequence[str] | None = None) -> dict:
     """Small multiples, one per learning rate: each start of the grid coloured by the
     minimum it reaches (letters mark the minima), diverged or not converged."""
-    k, n = labels.shape[0], labels.shape[1]
-    m = len(minima)
-    colors = basin_colors(m)
-    dx = (xs[-1] - xs[0]) / max(n - 1, 1)
-    dy = (ys[-1] - ys[0]) / max(n - 1, 1)
-    ncols = 2 if k == 4 else min(k, 3)
-    nrows = math.ceil(k / ncols)
-    gx, gy = 0.06, 0.16 if nrows > 1 else 0.0
-    width = (1.0 - gx * (ncols - 1)) / ncols
-    height = (1.0 - gy * (nrows - 1)) / nrows
-    data: list[dict] = []
-    layout = _base_layout(f"{optimizer} on {surface}: which minimum each start reaches "
-                          f"after {steps} steps, at {k} learning rates", 300 + 400 * nrows,
-                          margin={"l": 60, "r": 20, "t": 150, "b": 70})
-    layout["legend"].update(y=1.02 + 0.06 / nrows)
-    images, annotations = [], []
-    hover = np.unique(np.linspace(0, n - 1, min(n, HOVER_GRID)).round().astype(int))
+    k, m = labels.shape[0], len(minima)
+    nrows = _multiples(k)[1]
     words = {NOT_CONVERGED: "not converged", DIVERGED: "diverged"}
     words.update({i: f"minimum {LETTERS[i % 26]}" for i in range(m)})
+    dx, dy = _spacing(xs), _spacing(ys)
+    cells = ((float(xs[0] - dx / 2), float(xs[-1] + dx / 2)),
+             (float(ys[0] - dy / 2), float(ys[-1] + dy / 2)))  # each pixel centred on its start
+
+    layout = _study_layout(f"{optimizer} on {surface}: which minimum each start reaches "
+                           f"after {steps} steps, at {k} learning rates", 300 + 400 * nrows,
+                           margin={"l": 60, "r": 20, "t": 150, "b": 70})
+    layout["legend"].update(y=1.02 + 0.06 / nrows)
+    data: list[dict] = []
+    images, annotations = [], []
     for p in range(k):
         suffix = "" if p == 0 else str(p + 1)
-        xref, yref = f"x{suffix}", f"y{suffix}"
-        row, col = divmod(p, ncols)
-        left, top = col * (width + gx), 1.0 - row * (height + gy)
-        axes = map_axes(domain, (left, left + width), (top - height, top), suffix)
-        if col:
-            axes[f"yaxis{suffix}"]["title"] = {"text": ""}
-        if row < nrows - 1:
-            axes[f"xaxis{suffix}"]["title"] = {"text": ""}
-        layout.update(axes)
-        png = png_bytes(basin_rgba(labels[p], m))
-        images.append({"source": data_uri(png), "xref": xref, "yref": yref,
-                       "x": float(xs[0] - dx / 2), "y": float(ys[-1] + dy / 2),
-                       "sizex": float(xs[-1] - xs[0] + dx), "sizey": float(ys[-1] - ys[0] + dy),
-                       "sizing": "stretch", "layer": "below", "opacity": 1.0})
-        caption = captions[p] if captions else f"η = {_fmt(lrs[p])}"
-        share = {w: float(np.mean(labels[p] == lab)) for lab, w in words.items()}
-        parts = [f"{w.replace('minimum ', '')} {v:.0%}" for w, v in share.items() if v > 0]
-        annotations.append({"text": f"<b>{caption}</b><br>{' · '.join(parts)}",
-                            "xref": f"{xref} domain", "yref": f"{yref} domain", "x": 0.5,
-                            "y": 1.01, "yanchor": "bottom", "showarrow": False,
-                            "font": {"size": 13}})
-        H, W = np.meshgrid(hover, hover, indexing="ij")
-        lab = labels[p][H.ravel(), W.ravel()]
-        data.append({
-            "type": "scatter", "x": typed_array(xs[W.ravel()]), "y": typed_array(ys[H.ravel()]),
-            "mode": "markers", "showlegend": False, "xaxis": xref, "yaxis": yref,
-            "text": [words.get(int(v), "?") for v in lab], "name": "starts",
-            "marker": {"size": 8, "color": "rgba(0,0,0,0)"},
-            "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>→ %{text}<extra></extra>"})
-        for i, (mx, my) in enumerate(minima):
-            data.append({
-                "type": "scatter", "x": [mx], "y": [my], "mode": "markers+text",
-                "text": [LETTERS[i % 26]], "textposition": "top right",
-                "textfont": {"size": 15, "color": "black", "shadow": "0px 0px 3px white"},
-                "showlegend": False,
-                "name": f"minimum {LETTERS[i % 26]}", "xaxis": xref, "yaxis": yref,
-                "cliponaxis": False,
-                "marker": {"symbol": "star", "size": 14, "color": "white",
-                           "line": {"color": "black", "width": 1.5}},
-                "hovertemplate": f"minimum {LETTERS[i % 26]} ({mx:.4g}, {my:.4g})"
-                                 "<extra></extra>"})
-    # The legend: one square per category (the images carry no legend of their own).
-    present = set(np.unique(labels).tolist())
-    entries = [(i, f"{LETTERS[i % 26]}: reaches the minimum ({minima[i][0]:.3g}, "
-                   f"{minima[i][1]:.3g})") for i in range(m) if i in present]
-    entries += [(NOT_CONVERGED, f"not converged within {steps} steps"), (DIVERGED, "diverged")]
-    for label, name in entries:
-        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
-                     "name": name, "xaxis": "x", "yaxis": "y", "hoverinfo": "skip",
-                     "marker": {"symbol": "square", "size": 14, "color": colors[label],
-                                "line": {"color": "#666", "width": 1}}})
+        refs = (f"x{suffix}", f"y{suffix}")
+        layout.update(_multiple_axes(p, k, domain))
+        images.append(image(data_uri(png_bytes(basin_rgba(labels[p], m))), cells, *refs))
+        caption = captions[p] if captions else f"η = {_three_digits(lrs[p])}"
+        annotations.append(_basin_caption(caption, labels[p], words, refs))
+        data.append(_basin_starts(xs, ys, labels[p], words, refs))
+        data += _minimum_letters(minima, refs)
+    data += _basin_legend(labels, minima, steps)
     layout["images"] = images
     layout["annotations"] = annotations
     return {"data": data, "layout": layout}
 
 
+def _spacing(grid: np.ndarray) -> float:
+    return (grid[-1] - grid[0]) / max(len(grid) - 1, 1)
+
+
+def _multiples(k: int) -> tuple[int, int]:
+    """The columns and rows of ``k`` small multiples (four as two by two)."""
+    ncols = 2 if k == 4 else min(k, 3)
+    return ncols, math.ceil(k / ncols)
+
+
+def _multiple_axes(p: int, k: int, domain) -> dict:
+    """The map axes of small multiple ``p`` of ``k``: only the left column keeps its
+    y titles, only the bottom row its x titles."""
+    ncols, nrows = _multiples(k)
+    gx, gy = 0.06, 0.16 if nrows > 1 else 0.0
+    width = (1.0 - gx * (ncols - 1)) / ncols
+    height = (1.0 - gy * (nrows - 1)) / nrows
+    row, col = divmod(p, ncols)
+    left, top = col * (width + gx), 1.0 - row * (height + gy)
+    suffix = "" if p == 0 else str(p + 1)
+    axes = map_axes(domain, (left, left + width), (top - height, top), suffix)
+    if col:
+        axes[f"yaxis{suffix}"]["title"] = {"text": ""}
+    if row < nrows - 1:
+        axes[f"xaxis{suffix}"]["title"] = {"text": ""}
+    return axes
+
+
+def _basin_caption(caption: str, labels: np.ndarray, words: dict[int, str],
+                   refs: tuple[str, str]) -> dict:
+    """The panel's title: its learning rate, and the share of starts in each outcome."""
+    share = {w: float(np.mean(labels == lab)) for lab, w in words.items()}
+    parts = [f"{w.replace('minimum ', '')} {v:.0%}" for w, v in share.items() if v > 0]
+    return {"text": f"<b>{caption}</b><br>{' · '.join(parts)}", "xref": f"{refs[0]} domain",
+            "yref": f"{refs[1]} domain", "x": 0.5, "y": 1.01, "yanchor": "bottom",
+            "showarrow": False, "font": {"size": 13}}
+
+
+def _basin_starts(xs: np.ndarray, ys: np.ndarray, labels: np.ndarray,
+                  words: dict[int, str], refs: tuple[str, str]) -> dict:
+    """Invisible markers on a sample of the starts, each hovering with its outcome."""
+    n = labels.shape[0]
+    hover = np.unique(np.linspace(0, n - 1, min(n, HOVER_GRID)).round().astype(int))
+    H, W = np.meshgrid(hover, hover, indexing="ij")
+    outcome = labels[H.ravel(), W.ravel()]
+    return {"type": "scatter", "x": typed_array(xs[W.ravel()]), "y": typed_array(ys[H.ravel()]),
+            "mode": "markers", "showlegend": False, "xaxis": refs[0], "yaxis": refs[1],
+            "text": [words.get(int(v), "?") for v in outcome], "name": "starts",
+            "marker": {"size": 8, "color": "rgba(0,0,0,0)"},
+            "hovertemplate": "start (%{x:.3g}, %{y:.3g})<br>→ %{text}<extra></extra>"}
+
+
+def _minimum_letters(minima: Sequence[tuple[float, float]], refs: tuple[str, str]) -> list[dict]:
+    """Each minimum as a star with its letter."""
+    return [{**landmark_trace(point, "minimum", name=f"minimum {LETTERS[i % 26]}", axes=refs,
+                              size=14),
+             "mode": "markers+text", "text": [LETTERS[i % 26]], "textposition": "top right",
+             "textfont": {"size": 15, "color": "black", "shadow": "0px 0px 3px white"},
+             "cliponaxis": False}
+            for i, point in enumerate(minima)]
+
+
+def _basin_legend(labels: np.ndarray, minima: Sequence[tuple[float, float]],
+                  steps: int) -> list[dict]:
+    """One square per outcome (the images carry no legend of their own)."""
+    colors = basin_colors(len(minima))
+    present = set(np.unique(labels).tolist())
+    entries = [(i, f"{LETTERS[i % 26]}: reaches the minimum ({x:.3g}, {y:.3g})")
+               for i, (x, y) in enumerate(minima) if i in present]
+    entries += [(NOT_CONVERGED, f"not converged within {steps} steps"), (DIVERGED, "diverged")]
+    return [{"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": name,
+             "xaxis": "x", "yaxis": "y", "hoverinfo": "skip",
+             "marker": {"symbol": "square", "size": 14, "color": colors[label],
+                        "line": {"color": "#666", "width": 1}}}
+            for label, name in entries]
+
+
 # -- seed clouds -------------------------------------------------------------------------------
+
+#: The seed cloud's runs, and their mean.
+CLOUD_COLOR, MEAN_COLOR = "#0072B2", "#D55E00"
 
 
 def mean_path(path: np.ndarray, diverged_at: np.ndarray) -> np.ndarray:
@@ -787,95 +896,107 @@ def seed_cloud_figure(backdrop: Backdrop, path: np.ndarray, loss: np.ndarray,
     """``N`` runs under gradient noise σ = ``noise``, one per seed: their faint paths, the
     mean path, and the cloud moving step by step; the right panel shows the spread of the
     loss (10th to 90th percentile) and its median."""
-    n, steps = path.shape[0], path.shape[1] - 1
-    div = np.asarray(diverged_at)
-    ends = _ends(div, steps)
-    mean = mean_path(path, div)
-    gap, log_y = _gap(loss, backdrop.surface.min_value)
+    runs = _Runs.of(path, loss, diverged_at, backdrop.surface.min_value)
+    mean = mean_path(path, runs.diverged_at)
     with np.errstate(invalid="ignore"):
-        lo, med, hi = np.percentile(gap, [10, 50, 90], axis=0)
-    steps_at = frame_steps(steps)
-    steps_axis = np.arange(steps + 1, dtype=np.float32)
-    cloud, mean_color = "#0072B2", "#D55E00"
+        lo, med, hi = np.percentile(runs.gap, [10, 50, 90], axis=0)
+    steps_at = frame_steps(runs.steps)
 
-    data: list[dict] = []
-    for i in range(n):
-        e = int(ends[i])
-        data.append({"type": "scatter", "x": typed_array(path[i, : e + 1, 0]),
-                     "y": typed_array(path[i, : e + 1, 1]), "mode": "lines",
-                     "name": "one seeded run", "showlegend": i == 0, "legendgroup": "runs",
-                     "xaxis": "x", "yaxis": "y", "hoverinfo": "skip", "opacity": 0.35,
-                     "line": {"color": cloud, "width": 1}})
-    data.append({"type": "scatter", "x": typed_array(mean[:, 0]), "y": typed_array(mean[:, 1]),
-                 "mode": "lines", "showlegend": False, "xaxis": "x", "yaxis": "y",
-                 "hoverinfo": "skip", "line": {"color": "white", "width": 6}})
-    data.append({"type": "scatter", "x": typed_array(mean[:, 0]), "y": typed_array(mean[:, 1]),
-                 "mode": "lines", "name": f"mean of the {n} runs", "xaxis": "x", "yaxis": "y",
-                 "line": {"color": mean_color, "width": 3, "dash": "dash"},
-                 "hovertemplate": "mean path (%{x:.4g}, %{y:.4g})<extra></extra>"})
-    data += _landmarks(backdrop)
-    if (div >= 0).any():
-        bad = np.flatnonzero(div >= 0)
-        data.append({"type": "scatter", "x": typed_array(path[bad, ends[bad], 0]),
-                     "y": typed_array(path[bad, ends[bad], 1]), "mode": "markers",
-                     "name": f"diverged ({bad.size} of {n})", "xaxis": "x", "yaxis": "y",
-                     "marker": {"symbol": "x", "size": 11, "color": cloud,
-                                "line": {"color": "black", "width": 1}},
-                     "hovertemplate": "diverged<extra></extra>"})
-    data.append({"type": "scatter", "x": steps_axis, "y": typed_array(hi), "mode": "lines",
-                 "showlegend": False, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
-                 "line": {"width": 0, "color": cloud}})
-    data.append({"type": "scatter", "x": steps_axis, "y": typed_array(lo), "mode": "lines",
-                 "name": "10th–90th percentile over seeds", "fill": "tonexty",
-                 "fillcolor": "rgba(0,114,178,0.2)", "xaxis": "x2", "yaxis": "y2",
-                 "hoverinfo": "skip", "line": {"width": 0, "color": cloud}})
-    data.append({"type": "scatter", "x": steps_axis, "y": typed_array(med), "mode": "lines",
-                 "name": "median over seeds", "xaxis": "x2", "yaxis": "y2",
-                 "line": {"color": cloud, "width": 2.5},
-                 "hovertemplate": "step %{x}<br>median %{y:.4g}<extra></extra>"})
+    traces = Traces(clickable_axes=())  # nothing here takes clicks
+    traces.add_all(_seed_paths(runs))
+    traces.add_all(_mean_path_traces(mean, len(path)))
+    traces.add_all(_landmarks(backdrop))
+    traces.add_all(_seed_divergences(runs))
+    traces.add_all(_spread_traces(lo, med, hi))
+    _add_moving(traces, _cloud_markers(), _cloud_at(runs, mean, med, int(steps_at[0])))
 
-    def mean_at(s: int) -> np.ndarray:
-        return mean[[min(s, mean.shape[0] - 1)]]
-
-    moving = [len(data), len(data) + 1, len(data) + 2]
-    s0 = int(steps_at[0])
-    data.append({"type": "scatter", "x": typed_array(path[:, s0, 0]), "y": typed_array(path[:, s0,
-                                                                                            1]),
-                 "mode": "markers", "name": "the runs at this step", "xaxis": "x",
-                 "yaxis": "y", "hoverinfo": "skip",
-                 "marker": {"size": 7, "color": cloud, "opacity": 0.8,
-                            "line": {"color": "white", "width": 0.5}}})
-    data.append({"type": "scatter", "x": typed_array(mean_at(s0)[:, 0]),
-                 "y": typed_array(mean_at(s0)[:, 1]),
-                 "mode": "markers", "name": "their mean", "xaxis": "x", "yaxis": "y",
-                 "hoverinfo": "skip",
-                 "marker": {"symbol": "diamond", "size": 14, "color": mean_color,
-                            "line": {"color": "white", "width": 1.5}}})
-    data.append({"type": "scatter", "x": [s0], "y": typed_array(med[[s0]]), "mode": "markers",
-                 "showlegend": False, "xaxis": "x2", "yaxis": "y2", "hoverinfo": "skip",
-                 "marker": {"size": 11, "color": cloud, "line": {"color": "white", "width": 1}}})
-    frames = []
-    for j, s in enumerate(steps_at):
-        s = int(s)
-        frames.append({"name": str(j), "traces": moving, "data": [
-            {"x": typed_array(path[:, s, 0]), "y": typed_array(path[:, s, 1])},
-            {"x": typed_array(mean_at(s)[:, 0]), "y": typed_array(mean_at(s)[:, 1])},
-            {"x": [s], "y": typed_array(med[[s]])},
-        ]})
-
-    yaxis2 = _axis(_metric_label(backdrop.surface.min_value), domain=[0.0, 1.0], anchor="x2")
-    band = np.concatenate([lo, hi])
-    if log_y:
-        log_axis(yaxis2, log_range(band, min_pad=0.2))
-    else:
-        yaxis2.update(range=lin_range(band))
-    title = (f"{optimizer} on {backdrop.surface.title}: {n} runs with gradient noise "
-             f"σ = {noise:g}, "
-             "one per seed")
-    layout = _map_and_steps_layout(title, backdrop, yaxis2, steps, steps_at, speed_ms,
+    frames = [traces.frame(str(j), _cloud_at(runs, mean, med, int(s)))
+              for j, s in enumerate(steps_at)]
+    yaxis2 = _value_axis(_metric_label(backdrop.surface.min_value),
+                         _value_range(np.concatenate([lo, hi]), runs.log_y), runs.log_y,
+                         domain=[0.0, 1.0], anchor="x2")
+    title = (f"{optimizer} on {backdrop.surface.title}: {len(path)} runs with gradient noise "
+             f"σ = {noise:g}, one per seed")
+    layout = _map_and_steps_layout(title, backdrop, yaxis2, runs.steps, steps_at, speed_ms,
                                    right_margin=30, map_right=0.56)
-    return {"data": data, "layout": layout, "frames": frames}
+    return {"data": traces.data, "layout": layout, "frames": frames}
 
+
+def _seed_paths(runs: _Runs) -> list[dict]:
+    """Every seeded run's faint path (one legend entry for all)."""
+    out = []
+    for i in range(len(runs.path)):
+        whole = runs.drawn_path(i)
+        out.append({"type": "scatter", "x": typed_array(whole[:, 0]),
+                    "y": typed_array(whole[:, 1]), "mode": "lines", "name": "one seeded run",
+                    "showlegend": i == 0, "legendgroup": "runs", "xaxis": "x", "yaxis": "y",
+                    "hoverinfo": "skip", "opacity": 0.35,
+                    "line": {"color": CLOUD_COLOR, "width": 1}})
+    return out
+
+
+def _mean_path_traces(mean: np.ndarray, n: int) -> list[dict]:
+    """The mean path, dashed on a white halo."""
+    xy = {"type": "scatter", "x": typed_array(mean[:, 0]), "y": typed_array(mean[:, 1]),
+          "mode": "lines", "xaxis": "x", "yaxis": "y"}
+    return [{**xy, "showlegend": False, "hoverinfo": "skip",
+             "line": {"color": "white", "width": 6}},
+            {**xy, "name": f"mean of the {n} runs",
+             "line": {"color": MEAN_COLOR, "width": 3, "dash": "dash"},
+             "hovertemplate": "mean path (%{x:.4g}, %{y:.4g})<extra></extra>"}]
+
+
+def _seed_divergences(runs: _Runs) -> list[dict]:
+    bad = runs.diverged
+    if not bad.size:
+        return []
+    at = runs.ends[bad]
+    return [{"type": "scatter", "x": typed_array(runs.path[bad, at, 0]),
+             "y": typed_array(runs.path[bad, at, 1]), "mode": "markers",
+             "name": f"diverged ({bad.size} of {len(runs.path)})", "xaxis": "x", "yaxis": "y",
+             "marker": {"symbol": "x", "size": 11, "color": CLOUD_COLOR,
+                        "line": {"color": "black", "width": 1}},
+             "hovertemplate": "diverged<extra></extra>"}]
+
+
+def _spread_traces(lo: np.ndarray, med: np.ndarray, hi: np.ndarray) -> list[dict]:
+    """The loss chart: the 10th to 90th percentile band over the seeds, and the median."""
+    steps = np.arange(len(med), dtype=np.float32)
+    on_chart = {"type": "scatter", "x": steps, "mode": "lines", "xaxis": "x2", "yaxis": "y2"}
+    edge = {"width": 0, "color": CLOUD_COLOR}
+    return [{**on_chart, "y": typed_array(hi), "showlegend": False, "hoverinfo": "skip",
+             "line": edge},
+            {**on_chart, "y": typed_array(lo), "name": "10th–90th percentile over seeds",
+             "fill": "tonexty", "fillcolor": "rgba(0,114,178,0.2)", "hoverinfo": "skip",
+             "line": edge},
+            {**on_chart, "y": typed_array(med), "name": "median over seeds",
+             "line": {"color": CLOUD_COLOR, "width": 2.5},
+             "hovertemplate": "step %{x}<br>median %{y:.4g}<extra></extra>"}]
+
+
+def _cloud_markers() -> list[dict]:
+    """The runs and their mean at this step on the map, the median on the chart;
+    ``_cloud_at`` places them."""
+    return [{"type": "scatter", "mode": "markers", "name": "the runs at this step",
+             "xaxis": "x", "yaxis": "y", "hoverinfo": "skip",
+             "marker": {"size": 7, "color": CLOUD_COLOR, "opacity": 0.8,
+                        "line": {"color": "white", "width": 0.5}}},
+            {"type": "scatter", "mode": "markers", "name": "their mean", "xaxis": "x",
+             "yaxis": "y", "hoverinfo": "skip",
+             "marker": {"symbol": "diamond", "size": 14, "color": MEAN_COLOR,
+                        "line": {"color": "white", "width": 1.5}}},
+            {"type": "scatter", "mode": "markers", "showlegend": False, "xaxis": "x2",
+             "yaxis": "y2", "hoverinfo": "skip",
+             "marker": {"size": 11, "color": CLOUD_COLOR,
+                        "line": {"color": "white", "width": 1}}}]
+
+
+def _cloud_at(runs: _Runs, mean: np.ndarray, med: np.ndarray, step: int) -> list[dict]:
+    """The runs, their mean (its last point once it stops) and the median at ``step``."""
+    at_mean = mean[[min(step, mean.shape[0] - 1)]]
+    return [{"x": typed_array(runs.path[:, step, 0]), "y": typed_array(runs.path[:, step, 1])},
+            {"x": typed_array(at_mean[:, 0]), "y": typed_array(at_mean[:, 1])},
+            {"x": [step], "y": typed_array(med[[step]])}]
 
 
 # -- a study's figure ----------------------------------------------------------------------
