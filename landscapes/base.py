@@ -96,6 +96,7 @@ class Landscape:
 
     @property
     def escape_radius(self) -> float:
-        """Half-width of the box outside which a run counts as diverged: 100× the domain's."""
+        """Half-width of the box outside which a run counts as diverged: 50× the domain's
+        larger side, so the box is 100× as wide as the domain, centred on it."""
         (x0, x1), (y0, y1) = self.domain
         return 50.0 * max(x1 - x0, y1 - y0)

@@ -59,7 +59,9 @@ class OptimizerSpec:
     ``"value"`` (value, grad and value_fn, for L-BFGS's line search) or ``"hessian"``.
     ``anatomy`` is what the overlays show of its state (optimizers/anatomy.py);
     ``script`` the source of the factory an exported optax script defines, when the
-    factory is not one of optax's own public functions.
+    factory is not one of optax's own public functions. ``heavy_ball`` names the
+    hyperparameter β when the optimizer is Polyak's heavy ball in optax's form (v ← g +
+    βv, p ← p − ηv), whose step-size theory on quadratics the studies draw.
     """
 
     slug: str
@@ -73,6 +75,7 @@ class OptimizerSpec:
     notes: str = ""
     anatomy: Anatomy = STEP_ONLY
     script: str = ""
+    heavy_ball: str = ""
 
     def defaults(self) -> dict[str, float]:
         return {name: hp.default for name, hp in self.hparams.items()}
@@ -147,6 +150,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
         "methods (1964); optax.sgd(momentum=β)",
         notes="optax's trace has no (1-β) factor: the effective step is η/(1-β).",
         anatomy=Velocity(),
+        heavy_ball="momentum",
     ),
     OptimizerSpec(
         slug="nesterov", name="Nesterov", factory=lambda learning_rate, momentum: optax.sgd(

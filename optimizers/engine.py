@@ -14,7 +14,6 @@ output field.
 from __future__ import annotations
 
 import functools
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -362,6 +361,49 @@ def _pack(columns: Mapping[str, Any], n: int, size: int) -> tuple[tuple[str, ...
     return layout, packed
 
 
+def _checked(spec: OptimizerSpec, hparams, steps, schedule, schedule_params):
+    """Every hyperparameter and schedule parameter (defaults filled in), or ValueError."""
+    if not 1 <= int(steps) <= MAX_STEPS:
+        raise ValueError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
+    unknown = set(hparams or {}) - set(spec.hparams)
+    if unknown:
+        raise ValueError(f"{spec.slug} has no hyperparameter(s) {sorted(unknown)}")
+    extra = set(schedule_params or {}) - set(SCHEDULE_PARAMS)
+    if extra:
+        raise ValueError(f"unknown schedule parameter(s) {sorted(extra)}")
+    schedule_index(schedule)  # ValueError for an unknown schedule
+    return ({**spec.defaults(), **(hparams or {})},
+            {**schedule_defaults(), **(schedule_params or {})})
+
+
+def _pack_single(columns: dict[str, Any], start, seed) -> tuple[tuple[str, ...], np.ndarray]:
+    """The common single run, without array inspection (it dominated a race's Python
+    time): one row of Python floats."""
+    columns.update({"x0": start[0], "y0": start[1], "seed": 0.0})
+    layout = tuple(columns)
+    packed = np.array([list(columns.values())], dtype=np.float32)
+    packed[0, layout.index("seed")] = np.uint32(seed).view(np.float32)
+    return layout, packed
+
+
+def _pack_batch(columns: dict[str, Any], hp, start, seed, noise, clip_norm):
+    """A batch: its size, whether anything was batched, the layout and the rows."""
+    named = {f"hparams.{k}": (v, 0) for k, v in hp.items()}
+    named.update({"start": (start, 1), "seed": (seed, 0), "noise": (noise, 0),
+                  "clip_norm": (clip_norm, 0)})
+    n = _batch_size(named)
+    batched = n is not None
+    n = n or 1
+    start_arr = np.broadcast_to(np.asarray(start, np.float64), (n, 2))
+    columns.update({"x0": start_arr[:, 0], "y0": start_arr[:, 1], "seed": 0.0})
+    layout, packed = _pack(columns, n, _bucket_batch(n))
+    # The seed travels bit-cast in its float32 column: uint32 seeds stay exact.
+    packed[:n, layout.index("seed")] = np.broadcast_to(
+        np.asarray(seed, dtype=np.uint32), (n,)).view(np.float32)
+    packed[n:] = packed[:1]
+    return n, batched, layout, packed
+
+
 def _prepare(
     landscape: Landscape,
     optimizer: str,
@@ -378,57 +420,23 @@ def _prepare(
     outcome_only: bool = False,
 ) -> _Prepared:
     """Validate and pack a simulation (arguments as ``simulate``)."""
-    spec = OPTIMIZERS[optimizer]
-    if not 1 <= int(steps) <= MAX_STEPS:
-        raise ValueError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
+    hp, sp = _checked(OPTIMIZERS[optimizer], hparams, steps, schedule, schedule_params)
     steps = int(steps)
-    unknown = set(hparams or {}) - set(spec.hparams)
-    if unknown:
-        raise ValueError(f"{optimizer} has no hyperparameter(s) {sorted(unknown)}")
-    hp = {**spec.defaults(), **(hparams or {})}
-    extra = set(schedule_params or {}) - set(SCHEDULE_PARAMS)
-    if extra:
-        raise ValueError(f"unknown schedule parameter(s) {sorted(extra)}")
-    sp = {**schedule_defaults(), **(schedule_params or {})}
     start = landscape.start if start is None else start
-
-    schedule_index(schedule)  # ValueError for an unknown schedule
     columns: dict[str, Any] = {f"hparams.{k}": v for k, v in hp.items()}
     columns.update({f"schedule.{k}": v for k, v in sp.items()})
     columns.update({f"landscape.{k}": v for k, v in landscape.param_values.items()})
     cx, cy = landscape.center
     columns.update({"noise": noise, "clip_norm": clip_norm, "horizon": steps, "cx": cx,
                     "cy": cy, "radius": landscape.escape_radius, "target": target})
-
     if all(isinstance(v, _SCALAR) for v in (*hp.values(), seed, noise, clip_norm)) \
             and _is_point(start):
-        # The common single run, without array inspection (it dominated a race's
-        # Python time): one row of Python floats.
-        n, batched, size = 1, False, 1
-        columns.update({"x0": start[0], "y0": start[1], "seed": 0.0})
-        layout = tuple(columns)
-        packed = np.array([list(columns.values())], dtype=np.float32)
-        packed[0, layout.index("seed")] = np.uint32(seed).view(np.float32)
-        static = _Static(noisy=bool(noise != 0), schedule=schedule,
-                         clipped=math.isfinite(clip_norm))
+        n, batched = 1, False
+        layout, packed = _pack_single(columns, start, seed)
     else:
-        named = {f"hparams.{k}": (v, 0) for k, v in hp.items()}
-        named.update({"start": (start, 1), "seed": (seed, 0), "noise": (noise, 0),
-                      "clip_norm": (clip_norm, 0)})
-        n = _batch_size(named)
-        batched = n is not None
-        n = n or 1
-        size = _bucket_batch(n)
-        start_arr = np.broadcast_to(np.asarray(start, np.float64), (n, 2))
-        columns.update({"x0": start_arr[:, 0], "y0": start_arr[:, 1], "seed": 0.0})
-        layout, packed = _pack(columns, n, size)
-        # The seed travels bit-cast in its float32 column: uint32 seeds stay exact.
-        packed[:n, layout.index("seed")] = np.broadcast_to(
-            np.asarray(seed, dtype=np.uint32), (n,)).view(np.float32)
-        packed[n:] = packed[:1]
-        static = _Static(
-            noisy=bool(np.any(np.asarray(noise) != 0)), schedule=schedule,
-            clipped=bool(np.any(np.isfinite(np.asarray(clip_norm, dtype=float)))))
+        n, batched, layout, packed = _pack_batch(columns, hp, start, seed, noise, clip_norm)
+    static = _Static(noisy=bool(np.any(np.asarray(noise) != 0)), schedule=schedule,
+                     clipped=bool(np.any(np.isfinite(np.asarray(clip_norm, dtype=float)))))
     losses = (landscape.loss, landscape.stochastic_loss)
     program = (losses, optimizer, bucket_steps(steps), layout, static, outcome_only)
     return _Prepared(program, packed, n, steps, batched)

@@ -194,8 +194,8 @@ def _upsample(values: np.ndarray, factor: int) -> np.ndarray:
 def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
                font_scale: float = 1.0) -> dict:
     """The projected MLP: its loss on the plane with every projected path (left), the
-    data with the first racer's final decision map (top right) and the true training
-    loss (bottom right), animated by one Play button and one step slider."""
+    data with the decision map of the best run's final network θ* (top right) and the
+    true training loss (bottom right), animated by one Play button and one step slider."""
     fs = font_scale
     steps_at = frame_steps(result.steps)
     frame = int(np.clip(frame, 0, len(steps_at) - 1))

@@ -44,7 +44,7 @@ __all__ = [
     "BASIN_DIVERGED_COLOR", "BASIN_NOT_CONVERGED_COLOR", "LR_SCALE", "Backdrop",
     "Reference", "basin_colors", "basin_upsample", "basins_figure", "heatmap_figure",
     "lr_color", "lr_curve_figure", "lr_fan_figure", "lr_frames_figure", "mean_path",
-    "reference_lines", "seed_cloud_figure",
+    "reference_lines", "seed_cloud_figure", "study_figure", "study_summary",
 ]
 
 #: Learning rates are coloured on matplotlib's plasma scale cut at 80 % (dark violet to
@@ -537,8 +537,9 @@ def reference_lines(theory, slug: str, hparams: dict[str, float]) -> list[Refere
                       f"{_three_digits(theory.gd_limit)}", theory.gd_limit, "dash"),
             Reference("gradient descent's optimal step 2/(L+μ) = "
                       f"{_three_digits(theory.gd_optimal)}", theory.gd_optimal, "dot")]
-    if slug == "momentum":
-        beta = float(hparams.get("momentum", 0.9))
+    beta_name = OPTIMIZERS[slug].heavy_ball
+    if beta_name:
+        beta = float(hparams[beta_name])
         limit = theory.momentum_limit(beta)
         lr, b = theory.heavy_ball_optimal
         refs += [Reference(f"heavy ball's stability limit 2(1+β)/L = {_three_digits(limit)} "
@@ -1014,7 +1015,8 @@ def _heatmap_of(setup, study) -> dict:
               and g.second[0] <= current[1] <= g.second[-1])
     limit = optimum = None
     theory = quadratic_theory(setup.landscape())
-    if theory is not None and racer.slug == "momentum" and g.second_name == "momentum":
+    heavy_ball = OPTIMIZERS[racer.slug].heavy_ball
+    if theory is not None and heavy_ball and g.second_name == heavy_ball:
         lx = np.array([theory.momentum_limit(float(b)) for b in g.second])
         keep = (lx >= g.lrs[0]) & (lx <= g.lrs[-1])
         if keep.sum() >= 2:
