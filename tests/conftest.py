@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-# The formula tests' shared checks assert; rewriting makes their failures readable.
-pytest.register_assert_rewrite("formula_support")
+# The shared checks assert; rewriting makes their failures readable.
+pytest.register_assert_rewrite("tests.helpers")
 
 
 @pytest.fixture

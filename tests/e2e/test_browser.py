@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -255,6 +255,25 @@ def test_hostile_link_warns_and_still_draws(page, server, console):
     assert background_image_href(page)
     time.sleep(0.5)
     assert dialogs == []
+    assert console.errors == []
+
+
+def test_a_hostile_value_is_echoed_only_as_code(page, server, console):
+    """A link like those the load harness sends: one warning naming each bad key, a
+    hostile value shown as text in a code span (never markup), and still a chart."""
+    hostile = urlencode({"v": "9", "surface": "nope<script>", "adam.learning_rate": "abc",
+                         "opt": "sgd,evil", "start": "1e999,0", "zzz": "[x](javascript:1)"})
+    open_app(page, server, f"?{hostile}")
+    warning = page.locator("[data-testid='stAlert']")
+    assert warning.count() == 1
+    spans = warning.locator("code").all_text_contents()
+    for key in ("v", "surface", "opt", "start", "zzz"):
+        assert key in spans, f"the warning does not name `{key}`: {spans}"
+    assert "nope<script>" in spans  # echoed as the text of a code span: nothing renders
+    assert not page.locator("[data-testid='stMain'] script").count()
+    assert not page.locator("[data-testid='stMain'] a[href^='javascript']").count()
+    assert not page.locator("[data-testid='stException']").count()
+    assert page.locator(f"{PLOT} .legendtext").all_text_contents() == ["SGD"]
     assert console.errors == []
 
 

@@ -1,8 +1,9 @@
 """The studies' figures (views/studies.py) from real study results (compute.run_study):
 plotly accepts each one, and each shows what its numbers say.
 
-Every study scene runs 60 steps (one step bucket), so the compiled programs are few and
-shared with tests/test_app_studies.py when both run in one process.
+The scenes are tests.helpers.STUDY_SCENES: 60 steps each (one step bucket), so the
+compiled programs are few and shared with the page's and the compute tests when they
+run in one process.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from compute import MAX_FRAMES, Study, Surface, cache_key, run_study, study_computation
+from compute import MAX_FRAMES, Surface
 from compute.studies import CURVE_LRS, HEAT_LRS, HEAT_SECOND, second_grid
 from landscapes import LANDSCAPES
 from optimizers import OPTIMIZERS
-from optimizers.sweeps import DIVERGED, NOT_CONVERGED, basin_map, quadratic_theory
-from scene import Racer, Scene
-from tests.helpers import array, decode_png
+from optimizers.sweeps import DIVERGED, quadratic_theory
+from tests.helpers import STUDY_SCENES, array, decode_png, study_of
 from views.studies import (
     LR_SCALE,
     Backdrop,
@@ -36,42 +36,10 @@ from views.studies import (
     study_figure,
 )
 
-STEPS = 60
-MOMENTUM = Racer("momentum", (("learning_rate", 0.05), ("momentum", 0.9)))
-QUAD = Scene.of(surface="quadratic", racers=(MOMENTUM, Racer.default("adam")), steps=STEPS,
-             lr_low=1e-3, lr_high=1.0, sweep_count=8)
-SCENES = {
-    "lr_fan": QUAD.replace(mode="lr_fan"),
-    "lr_frames": QUAD.replace(mode="lr_frames"),
-    "lr_curve": Scene.of(surface="quadratic", racers=(Racer.default("sgd"),), steps=STEPS,
-                      lr_low=0.01, lr_high=1.0, mode="lr_curve"),
-    "lr_curve_momentum": QUAD.replace(mode="lr_curve"),
-    "lr_curve_saddle": Scene.of(surface="saddle", racers=(Racer.default("sgd"),), steps=STEPS,
-                             mode="lr_curve"),
-    "heatmap": QUAD.replace(mode="heatmap"),
-    "basins": Scene.of(surface="himmelblau", racers=(Racer("sgd", (("learning_rate", 0.01),)),),
-                    steps=STEPS, basins_n=24, mode="basins"),
-    "seeds": Scene.of(surface="himmelblau", racers=(Racer("sgd", (("learning_rate", 0.005),)),),
-                   steps=STEPS, seeds_count=8, noise=20.0, mode="seeds"),
-    "seeds_without_noise": Scene.of(surface="saddle", steps=STEPS, seeds_count=8, mode="seeds",
-                                 racers=(Racer("sgd", (("learning_rate", 0.05),)),)),
-}
-
-
-def study_key(scene: Scene) -> tuple[str, str]:
-    """The computation a scene's study needs, and its cache key."""
-    computation = study_computation(scene.display.mode, scene.setup)
-    return computation, cache_key(scene.setup, computation)
-
-
-@functools.cache
-def study_of(scene: Scene) -> Study:
-    return run_study(scene.setup, study_computation(scene.display.mode, scene.setup))
-
 
 @functools.cache
 def figure_of(name: str) -> dict:
-    scene = SCENES[name]
+    scene = STUDY_SCENES[name]
     return study_figure(scene.setup, scene.display.mode, study_of(scene))
 
 
@@ -90,10 +58,10 @@ def end_of(diverged_at: int, steps: int) -> int:
 # -- every figure --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", list(SCENES))
+@pytest.mark.parametrize("name", list(STUDY_SCENES))
 def test_plotly_accepts_every_study_figure(name):
-    """Licenses the SpecFigure bypass (ui/chart.py) for the studies, as test_views does
-    for the race: plotly validates every kind of study figure once, here."""
+    """Licenses the SpecFigure bypass (ui/chart.py) for the studies, as the race's views
+    test does for the race: plotly validates every kind of study figure once, here."""
     fig = figure_of(name)
     validated = go.Figure(fig)
     assert len(validated.data) == len(fig["data"])
@@ -116,26 +84,6 @@ def test_plotly_accepts_every_study_figure(name):
         assert len(frame["traces"]) == len(frame["data"])
 
 
-def test_study_keys_keep_only_what_the_study_depends_on():
-    fan = SCENES["lr_fan"]
-    key = study_key(fan)
-    # the LR animation shares the fan's computation; other racers, the view settings and
-    # other studies' settings don't matter; the racer's own learning rate is swept over
-    assert study_key(fan.replace(mode="lr_frames")) == key
-    assert study_key(fan.replace(racers=fan.setup.racers[:1], frame=9, view="3d")) == key
-    assert study_key(fan.replace(basins_n=50, seeds_count=7)) == key
-    other_lr = Racer("momentum", (("learning_rate", 0.3), ("momentum", 0.9)))
-    assert study_key(fan.replace(racers=(other_lr,))) == key
-    assert study_key(fan.replace(sweep_count=9)) != key
-    assert study_key(fan.replace(racers=(Racer("momentum", (("learning_rate", 0.05),
-                                                             ("momentum", 0.5))),))) != key
-    heat = SCENES["heatmap"]
-    assert study_key(heat.replace(sweep_count=30)) == study_key(heat)
-    assert study_key(heat.replace(racers=(other_lr,))) == study_key(heat)
-    basins = SCENES["basins"]
-    assert study_key(basins.with_start(1.0, 1.0)) == study_key(basins)
-
-
 # -- LR fan ------------------------------------------------------------------------------------
 
 
@@ -149,7 +97,7 @@ def _position_on_scale(color: str) -> float:
 
 
 def test_lr_fan_has_one_path_per_lr_coloured_in_order_with_a_colour_bar():
-    scene = SCENES["lr_fan"]
+    scene = STUDY_SCENES["lr_fan"]
     study = study_of(scene)
     fig = figure_of("lr_fan")
     n = scene.setup.sweep_count
@@ -192,7 +140,7 @@ def test_lr_fan_has_one_path_per_lr_coloured_in_order_with_a_colour_bar():
 
 
 def test_lr_frames_has_one_frame_per_lr_each_showing_that_lrs_whole_path():
-    scene = SCENES["lr_frames"]
+    scene = STUDY_SCENES["lr_frames"]
     study = study_of(scene)
     fig = figure_of("lr_frames")
     n = scene.setup.sweep_count
@@ -222,7 +170,7 @@ def test_lr_frames_has_one_frame_per_lr_each_showing_that_lrs_whole_path():
 
 
 def test_lr_curve_marks_divergent_lrs_and_draws_the_stability_limit_at_2_over_L():
-    scene = SCENES["lr_curve"]
+    scene = STUDY_SCENES["lr_curve"]
     study = study_of(scene)
     fig = figure_of("lr_curve")
     lrs = study.lrs
@@ -255,7 +203,7 @@ def test_lr_curve_marks_divergent_lrs_and_draws_the_stability_limit_at_2_over_L(
 
 
 def test_lr_curve_of_heavy_ball_draws_its_own_limit():
-    scene = SCENES["lr_curve_momentum"]
+    scene = STUDY_SCENES["lr_curve_momentum"]
     fig = figure_of("lr_curve_momentum")
     theory = quadratic_theory(scene.setup.landscape())
     (hb,) = [t for t in fig["data"] if "2(1+β)/L" in str(t.get("name", ""))
@@ -280,7 +228,7 @@ def test_lr_curve_without_a_minimum_plots_f_and_no_steps_to_tolerance():
 
 
 def test_heatmap_axes_are_the_grid_and_every_cell_is_clickable():
-    scene = SCENES["heatmap"]
+    scene = STUDY_SCENES["heatmap"]
     study = study_of(scene)
     grid = study.grid
     fig = figure_of("heatmap")
@@ -327,7 +275,7 @@ def test_heatmap_axes_are_the_grid_and_every_cell_is_clickable():
 
 
 def test_basin_images_decode_to_the_grid_with_one_colour_per_label():
-    scene = SCENES["basins"]
+    scene = STUDY_SCENES["basins"]
     study = study_of(scene)
     maps = study.basins
     fig = figure_of("basins")
@@ -369,20 +317,11 @@ def test_basin_images_decode_to_the_grid_with_one_colour_per_label():
     assert letters[:4] == ["A", "B", "C", "D"]
 
 
-def test_basin_maps_panel_equals_a_single_basin_map():
-    scene = SCENES["basins"]
-    maps = study_of(scene).basins
-    one = basin_map(scene.setup.landscape(), "sgd", {"learning_rate": float(maps.lrs[1])},
-                    scene.setup.basins_n, scene.setup.steps)
-    assert (maps.labels[1] == one.labels).mean() > 0.99  # float32: a boundary start may flip
-    assert set(np.unique(one.labels).tolist()) <= {*range(4), NOT_CONVERGED, DIVERGED}
-
-
 # -- seed clouds -------------------------------------------------------------------------------
 
 
 def test_seed_cloud_has_n_paths_and_their_mean():
-    scene = SCENES["seeds"]
+    scene = STUDY_SCENES["seeds"]
     study = study_of(scene)
     fig = figure_of("seeds")
     cloud = study.paths
@@ -401,14 +340,6 @@ def test_seed_cloud_has_n_paths_and_their_mean():
     frames = fig["frames"]
     assert len(frames) == min(scene.setup.steps + 1, MAX_FRAMES)
     np.testing.assert_array_equal(xy(frames[-1]["data"][0]), cloud.path[:, -1])
-
-
-def test_seed_cloud_without_noise_uses_the_default_sigma():
-    study = study_of(SCENES["seeds_without_noise"])
-    assert study.noise == 0.5
-    count = SCENES["seeds_without_noise"].setup.seeds_count
-    assert len({p.tobytes() for p in study.paths.path}) == count
-    assert "σ = 0.5" in figure_of("seeds_without_noise")["layout"]["title"]["text"]
 
 
 def test_mean_path_stops_at_the_first_divergence():

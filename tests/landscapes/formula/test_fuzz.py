@@ -7,11 +7,11 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-from formula_support import check_error, normalized_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from landscapes import FormulaError, Landscape, from_formula
+from tests.helpers import check_error, normalized_tree
 
 FORMULA_CHARS = [*"xy0123456789.+-*/^(), eipsncoatlqrbmghw", "sin(", "**", "exp("]
 

@@ -5,7 +5,6 @@ the repository), the HTML embeds plotly.js and the figure, and the GIF animates.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import os
@@ -18,9 +17,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from compute import compute_race, frame_steps
+from compute import frame_steps
 from scene import SCHEMA_VERSION, Racer, Scene, from_query, query_string
-from tests.helpers import assert_clean, run_app
+from tests.helpers import race_result
 from views import race_figure
 from views.export import (
     CSV_COLUMNS,
@@ -41,16 +40,8 @@ SCHEDULED = Scene.of(
     schedule_params=(("warmup_steps", 10.0), ("alpha", 0.1)), clip_norm=2.0, noise=0.5)
 
 
-pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
-
-
-@functools.lru_cache(maxsize=4)
-def result(scene: Scene):
-    return compute_race(scene.setup)
-
-
 def test_csv_round_trips_to_the_same_numbers():
-    res = result(SCHEDULED)
+    res = race_result(SCHEDULED)
     rows = list(csv.reader(io.StringIO(trajectories_csv(res))))
     assert tuple(rows[0]) == CSV_COLUMNS
     body = rows[1:]
@@ -68,7 +59,7 @@ def test_csv_round_trips_to_the_same_numbers():
 
 
 def test_json_holds_the_link_its_schema_and_the_numbers():
-    res = result(SCHEDULED)
+    res = race_result(SCHEDULED)
     doc = json.loads(trajectories_json(SCHEDULED, res, "http://example.org/app"))
     assert doc["schema_version"] == SCHEMA_VERSION == 1
     assert doc["query"] == query_string(SCHEDULED)
@@ -102,7 +93,7 @@ def test_the_optax_script_reproduces_the_first_racer(tmp_path, scene):
     if scene.setup.clip_norm is not None:
         assert "optax.clip_by_global_norm" in source
     path = _run_script(tmp_path, source)
-    expected = result(scene).runs[0].path
+    expected = race_result(scene).runs[0].path
     assert path.shape == expected.shape == (scene.setup.steps + 1, 2)
     np.testing.assert_allclose(path, expected, rtol=1e-5, atol=1e-5)
     # far from a coincidence: the path moved a long way
@@ -110,7 +101,7 @@ def test_the_optax_script_reproduces_the_first_racer(tmp_path, scene):
 
 
 def test_the_html_embeds_plotly_js_and_the_figure():
-    res = result(DEFAULT)
+    res = race_result(DEFAULT)
     fig = race_figure(res)
     html = figure_html(fig, "Rosenbrock <race>")
     assert html.startswith("<!doctype html>")
@@ -128,7 +119,7 @@ def test_the_html_embeds_plotly_js_and_the_figure():
 
 
 def test_the_gif_animates_the_race():
-    res = result(DEFAULT)
+    res = race_result(DEFAULT)
     data = animation_gif(res, size=240, max_frames=30)
     assert data[:6] == b"GIF89a"
     img = Image.open(io.BytesIO(data))
@@ -137,11 +128,3 @@ def test_the_gif_animates_the_race():
     img.seek(img.n_frames - 1)
     last = np.asarray(img.convert("RGB"))
     assert np.abs(first.astype(int) - last).sum() > 0  # the markers moved
-
-
-def test_the_page_offers_every_export():
-    at = run_app({"steps": "40"})
-    assert_clean(at)
-    labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Animation (HTML)", "Trajectories (CSV)", "Trajectories (JSON)",
-                      "optax script (.py)", "Animated GIF"]

@@ -16,11 +16,11 @@ import time
 
 import jax.numpy as jnp
 import pytest
-from formula_support import check_error
 
 from landscapes import FormulaError, from_formula
 from landscapes import formula as fm
 from landscapes.formula.normalize import _check_size, _Normalizer
+from tests.helpers import check_error
 
 CANARY: list[str] = []
 

@@ -1,27 +1,32 @@
 """Seeing inside the optimizers: the overlay numbers are optax's own state, the arrows are
 the recorded gradient, momentum and step, the curvature is the Hessian's, and the figure
-with its overlays is a valid plotly figure. Then the page with `overlay=1`.
+with its overlays is a valid plotly figure. (The page with `overlay=1` is
+tests/ui/test_teaching.py's.)
 
-The optimizer state is checked the way tests/test_inside.py checks look_inside: optax
-is replayed eagerly on the recorded gradients, with float32 hyperparameters.
+The optimizer state is checked the way tests/optimizers/test_look_inside.py checks
+look_inside: optax is replayed eagerly on the recorded gradients, with float32
+hyperparameters.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
 
 import numpy as np
 import optax
 import plotly.graph_objects as go
 import pytest
 
-from compute import Insides, compute_inside, compute_race, frame_steps
+from compute import Insides, compute_inside, frame_steps
 from compute.inside import curvature
 from landscapes import LANDSCAPES
-from scene import Racer, Scene, to_query
-from tests.helpers import assert_clean, figure, run_app
+from tests.helpers import OVERLAY_CLIP as CLIP
+from tests.helpers import OVERLAY_KAPPA as KAPPA
+from tests.helpers import OVERLAY_RACERS as RACERS
+from tests.helpers import OVERLAY_SCENE as SCENE
+from tests.helpers import OVERLAY_THETA as THETA
+from tests.helpers import race_result
 from views import race_figure
 from views.overlays import (
     arrows,
@@ -35,23 +40,7 @@ from views.overlays import (
 )
 
 f32 = np.float32
-KAPPA, THETA = 8.0, 25.0
-CLIP = 3.0
-RACERS = (
-    Racer("sgd", (("learning_rate", 0.05),)),
-    Racer("momentum", (("learning_rate", 0.02), ("momentum", 0.9))),
-    Racer("adam", (("b1", 0.9), ("b2", 0.999), ("eps", 1e-08), ("learning_rate", 0.05))),
-    Racer("rmsprop", (("decay", 0.9), ("eps", 1e-08), ("learning_rate", 0.01))),
-    Racer("adagrad", (("eps", 1e-07), ("initial_accumulator_value", 0.1),
-                      ("learning_rate", 0.5))),
-)
-#: 40 steps: the step bucket of tests/test_inside.py, whose programs this file shares.
-SCENE = Scene.of(surface="quadratic", surface_params=(("kappa", KAPPA), ("theta", THETA)),
-              racers=RACERS, start=(-1.5, 1.0), steps=40, clip_norm=CLIP)
 UPDATES = (0, 1, 7, 23, 39)
-
-
-pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
 
 @functools.lru_cache(maxsize=1)
@@ -59,9 +48,8 @@ def insides() -> Insides:
     return compute_inside(SCENE.setup)
 
 
-@functools.lru_cache(maxsize=1)
 def result():
-    return compute_race(SCENE.setup)
+    return race_result(SCENE)
 
 
 def run_of(slug: str):
@@ -244,33 +232,3 @@ def test_the_figure_with_overlays_validates_and_the_cached_one_is_untouched():
     assert len(decorated["layout"]["annotations"]) == len(extra["annotations"]) > 10
     go.Figure(decorated)  # validates every property
     assert decorated["frames"] is fig["frames"]  # the animation is untouched
-
-
-def test_the_page_draws_the_overlays_at_the_chosen_frame():
-    query = {**to_query(SCENE), "overlay": "1", "frame": "4"}
-    at = run_app(query)
-    assert_clean(at)
-    assert not at.warning
-    fig = figure(at)
-    names = {a.get("name") for a in fig["layout"]["annotations"]}
-    assert {"sgd.step", "adam.momentum", "momentum.momentum", "curvature.1.label"} <= names
-    step = next(a for a in fig["layout"]["annotations"] if a["name"] == "adam.step")
-    k = int(frame_steps(SCENE.setup.steps)[4])
-    adam = next(r for r in result().runs if r.slug == "adam")
-    assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
-    assert len(at.dataframe) == 2  # the effective learning rates, then the summary
-    assert len(at.dataframe[0].value) == 2 * len(RACERS)
-    assert [t.label for t in at.tabs] == [r.name for r in result().runs]
-    assert any(r"\begin{aligned}" in e.value for e in at.latex)
-    assert at.toggle(key="overlay").value is True
-
-    next(b for b in at.button if b.label == "step ▶").click().run()
-    assert_clean(at)
-    k = int(frame_steps(SCENE.setup.steps)[5])
-    step = next(a for a in figure(at)["layout"]["annotations"] if a["name"] == "adam.step")
-    assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
-    assert any(f"update {k} → {k + 1}" in m.value for m in at.markdown)
-    at.toggle(key="overlay").set_value(False).run()
-    assert not figure(at)["layout"].get("annotations")
-    assert at.query_params["overlay"] == "0"
-    assert not re.search("overlay=1", at.code[0].value)

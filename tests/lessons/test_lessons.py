@@ -1,15 +1,11 @@
-"""Lesson presets and presenter mode.
-
-Every lesson's link decodes without a warning, and what its text claims holds in the
-computed runs (compute_race(scene.setup), the app's own numbers). Then the URL keys `lesson`,
-`present` and `overlay` (decoding, warnings, round trips) and the page: a lesson link
-shows its text, the selector loads a lesson, presenter mode enlarges the figure and its
-step buttons move the frame.
+"""Lesson presets (lessons/): every lesson's link decodes without a warning, and what its
+text claims holds in the computed runs (compute_race(scene.setup), the app's own
+numbers). The URL keys `lesson`, `present` and `overlay` are tests/scene/test_settings.py's;
+the page's lesson text and presenter mode, tests/ui/test_teaching.py's.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import replace
 from urllib.parse import parse_qs
@@ -17,31 +13,17 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 
-from compute import Result, compute_race, frame_steps
 from lessons import LESSONS, load
-from scene import Scene, from_query, from_state, query_string, to_query
-from tests.helpers import assert_clean, figure, run_app
+from scene import Scene, from_query, query_string, to_query
+from tests.helpers import lesson_scene as lesson
+from tests.helpers import race_result
 
 EXPECTED = {"ravine", "momentum-overshoots", "adam-saddle", "lr-too-large",
             "adaptive-aligned", "adaptive-rotated", "noise-saddle", "schedules", "clipping"}
 
 
-pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
-
-
-def lesson(slug: str) -> Scene:
-    scene, warnings = from_query(parse_qs(LESSONS[slug].query))
-    assert warnings == []
-    return scene
-
-
-@functools.lru_cache(maxsize=64)
-def run(scene: Scene) -> Result:
-    return compute_race(scene.setup)
-
-
 def runs(scene: Scene) -> dict:
-    return {r.slug: r for r in run(scene).runs}
+    return {r.slug: r for r in race_result(scene).runs}
 
 
 def with_lr(scene: Scene, slug: str, lr: float) -> Scene:
@@ -74,20 +56,6 @@ def test_each_lesson_link_decodes_without_warning_and_round_trips(slug):
     # the text names the numbers the link sets
     for racer in scene.setup.racers:
         assert racer.slug in LESSONS[slug].query
-
-
-def test_url_keys_win_over_the_lesson_and_unknown_lessons_warn():
-    scene, warnings = from_query({"lesson": "momentum-overshoots", "opt": "adam",
-                                        "steps": "50"})
-    assert warnings == []  # momentum.* and sgd.* of the lesson are dropped, not warned
-    assert scene.setup.slugs == ("adam",) and scene.setup.steps == 50
-    assert scene.setup.surface == "quadratic" and scene.display.lesson == "momentum-overshoots"
-    scene, warnings = from_query({"lesson": "momentum-overshoots", "surface": "saddle"})
-    assert warnings == [] and scene.setup.surface == "saddle"
-    scene, warnings = from_query({"lesson": "no-such-lesson", "steps": "40"})
-    (warning,) = warnings
-    assert warning.startswith("`lesson`") and "no-such-lesson" in warning
-    assert scene == Scene.of(steps=40)
 
 
 # -- what each lesson claims ------------------------------------------------------------------
@@ -224,86 +192,3 @@ def test_clipping_keeps_the_run_that_diverges_without_it():
     assert steps.max() <= 0.3 * (1 + 1e-5), "every step is at most η × 100"
     free = runs(scene.replace(clip_norm=None))["sgd"]
     assert free.diverged_at is not None and free.diverged_at <= 10
-
-
-# -- the view options in the URL --------------------------------------------------------------
-
-
-@pytest.mark.parametrize("key", ["present", "overlay"])
-def test_on_off_options_decode_round_trip_and_warn_by_name(key):
-    for text, value in (("1", True), ("0", False), ("true", True), ("False", False)):
-        scene, warnings = from_query({key: text})
-        assert warnings == [] and getattr(scene.display, key) is value
-        assert to_query(scene)[key] == str(int(value))
-        assert from_query(parse_qs(query_string(scene))) == (scene, [])
-    scene, warnings = from_query({key: "yes please", "steps": "9"})
-    assert scene == Scene.of(steps=9)
-    (warning,) = warnings
-    assert warning.startswith(f"`{key}`") and "1 (on) or 0 (off)" in warning
-    assert to_query(Scene())[key] == "0" and "lesson" not in to_query(Scene())
-
-
-# -- the page ------------------------------------------------------------------------------------
-
-
-def test_a_lesson_link_shows_its_text_and_the_selector_loads_another():
-    at = run_app({"lesson": "adam-saddle"})
-    assert_clean(at)
-    assert not at.warning
-    (info,) = at.info
-    assert LESSONS["adam-saddle"].title in info.value
-    assert LESSONS["adam-saddle"].text in info.value
-    assert from_state(at.session_state) == lesson("adam-saddle").replace(
-                                                       lesson="adam-saddle")
-    assert at.query_params["lesson"] == "adam-saddle"
-    assert at.selectbox(key="lesson").value == "adam-saddle"
-
-    at.selectbox(key="lesson").set_value("lr-too-large").run()
-    assert_clean(at)
-    assert from_state(at.session_state) == lesson("lr-too-large").replace(
-                                                       lesson="lr-too-large")
-    assert LESSONS["lr-too-large"].text in at.info[0].value
-    assert at.query_params["sgd.learning_rate"] == "0.21"
-    assert not [b for b in at.button if b.label == "Back to the lesson"]
-
-    # a change of the lesson's settings keeps the text, says so, and can be undone
-    at.select_slider(key="sgd.learning_rate").set_value(0.1).run()
-    assert_clean(at)
-    assert LESSONS["lr-too-large"].text in at.info[0].value
-    (back,) = [b for b in at.button if b.label == "Back to the lesson"]
-    back.click().run()
-    assert_clean(at)
-    assert at.query_params["sgd.learning_rate"] == "0.21"
-
-    at.selectbox(key="lesson").set_value("").run()  # no lesson: the text goes
-    assert not at.info and "lesson" not in at.query_params
-
-
-def test_presenter_mode_enlarges_the_figure_and_steps_the_frame():
-    normal = figure(run_app({"steps": "40"}))
-    at = run_app({"present": "1", "steps": "40"})
-    assert_clean(at)
-    fig = figure(at)
-    assert fig["layout"]["font"]["size"] >= 20 > normal["layout"]["font"]["size"]
-    assert fig["layout"]["height"] > normal["layout"]["height"]
-    widths = [t["line"]["width"] for t in fig["data"] if "line" in t and "width" in t["line"]]
-    assert max(widths) > max(t["line"]["width"] for t in normal["data"]
-                             if "line" in t and "width" in t["line"])
-    assert at.toggle(key="present").value is True
-    labels = [b.label for b in at.button]
-    assert "◀ step" in labels and "step ▶" in labels
-    forward = next(b for b in at.button if b.label == "step ▶")
-    assert forward.proto.shortcut and "right" in forward.proto.shortcut.lower()
-
-    steps_at = frame_steps(40)
-    for expected in (1, 2):
-        next(b for b in at.button if b.label == "step ▶").click().run()
-        assert at.session_state["frame"] == expected
-    next(b for b in at.button if b.label == "◀ step").click().run()
-    assert_clean(at)
-    assert at.session_state["frame"] == 1 and at.query_params["frame"] == "1"
-    assert figure(at)["layout"]["sliders"][0]["active"] == 1
-    assert f"step {steps_at[1]}" in " ".join(m.value for m in at.markdown)
-    at.toggle(key="present").set_value(False).run()
-    assert at.query_params["present"] == "0"
-    assert figure(at)["layout"]["font"]["size"] < 20

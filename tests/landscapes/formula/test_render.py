@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from formula_support import normalized_tree
 
 from landscapes import formula as fm
 from landscapes import from_formula
+from tests.helpers import normalized_tree
 
 
 def test_latex_is_rendered_from_the_tree():

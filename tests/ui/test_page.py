@@ -7,12 +7,10 @@ only the first run of a (surface, optimizer, step bucket) waits for a compile.
 
 from __future__ import annotations
 
-import json
 from unittest import mock
 
 import numpy as np
 import pytest
-from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 import ui.page
@@ -20,15 +18,9 @@ from compute import frame_steps
 from landscapes import LANDSCAPES
 from scene import Racer, Scene, from_state, query_string, to_query
 from scene.settings import value_of
-from tests.helpers import array, assert_clean, figure, racer_names, run_app
+from tests.helpers import array, assert_clean, click_chart, figure, racer_names, run_app
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
-
-
-
-
-
-
 
 
 def start_marker(fig: dict) -> tuple[float, float]:
@@ -41,10 +33,6 @@ def full_path(fig: dict, name: str) -> np.ndarray:
     (trace,) = [t for t in fig["data"] if t.get("name") == name and t.get("mode") == "lines"
                 and t.get("showlegend", True) is not False]
     return np.stack([array(trace["x"]), array(trace["y"])], axis=1)
-
-
-
-
 
 
 def assert_url_is(at: AppTest, scene: Scene) -> None:
@@ -207,24 +195,6 @@ def test_a_frame_past_the_end_does_not_hide_the_warnings():
 
 
 # -- click to set the start ------------------------------------------------------------------
-
-
-def click_chart(at: AppTest, x: float, y: float, curve_number: int = 0) -> AppTest:
-    """Simulate a click on the contour map.
-
-    AppTest 1.67 has no plotly element (no ``set_selection``), and ``st.session_state``
-    refuses writes to a chart's selection key. So the selection is sent the way the
-    browser sends it: as the chart widget's JSON string value in the next rerun's widget
-    states. (``AppTest._run(widget_states)`` is what every ``Widget.run()`` calls.)
-    """
-    (chart,) = at.get("plotly_chart")
-    states = at._tree.get_widget_states()
-    point = {"x": x, "y": y, "curve_number": curve_number, "point_number": 0,
-             "point_index": 0}
-    selection = {"points": [point], "point_indices": [0], "box": [], "lasso": []}
-    states.widgets.append(WidgetState(id=chart.proto.id,
-                                      string_value=json.dumps({"selection": selection})))
-    return at._run(states)
 
 
 def test_clicking_the_contour_moves_the_start():

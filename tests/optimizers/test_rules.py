@@ -42,7 +42,7 @@ from landscapes import LANDSCAPES, Landscape
 from landscapes.classic import booth, himmelblau, quadratic
 from optimizers import engine
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STEPS = 30  # one step bucket (64) for every run of this file, except where noted
 
 Vec = np.ndarray

@@ -2,22 +2,28 @@
 the study settings round-trip through widgets and URL (also while hidden in the race),
 and a click on a stability-map cell loads that cell into the race.
 
-The scenes are those of tests/test_study_views.py (60 steps), so the two files share
-their compiled programs when they run in one process.
+The scenes are those of the views' tests (tests.helpers.STUDY_SCENES, 60 steps), so
+the two share their compiled programs when they run in one process.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
-from test_study_views import SCENES
 
 from scene import Racer, from_state, query_string, to_query
-from tests.helpers import APP, TIMEOUT, array, assert_clean, figure, racer_names, run_app
+from tests.helpers import (
+    APP,
+    STUDY_SCENES,
+    TIMEOUT,
+    array,
+    assert_clean,
+    click_chart,
+    figure,
+    racer_names,
+    run_app,
+)
 
 assert APP.exists() and TIMEOUT >= 60
 
@@ -32,7 +38,7 @@ def headers(at: AppTest) -> list[str]:
 @pytest.mark.parametrize("name", ["lr_fan", "lr_frames", "lr_curve", "heatmap", "basins",
                                   "seeds"])
 def test_each_mode_renders_from_its_link(name):
-    scene = SCENES[name]
+    scene = STUDY_SCENES[name]
     at = run_app(to_query(scene))
     assert_clean(at)
     assert not at.warning
@@ -58,14 +64,14 @@ def test_the_race_is_unchanged_and_has_no_study_settings():
 
 
 def test_seed_cloud_without_noise_says_which_sigma_it_uses():
-    at = run_app(to_query(SCENES["seeds_without_noise"]))
+    at = run_app(to_query(STUDY_SCENES["seeds_without_noise"]))
     assert_clean(at)
     assert any("σ = 0.5" in i.value for i in at.info)
     assert "σ = 0.5" in figure(at)["layout"]["title"]["text"]
 
 
 def test_a_heatmap_of_sgd_falls_back_to_the_loss_curve():
-    scene = SCENES["lr_curve"].replace(mode="heatmap")
+    scene = STUDY_SCENES["lr_curve"].replace(mode="heatmap")
     assert scene.setup.sweep_param == ""  # SGD has nothing to sweep against η
     at = run_app(to_query(scene))
     assert_clean(at)
@@ -75,7 +81,7 @@ def test_a_heatmap_of_sgd_falls_back_to_the_loss_curve():
 
 
 def test_study_settings_round_trip_through_widgets_url_and_the_race():
-    scene = SCENES["lr_fan"].replace(sweep_count=5, lr_low=0.002, lr_high=0.5, basins_n=37,
+    scene = STUDY_SCENES["lr_fan"].replace(sweep_count=5, lr_low=0.002, lr_high=0.5, basins_n=37,
                     seeds_count=9, sweep_param="momentum")
     at = run_app(to_query(scene))
     assert_clean(at)
@@ -115,20 +121,8 @@ def test_study_settings_round_trip_through_widgets_url_and_the_race():
     assert at.query_params == to_query(now.replace(mode="lr_frames"))
 
 
-def select_point(at: AppTest, point: dict) -> AppTest:
-    """Click a point of the chart (as tests/test_app.py's click_chart: the selection goes
-    in as the chart widget's JSON value in the next run's widget states)."""
-    (chart,) = at.get("plotly_chart")
-    states = at._tree.get_widget_states()
-    selection = {"points": [point], "point_indices": [point["point_index"]], "box": [],
-                 "lasso": []}
-    states.widgets.append(WidgetState(id=chart.proto.id,
-                                      string_value=json.dumps({"selection": selection})))
-    return at._run(states)
-
-
 def test_clicking_a_heatmap_cell_loads_it_into_the_race():
-    scene = SCENES["heatmap"]
+    scene = STUDY_SCENES["heatmap"]
     assert scene.setup.slugs == ("momentum", "adam") and scene.setup.sweep_param == "momentum"
     at = run_app(to_query(scene))
     assert_clean(at)
@@ -137,8 +131,7 @@ def test_clicking_a_heatmap_cell_loads_it_into_the_race():
     click = fig["data"][curve]
     index = 40 * 64 + 37  # a cell: row 40 of the second hyperparameter, column 37 of η
     x, y = float(array(click["x"])[index]), float(array(click["y"])[index])
-    select_point(at, {"x": x, "y": y, "curve_number": curve, "point_number": index,
-                      "point_index": index})
+    click_chart(at, x, y, curve_number=curve, point_index=index)
     assert_clean(at)
     lr, beta = float(f"{x:.4g}"), float(f"{y:.4g}")
     assert lr == pytest.approx(x, rel=1e-3) and beta == pytest.approx(y, rel=1e-3)

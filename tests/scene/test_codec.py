@@ -1,0 +1,186 @@
+"""The URL codec (scene/codec.py, schema v=1): round trips, the documented keys, a golden
+link that must keep its meaning forever, and links to formula and network surfaces.
+Pure and fast: no JAX runs. (Hostile values, each setting's fallback and warning, are
+tests/scene/test_settings.py's.)"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from hypothesis import HealthCheck, given, settings
+
+import landscapes
+from landscapes import LANDSCAPES
+from optimizers import OPTIMIZERS, SCHEDULE_PARAMS
+from scene import MAX_OPTIMIZERS, Racer, Scene, from_query, query_string, to_query
+from tests.helpers import scenes
+
+
+def decode(query):
+    return from_query(query)
+
+
+def decode_url(text: str):
+    return from_query(parse_qs(text, keep_blank_values=True))
+
+
+# -- round trips -------------------------------------------------------------------
+
+
+def test_default_scene_round_trips():
+    scene = Scene()
+    back, warnings = decode(to_query(scene))
+    assert warnings == []
+    assert back == scene
+    assert hash(back) == hash(scene)
+
+
+def test_default_scene_round_trips_through_the_url_string():
+    scene = Scene()
+    back, warnings = decode_url(query_string(scene))
+    assert warnings == []
+    assert back == scene
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenes())
+def test_random_scenes_round_trip_exactly(scene):
+    back, warnings = decode(to_query(scene))
+    assert warnings == []
+    assert back == scene
+    assert hash(back) == hash(scene)
+    via_url, warnings = decode_url(query_string(scene))
+    assert warnings == []
+    assert via_url == scene
+    assert via_url.setup.slugs == scene.setup.slugs  # order is kept
+
+
+def test_every_documented_key_is_emitted():
+    scene = Scene.of(surface="quadratic",
+                  racers=(Racer.default("sgd"), Racer.default("adam")), clip_norm=2.0)
+    query = to_query(scene)
+    documented = {"v", "surface", "opt", "start", "steps", "seed", "schedule", "clip",
+                  "noise", "frame", "view", "curve", "quadratic.kappa", "quadratic.theta",
+                  "sgd.learning_rate", "adam.learning_rate", "adam.b1", "adam.b2",
+                  "adam.eps"}
+    documented |= {f"schedule.{name}" for name in SCHEDULE_PARAMS}
+    assert documented <= set(query)
+    assert query["v"] == "1"
+    assert query["opt"] == "sgd,adam"
+    assert query["clip"] == "2"
+    assert query["quadratic.kappa"] == "10"
+    assert query["start"] == "-1.8,1.2"
+    assert to_query(Scene())["clip"] == "off"
+
+
+def test_every_hyperparameter_of_every_racer_is_emitted():
+    scene = Scene.of(racers=tuple(Racer.default(s) for s in list(OPTIMIZERS)[:MAX_OPTIMIZERS]))
+    query = to_query(scene)
+    for racer in scene.setup.racers:
+        for name in OPTIMIZERS[racer.slug].hparams:
+            assert f"{racer.slug}.{name}" in query
+
+
+#: A link written by version 1 of the app. It must decode to this scene forever.
+GOLDEN_V1 = (
+    "v=1&surface=quadratic&quadratic.kappa=50&quadratic.theta=30&opt=adam,sgd,momentum"
+    "&adam.b1=0.8&adam.b2=0.99&adam.eps=1e-06&adam.learning_rate=0.02"
+    "&sgd.learning_rate=0.01&momentum.learning_rate=0.005&momentum.momentum=0.95"
+    "&start=-1.5,1&steps=300&seed=7&schedule=warmup_cosine&schedule.alpha=0.1"
+    "&schedule.decay_rate=0.5&schedule.transition_steps=100&schedule.warmup_steps=20"
+    "&clip=5&noise=0.25&frame=12&view=3d&curve=distance"
+)
+
+
+def test_golden_v1_link_keeps_its_meaning():
+    scene, warnings = decode_url(GOLDEN_V1)
+    assert warnings == []
+    assert scene.setup.surface == "quadratic"
+    assert dict(scene.setup.surface_params) == {"kappa": 50.0, "theta": 30.0}
+    assert scene.setup.formula == ""
+    assert scene.setup.slugs == ("adam", "sgd", "momentum")
+    assert scene.setup.racers[0].values == {"b1": 0.8, "b2": 0.99, "eps": 1e-06,
+                                      "learning_rate": 0.02}
+    assert scene.setup.racers[1].values == {"learning_rate": 0.01}
+    assert scene.setup.racers[2].values == {"learning_rate": 0.005, "momentum": 0.95}
+    assert scene.setup.start == (-1.5, 1.0)
+    assert scene.setup.steps == 300
+    assert scene.setup.seed == 7
+    assert scene.setup.schedule == "warmup_cosine"
+    assert dict(scene.setup.schedule_params) == {"alpha": 0.1, "decay_rate": 0.5,
+                                           "transition_steps": 100.0, "warmup_steps": 20.0}
+    assert scene.setup.clip_norm == 5.0
+    assert scene.setup.noise == 0.25
+    assert scene.display.frame == 12
+    assert scene.display.view == "3d"
+    assert scene.display.curve == "distance"
+    # and it is still what this version writes for that scene
+    assert decode(to_query(scene)) == (scene, [])
+
+
+def test_missing_keys_take_defaults_and_short_links_work():
+    assert decode({}) == (Scene(), [])
+    scene, warnings = decode({"surface": "himmelblau", "opt": "adam"})
+    assert warnings == []
+    assert scene == Scene.of(surface="himmelblau", racers=(Racer.default("adam"),))
+    assert scene.setup.start == LANDSCAPES["himmelblau"].start
+
+
+def test_hyperparameter_of_a_default_racer_is_read_without_opt():
+    """`?sgd.learning_rate=0.1` tunes the default race's SGD (it was silently dropped)."""
+    scene, warnings = decode({"sgd.learning_rate": "0.1"})
+    assert warnings == []
+    assert scene.setup.slugs == Scene().setup.slugs
+    assert scene.setup.racers[0].values == {"learning_rate": 0.1}
+
+
+def test_decoding_never_raises_on_odd_mappings():
+    for query in ({"opt": []}, {"steps": ()}, {"start": ["", ""]}, {"": ""},
+                  {"v": "1", "surface": "formula"}, {"frame": str(10**7)}):
+        scene, warnings = decode(query)
+        assert isinstance(scene, Scene)
+        assert all(isinstance(w, str) for w in warnings)
+
+
+# -- formula surfaces ------------------------------------------------------------------
+
+
+def test_formula_link_keeps_its_plus_sign():
+    assert hasattr(landscapes, "from_formula")
+    scene, warnings = decode_url("v=1&surface=formula&formula=x**2%2By**2")
+    assert warnings == []
+    assert scene.setup.surface == "formula"
+    assert scene.setup.formula == "x**2+y**2"
+    assert scene.setup.surface_params == ()
+    assert scene.setup.start == landscapes.from_formula("x**2+y**2").start
+
+
+def test_formula_scene_round_trips():
+    scene = Scene.of(surface="formula", formula="sin(x)*cos(y) + 0.1*(x^2 + y^2)",
+                  racers=(Racer.default("adam"),), steps=50)
+    query = to_query(scene)
+    assert query["formula"] == scene.setup.formula
+    encoded = query_string(scene).split("formula=")[1].split("&")[0]
+    assert "%2B" in encoded  # '+' is escaped; a bare '+' would decode as a space
+    assert decode(query) == (scene, [])
+    assert decode_url(query_string(scene)) == (scene, [])
+
+
+# -- network surfaces and the MLP plane ----------------------------------------------
+
+
+def test_network_parameters_and_the_plane_travel_in_the_url():
+    scene = Scene.of(surface="tanh_unit", surface_params=(("batch_size", 8.0), ("seed", 5.0)),
+                     mode="mlp", mlp_plane="random")
+    query = to_query(scene)
+    assert query["tanh_unit.seed"] == "5" and query["tanh_unit.batch_size"] == "8"
+    assert query["mode"] == "mlp" and query["mlp.plane"] == "random"
+    back, warnings = from_query(query)
+    assert back == scene and not warnings
+    bad, warnings = from_query({"surface": "tanh_unit", "tanh_unit.batch_size": "65",
+                                      "tanh_unit.seed": "2.5", "mlp.plane": "sideways"})
+    assert dict(bad.setup.surface_params) == {"batch_size": 64.0, "seed": 0.0}
+    assert bad.setup.mlp_plane == "pca"
+    assert len(warnings) == 3
+    for key in ("tanh_unit.batch_size", "tanh_unit.seed", "mlp.plane"):
+        assert sum(f"`{key}`" in w for w in warnings) == 1

@@ -1,0 +1,38 @@
+"""The network modes in the page (ui/network.py, in-process with AppTest): a network race
+draws its data panel, and the MLP mode shows its plane and switches it."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import APP, assert_clean, figure
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
+
+@pytest.mark.slow
+def test_the_page_shows_a_network_race_and_the_mlp_mode():
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update({"surface": "tanh_unit", "opt": "adam"})
+    at.run()
+    assert_clean(at)
+    fig = figure(at)
+    assert any(t.get("xaxis") == "x3" for t in fig["data"])
+    at.query_params.clear()
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update({"mode": "mlp", "opt": "sgd,adam", "sgd.learning_rate": "0.2",
+                            "steps": "100"})
+    at.run()
+    assert_clean(at)
+    assert not at.warning
+    assert at.query_params["mode"] == "mlp" and at.query_params["mlp.plane"] == "pca"
+    fig = figure(at)
+    assert fig["layout"]["xaxis"]["title"]["text"].startswith("α")
+    assert any("projection" in md.value for md in at.markdown)
+    at.radio(key="mlp.plane").set_value("random").run()
+    assert_clean(at)
+    assert at.query_params["mlp.plane"] == "random"
+    fig2 = figure(at)
+    assert "random" in " ".join(a["text"] for a in fig2["layout"]["annotations"])

@@ -1,0 +1,125 @@
+"""The teaching tools in the page (ui/teaching.py, in-process with AppTest): a lesson
+link shows its text and the selector loads another, presenter mode enlarges the figure
+and steps the frame, `overlay=1` draws what is inside the optimizers, and every export
+is offered."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from compute import frame_steps
+from lessons import LESSONS
+from scene import from_state, to_query
+from tests.helpers import OVERLAY_RACERS as RACERS
+from tests.helpers import OVERLAY_SCENE as SCENE
+from tests.helpers import assert_clean, figure, race_result, run_app
+from tests.helpers import lesson_scene as lesson
+
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
+
+
+def result():
+    return race_result(SCENE)
+
+
+def test_a_lesson_link_shows_its_text_and_the_selector_loads_another():
+    at = run_app({"lesson": "adam-saddle"})
+    assert_clean(at)
+    assert not at.warning
+    (info,) = at.info
+    assert LESSONS["adam-saddle"].title in info.value
+    assert LESSONS["adam-saddle"].text in info.value
+    assert from_state(at.session_state) == lesson("adam-saddle").replace(
+                                                       lesson="adam-saddle")
+    assert at.query_params["lesson"] == "adam-saddle"
+    assert at.selectbox(key="lesson").value == "adam-saddle"
+
+    at.selectbox(key="lesson").set_value("lr-too-large").run()
+    assert_clean(at)
+    assert from_state(at.session_state) == lesson("lr-too-large").replace(
+                                                       lesson="lr-too-large")
+    assert LESSONS["lr-too-large"].text in at.info[0].value
+    assert at.query_params["sgd.learning_rate"] == "0.21"
+    assert not [b for b in at.button if b.label == "Back to the lesson"]
+
+    # a change of the lesson's settings keeps the text, says so, and can be undone
+    at.select_slider(key="sgd.learning_rate").set_value(0.1).run()
+    assert_clean(at)
+    assert LESSONS["lr-too-large"].text in at.info[0].value
+    (back,) = [b for b in at.button if b.label == "Back to the lesson"]
+    back.click().run()
+    assert_clean(at)
+    assert at.query_params["sgd.learning_rate"] == "0.21"
+
+    at.selectbox(key="lesson").set_value("").run()  # no lesson: the text goes
+    assert not at.info and "lesson" not in at.query_params
+
+
+def test_presenter_mode_enlarges_the_figure_and_steps_the_frame():
+    normal = figure(run_app({"steps": "40"}))
+    at = run_app({"present": "1", "steps": "40"})
+    assert_clean(at)
+    fig = figure(at)
+    assert fig["layout"]["font"]["size"] >= 20 > normal["layout"]["font"]["size"]
+    assert fig["layout"]["height"] > normal["layout"]["height"]
+    widths = [t["line"]["width"] for t in fig["data"] if "line" in t and "width" in t["line"]]
+    assert max(widths) > max(t["line"]["width"] for t in normal["data"]
+                             if "line" in t and "width" in t["line"])
+    assert at.toggle(key="present").value is True
+    labels = [b.label for b in at.button]
+    assert "◀ step" in labels and "step ▶" in labels
+    forward = next(b for b in at.button if b.label == "step ▶")
+    assert forward.proto.shortcut and "right" in forward.proto.shortcut.lower()
+
+    steps_at = frame_steps(40)
+    for expected in (1, 2):
+        next(b for b in at.button if b.label == "step ▶").click().run()
+        assert at.session_state["frame"] == expected
+    next(b for b in at.button if b.label == "◀ step").click().run()
+    assert_clean(at)
+    assert at.session_state["frame"] == 1 and at.query_params["frame"] == "1"
+    assert figure(at)["layout"]["sliders"][0]["active"] == 1
+    assert f"step {steps_at[1]}" in " ".join(m.value for m in at.markdown)
+    at.toggle(key="present").set_value(False).run()
+    assert at.query_params["present"] == "0"
+    assert figure(at)["layout"]["font"]["size"] < 20
+
+
+def test_the_page_draws_the_overlays_at_the_chosen_frame():
+    query = {**to_query(SCENE), "overlay": "1", "frame": "4"}
+    at = run_app(query)
+    assert_clean(at)
+    assert not at.warning
+    fig = figure(at)
+    names = {a.get("name") for a in fig["layout"]["annotations"]}
+    assert {"sgd.step", "adam.momentum", "momentum.momentum", "curvature.1.label"} <= names
+    step = next(a for a in fig["layout"]["annotations"] if a["name"] == "adam.step")
+    k = int(frame_steps(SCENE.setup.steps)[4])
+    adam = next(r for r in result().runs if r.slug == "adam")
+    assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
+    assert len(at.dataframe) == 2  # the effective learning rates, then the summary
+    assert len(at.dataframe[0].value) == 2 * len(RACERS)
+    assert [t.label for t in at.tabs] == [r.name for r in result().runs]
+    assert any(r"\begin{aligned}" in e.value for e in at.latex)
+    assert at.toggle(key="overlay").value is True
+
+    next(b for b in at.button if b.label == "step ▶").click().run()
+    assert_clean(at)
+    k = int(frame_steps(SCENE.setup.steps)[5])
+    step = next(a for a in figure(at)["layout"]["annotations"] if a["name"] == "adam.step")
+    assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
+    assert any(f"update {k} → {k + 1}" in m.value for m in at.markdown)
+    at.toggle(key="overlay").set_value(False).run()
+    assert not figure(at)["layout"].get("annotations")
+    assert at.query_params["overlay"] == "0"
+    assert not re.search("overlay=1", at.code[0].value)
+
+
+def test_the_page_offers_every_export():
+    at = run_app({"steps": "40"})
+    assert_clean(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Animation (HTML)", "Trajectories (CSV)", "Trajectories (JSON)",
+                      "optax script (.py)", "Animated GIF"]
