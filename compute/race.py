@@ -75,11 +75,13 @@ def _steps_to_tolerance(loss: np.ndarray, min_value: float | None,
     return int(hit[0])
 
 
-def _distance(path: np.ndarray, minima: tuple[tuple[float, float], ...]) -> np.ndarray | None:
+def distance_to_minima(path: np.ndarray, minima: tuple[tuple[float, float], ...]
+                       ) -> np.ndarray | None:
+    """The distance of each point of ``path (..., 2)`` to the nearest global minimum."""
     if not minima:
         return None
     m = np.asarray(minima, dtype=np.float32)
-    return np.sqrt(((path[:, None, :] - m[None]) ** 2).sum(-1)).min(axis=1)
+    return np.sqrt(((path[..., None, :] - m) ** 2).sum(-1)).min(axis=-1)
 
 
 def data_panel(landscape: Landscape, run: Run, steps: int) -> tuple[Any, np.ndarray | None]:
@@ -105,7 +107,7 @@ def compute_race(setup: Setup) -> Result:
             slug=racer.slug, name=OPTIMIZERS[racer.slug].name, hparams=racer.values,
             path=traj.path, loss=traj.loss, grad_norm=traj.grad_norm,
             learning_rate=traj.learning_rate,
-            distance=_distance(traj.path, landscape.minima),
+            distance=distance_to_minima(traj.path, landscape.minima),
             diverged_at=traj.diverged_at,
             steps_to_tolerance=_steps_to_tolerance(traj.loss, landscape.min_value,
                                                    traj.diverged_at),

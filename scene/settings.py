@@ -30,11 +30,14 @@ from scene.model import Display, Racer, Scene, Setup, pairs, second_params
 from scene.reader import Reader, clean, number_text
 
 #: The computations a setting can change (compute/keys.py keys each cache by them).
-#: "race" is the race and what is inside its optimizers; the studies run the first racer.
-RACE, MLP = "race", "mlp"
+#: "race" is the race and what is inside its optimizers; "drag" its runs from a grid of
+#: starts (the start itself plays no part); "surface" the surface on its grid; the
+#: studies run the first racer.
+RACE, DRAG, SURFACE, MLP = "race", "drag", "surface", "mlp"
 STUDIES = ("lr_fan", "lr_curve", "heatmap", "basins", "seeds")
-COMPUTATIONS = (RACE, MLP, *STUDIES)
-EVERYTHING = frozenset(COMPUTATIONS)
+COMPUTATIONS = (RACE, DRAG, SURFACE, MLP, *STUDIES)
+#: Every computation that runs optimizers.
+EVERYTHING = frozenset(COMPUTATIONS) - {SURFACE}
 #: What the page shows: the race, one of the studies of the first racer, or the MLP.
 MODES = ("race", "lr_fan", "lr_frames", "lr_curve", "heatmap", "basins", "seeds")
 NETWORK_MODES = ("mlp",)
@@ -518,13 +521,14 @@ class Lesson(Setting):
 
 
 _STUDY_RACE = EVERYTHING - {MLP}
-_NOT_BASINS = _STUDY_RACE - {"basins"}
+_FROM_THE_START = _STUDY_RACE - {"basins", DRAG}  # what runs from the scene's start
 _LR_SWEEPS = frozenset({"lr_fan", "lr_curve", "heatmap"})
 _SHOWN = frozenset()
 
 #: The table: URL order (every link writes its keys in this order).
 SETTINGS: tuple[Setting, ...] = (
-    Surface("surface", ("surface", "surface_params", "formula", "domain"), _STUDY_RACE,
+    Surface("surface", ("surface", "surface_params", "formula", "domain"),
+            _STUDY_RACE | {SURFACE},
             "Loss surface", (
                 ("surface", "a surface slug (table below), or `formula`",
                  "surface=himmelblau"),
@@ -539,7 +543,7 @@ SETTINGS: tuple[Setting, ...] = (
          f"{MAX_OPTIMIZERS})", "opt=sgd,momentum,adam"),
         ("<slug>.<hparam>", "a hyperparameter, optax's argument name",
          "adam.learning_rate=0.05`, `adam.b1=0.9"))),
-    Start("start", ("start",), _NOT_BASINS, "Start", (
+    Start("start", ("start",), _FROM_THE_START, "Start", (
         ("start", "start point `x,y` (inside the surface's plotting domain)",
          "start=-1.5,2.5"),)),
     Number("steps", ("steps",), EVERYTHING, "Steps", (
