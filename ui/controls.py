@@ -96,22 +96,16 @@ def _surface_controls() -> None:
     surface = ss["surface"]
     if surface != "formula":
         for name, spec in LANDSCAPES[surface].params.items():
-            key = f"{surface}.{name}"
-            _ensure(key, spec.default)
-            slider(key, spec, spec.label or name)
+            slider(f"{surface}.{name}", spec, spec.label or name)
         return
-    # Streamlit forgets a widget's value while it is not drawn: keep the formula and its
-    # domain across a visit to another surface.
-    _ensure("formula", ss.get("_formula_kept", EXAMPLE_FORMULA))
+    # Streamlit forgets a widget's value while it is not drawn: prepare_state keeps the
+    # formula and its domain across a visit to another surface.
     st.text_input("f(x, y) =", key="formula",
                   help="e.g. sin(x)*cos(y) + 0.1*(x**2 + y**2). Allowed: numbers, x, y, pi, "
                   "e, + - * / ** ^ and functions such as sin, exp, log.")
-    ss["_formula_kept"] = ss["formula"]
-    _ensure("domain", ss.get("_domain_kept", DEFAULT_DOMAIN_TEXT))
     st.text_input("Plotting domain: xmin, xmax, ymin, ymax", key="domain",
                   on_change=_on_domain_change,
                   help="Where the surface is drawn and where a run may start.")
-    ss["_domain_kept"] = ss["domain"]
 
 
 def _racer_controls() -> None:
@@ -124,9 +118,7 @@ def _racer_controls() -> None:
         spec = OPTIMIZERS[slug]
         with st.expander(spec.name, expanded=len(ss["opt"]) <= 2):
             for name, hp in spec.hparams.items():
-                key = f"{slug}.{name}"
-                _ensure(key, hp.default)
-                slider(key, hp, hp.label or name)
+                slider(f"{slug}.{name}", hp, hp.label or name)
             st.button("Reset to defaults", key=f"reset.{slug}", on_click=_reset, args=(slug,))
 
 
@@ -151,9 +143,7 @@ def _run_controls(race: bool) -> None:
     st.selectbox(BY_KEY["schedule"].label, SCHEDULES, key="schedule",
                  format_func=lambda s: s.replace("_", " + "))
     for name in PARAMS_OF_SCHEDULE[ss["schedule"]]:
-        key = f"schedule.{name}"
-        _ensure(key, SCHEDULE_PARAMS[name].default)
-        slider(key, SCHEDULE_PARAMS[name], SCHEDULE_PARAMS[name].label)
+        slider(f"schedule.{name}", SCHEDULE_PARAMS[name], SCHEDULE_PARAMS[name].label)
     _clip_control()
     number_slider(BY_KEY["noise"])
     st.number_input(BY_KEY["seed"].label, min_value=0, max_value=MAX_SEED, step=1, key="seed")
@@ -167,22 +157,41 @@ def _view_controls() -> None:
     st.radio(BY_KEY["curve"].label, list(CURVE_LABELS), key="curve",
              format_func=CURVE_LABELS.get)
     steps_at = frame_steps(int(ss["steps"]), ss["view"] == "3d")
-    ss["frame"] = min(int(ss.get("frame", 0)), len(steps_at) - 1)
     st.select_slider(BY_KEY["frame"].label, options=list(range(len(steps_at))), key="frame",
                      format_func=lambda j: str(int(steps_at[j])),
                      help="The animation frame a shared link opens at.")
 
 
+def prepare_state() -> None:
+    """What the widgets would set before they are drawn: a default for every setting of
+    a surface or optimizer just chosen, the formula kept across surfaces, the frame
+    within the run. The page reads its Scene from the session state before it draws
+    the sidebar, so the figure's data leaves first."""
+    ss = st.session_state
+    surface = ss["surface"]
+    if surface == "formula":
+        _ensure("formula", ss.get("_formula_kept", EXAMPLE_FORMULA))
+        _ensure("domain", ss.get("_domain_kept", DEFAULT_DOMAIN_TEXT))
+        ss["_formula_kept"], ss["_domain_kept"] = ss["formula"], ss["domain"]
+    else:
+        for name, spec in LANDSCAPES[surface].params.items():
+            _ensure(f"{surface}.{name}", spec.default)
+    for slug in ss["opt"]:
+        for name, hp in OPTIMIZERS[slug].hparams.items():
+            _ensure(f"{slug}.{name}", hp.default)
+    for name in PARAMS_OF_SCHEDULE[ss["schedule"]]:
+        _ensure(f"schedule.{name}", SCHEDULE_PARAMS[name].default)
+    steps_at = frame_steps(int(ss["steps"]), ss.get("view") == "3d")
+    ss["frame"] = min(int(ss.get("frame", 0)), len(steps_at) - 1)
+
+
 def sidebar(race: bool = True) -> None:
     """Draw every control; values land in st.session_state under their URL keys. The
     race's view settings are drawn only with ``race`` (in a study they mean nothing)."""
-    ss = st.session_state
     with st.sidebar:
         _surface_controls()
         _racer_controls()
         _run_controls(race)
-        steps_at = frame_steps(int(ss["steps"]), ss.get("view") == "3d")
-        ss["frame"] = min(int(ss.get("frame", 0)), len(steps_at) - 1)
         if race:
             _view_controls()
 

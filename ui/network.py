@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from compute import MlpResult, cache_key, compute_mlp, setup_of
+from compute import cache_key
 from landscapes import mlp
 from scene import MLP_PLANES, Scene
 from scene.settings import BY_KEY, MLP
+from ui.caches import cached_mlp, cached_mlp_figure
 from ui.chart import SpecFigure
-from views.network import mlp_figure, mlp_summary_rows
+from views.network import mlp_summary_rows
+from views.summary import markdown_table
 
 MODE_LABELS = {"mlp": "MLP landscape"}
 PLANE_LABELS = {"pca": "PCA of the paths", "random": "random (filter-normalized)"}
 assert tuple(PLANE_LABELS) == MLP_PLANES
 ARCHITECTURE = "–".join(str(n) for n in mlp.LAYERS)
-
-
-@st.cache_data(max_entries=32, show_spinner="Training the MLP and slicing its loss…")
-def cached_mlp(key: str) -> MlpResult:
-    """compute_mlp() of the setup whose cache key is ``key``, shared by every session."""
-    return compute_mlp(setup_of(key))
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def cached_mlp_figure(key: str) -> dict:
-    """The figure dict; shared read-only (st.plotly_chart does not mutate it)."""
-    return mlp_figure(cached_mlp(key))
 
 
 def mlp_sidebar() -> None:
@@ -62,4 +52,4 @@ def render_mlp(scene: Scene) -> None:
                 "differs (the table gives the distance).")
     st.plotly_chart(SpecFigure(cached_mlp_figure(key)), key="mlp", theme=None,
                     width="stretch", config={"displaylogo": False, "scrollZoom": True})
-    st.dataframe(mlp_summary_rows(result), hide_index=True, width="stretch")
+    st.markdown(markdown_table(mlp_summary_rows(result)))

@@ -6,33 +6,21 @@ import os
 
 import streamlit as st
 
-from compute import Result, cache_key, compute_race, frame_steps, setup_of
+from compute import cache_key, frame_steps
 from optimizers import OPTIMIZERS
 from optimizers.engine import use_compilation_cache
 from scene import Scene, from_query, from_state, query_string, to_query, to_state
 from scene.settings import HIDDEN_IN_SOME_MODES, RACE
-from ui import network, studies, teaching
-from ui.chart import SpecFigure
-from ui.controls import keep_hidden, mode_selector, sidebar
-from views import race_figure, summary_rows
+from ui import network, stage, studies, teaching
+from ui.caches import cached_result
+from ui.controls import keep_hidden, mode_selector, prepare_state, sidebar
+from ui.share import share_box
+from views.summary import markdown_table, plain_markdown, summary_rows
 
 #: Compiled programs persist here across server restarts (empty: off).
 COMPILATION_CACHE = os.environ.get(
     "OPTPLAY_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "optimizer-playground"))
 use_compilation_cache(COMPILATION_CACHE)
-
-
-@st.cache_data(max_entries=128, show_spinner="Computing trajectories…")
-def cached_result(key: str) -> Result:
-    """The race of the setup whose cache key is ``key``, shared by every session."""
-    return compute_race(setup_of(key))
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def cached_figure(key: str, frame: int, view: str, curve: str, font_scale: float) -> dict:
-    """The race figure dict; shared read-only (st.plotly_chart does not mutate it)."""
-    return race_figure(cached_result(key), frame=frame, view=view, curve=curve,
-                       font_scale=font_scale)
 
 
 def _query_lists() -> dict[str, list[str]]:
@@ -48,17 +36,6 @@ def _start_session() -> None:
     st.session_state["_warnings"] = warnings
     st.session_state["_decoded"] = scene
     st.session_state["_good"] = scene
-
-
-def _on_click() -> None:
-    event = st.session_state.get("race") or {}
-    points = (event.get("selection") or {}).get("points") or []
-    on_map = [p for p in points
-              if p.get("curve_number") in st.session_state.get("_start_traces", ())]
-    if on_map:
-        st.session_state["start.x"] = float(on_map[0]["x"])
-        st.session_state["start.y"] = float(on_map[0]["y"])
-        st.session_state["frame"] = 0
 
 
 def _current_scene() -> Scene:
@@ -80,11 +57,6 @@ def _current_scene() -> Scene:
     return scene
 
 
-def plain_markdown(text: str) -> str:
-    """``text`` shown literally by st.markdown (a formula's ``*`` is not emphasis)."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
-
-
 def share_url(scene: Scene) -> str:
     base = st.context.url or ""
     return f"{base}?{query_string(scene)}"
@@ -103,8 +75,10 @@ def main() -> None:
     if "_decoded" not in st.session_state:
         _start_session()
     keep_hidden(HIDDEN_IN_SOME_MODES)
+    prepare_state()
     mode_selector({**studies.MODE_LABELS, **network.MODE_LABELS})
-    _sidebars(st.session_state["mode"])
+    # The Scene is read from the session state before the sidebar is drawn: the figure's
+    # data leaves for the browser before the sidebar's widgets do.
     scene = _current_scene()
     teaching.presenter_style(scene)
     warnings = st.session_state["_warnings"]
@@ -120,12 +94,14 @@ def main() -> None:
     if mode == "race":
         _race(scene)
     elif mode in network.MODE_LABELS:
+        _sidebars(mode)
         network.render_mlp(scene)
     else:
+        _sidebars(mode)
         studies.render(scene)
-
-    st.markdown("**Share this view** (the link reproduces it exactly):")
-    st.code(share_url(scene), language=None, wrap_lines=True)
+    share_box(share_url(scene))
+    if mode == "race":
+        stage.helper_elements(scene)
 
 
 def _update_rules(scene: Scene) -> None:
@@ -141,24 +117,18 @@ def _update_rules(scene: Scene) -> None:
 def _race(scene: Scene) -> None:
     key = cache_key(scene.setup, RACE)
     result = cached_result(key)
-    display = scene.display
     landscape_col, _ = st.columns([4, 1])
     with landscape_col:
         st.markdown(f"### {plain_markdown(result.surface.title)}")
         st.latex(result.surface.latex)
     teaching.lesson_text(scene)
-    figure = cached_figure(key, display.frame, display.view, display.curve,
-                           teaching.font_scale(scene))
-    st.session_state["_start_traces"] = figure["layout"]["meta"]["start_traces"]
-    figure = teaching.decorate(scene, key, figure, result.surface.domain)
-    st.plotly_chart(SpecFigure(figure), key="race", on_select=_on_click,
-                    selection_mode="points", theme=None, width="stretch",
-                    config={"displaylogo": False, "scrollZoom": True})
+    stage.show_race(scene, teaching.font_scale(scene))
+    _sidebars("race")
     teaching.step_buttons(scene)
     teaching.inside_panel(scene, key)
-    st.dataframe(summary_rows(result), hide_index=True, width="stretch")
+    st.markdown(markdown_table(summary_rows(result)))
     _update_rules(scene)
-    teaching.exports(scene, result, figure, st.context.url or "")
+    teaching.exports(scene, result, key, st.context.url or "")
 
 
 def reset_to_defaults() -> None:

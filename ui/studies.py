@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from compute import cache_key, run_study, setup_of, study_computation
+from compute import cache_key, study_computation
 from compute.keys import study_figure_key
-from compute.studies import CURVE_LRS, HEAT_LRS, HEAT_SECOND, SEED_NOISE, Study
+from compute.studies import CURVE_LRS, HEAT_LRS, HEAT_SECOND, SEED_NOISE
 from optimizers import OPTIMIZERS
 from optimizers.sweeps import TOLERANCE
 from scene import SWEEP_LR_HIGH, SWEEP_LR_LOW, Scene, from_state, second_params
 from scene.settings import BY_KEY
+from ui.caches import cached_study, cached_study_figure
 from ui.chart import SpecFigure
 from ui.controls import number_slider
-from views.studies import study_figure, study_summary
+from views.studies import study_summary
 
 MODE_LABELS = {"race": "Race", "lr_fan": "LR fan", "lr_frames": "LR animation",
                "lr_curve": "Loss vs LR", "heatmap": "Stability map", "basins": "Basins",
@@ -39,18 +40,6 @@ EXPLAIN = {
     "seeds": "The same run repeated with different seeds of the gradient noise: the spread "
              "of the cloud is what noise does to the path; the dashed line is their mean.",
 }
-
-
-@st.cache_data(max_entries=64, show_spinner="Running the study (one batched JAX call)…")
-def cached_study(computation: str, key: str) -> Study:
-    """``run_study`` of the setup whose cache key is ``key``, for every session."""
-    return run_study(setup_of(key), computation)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def cached_study_figure(mode: str, computation: str, key: str, figure_key: str) -> dict:
-    """The study's figure dict; shared read-only (st.plotly_chart does not mutate it)."""
-    return study_figure(setup_of(figure_key), mode, cached_study(computation, key))
 
 
 def _on_heatmap_click() -> None:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from compute import Insides, Result, cache_key, compute_inside, frame_steps, setup_of
+from compute import Result, cache_key, frame_steps
 from lessons import LESSONS
 from scene import Scene, from_query, query_string, to_state
 from scene.settings import RACE
+from ui.caches import cached_figure, cached_inside
 from views.export import (
     animation_gif,
     figure_html,
@@ -29,7 +30,8 @@ from views.export import (
     trajectories_csv,
     trajectories_json,
 )
-from views.overlays import live_rule, overlay_layout, table_rows, update_index, with_overlay
+from views.overlays import live_rule, table_rows, update_index
+from views.summary import markdown_table
 
 #: Font and line scale of the figure in presenter mode.
 PRESENTER_SCALE = 1.6
@@ -49,12 +51,6 @@ _PRESENTER_CSS = """
 def lesson_scene(slug: str) -> Scene:
     """The scene a lesson's link opens (with ``lesson`` set, so its text shows)."""
     return from_query({"lesson": slug})[0]
-
-
-@st.cache_data(max_entries=32, show_spinner="Looking inside the optimizers…")
-def cached_inside(key: str) -> Insides:
-    """compute_inside() of the setup whose race key is ``key``."""
-    return compute_inside(setup_of(key))
 
 
 def _on_lesson() -> None:
@@ -119,16 +115,6 @@ def _frame_at(scene: Scene) -> tuple[int, int, int]:
     return frame, int(steps_at[frame]), len(steps_at) - 1
 
 
-def decorate(scene: Scene, key: str, figure: dict, domain) -> dict:
-    """The race figure with the overlays of the chosen frame (a copy; the cached figure
-    is shared and never changed)."""
-    if not scene.display.overlay:
-        return figure
-    _, at, _ = _frame_at(scene)
-    extra = overlay_layout(cached_inside(key), domain, at, font_scale(scene))
-    return with_overlay(figure, extra)
-
-
 def _move(delta: int, last: int) -> None:
     ss = st.session_state
     ss["frame"] = min(max(int(ss.get("frame", 0)) + delta, 0), last)
@@ -171,20 +157,26 @@ def inside_panel(scene: Scene, key: str) -> None:
                 "the negative gradient by (ĝ: after clipping); *η_eff* is the per-coordinate "
                 "learning rate the optimizer's state implies (none for momentum: η scales "
                 "the velocity v).")
-    st.dataframe(table_rows(insides, at), hide_index=True, width="stretch")
+    st.markdown(markdown_table(table_rows(insides, at)))
     tabs = st.tabs([run.name for run in insides.runs])
     for tab, run in zip(tabs, insides.runs, strict=True):
         with tab:
             st.latex(live_rule(run, update_index(run.steps, at), insides.clip_norm))
 
 
-def exports(scene: Scene, result: Result, figure: dict, base_url: str) -> None:
+def exports(scene: Scene, result: Result, key: str, base_url: str) -> None:
     """Download buttons; each file is built when its button is clicked."""
     name = f"optimizers-{scene.setup.surface}"
     link = f"{base_url}?{query_string(scene)}"
+    d = scene.display
+
+    def html() -> str:
+        figure = cached_figure(key, d.frame, d.view, d.curve, font_scale(scene))
+        return figure_html(figure, result.surface.title)
+
     with st.expander("Export this view", expanded=False):
         c1, c2, c3, c4, c5 = st.columns(5)
-        c1.download_button("Animation (HTML)", lambda: figure_html(figure, result.surface.title),
+        c1.download_button("Animation (HTML)", html,
                            file_name=f"{name}.html", mime="text/html", key="export.html",
                            help="Plays offline: plotly.js is inside the file.",
                            on_click="ignore")

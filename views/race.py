@@ -49,18 +49,24 @@ CURVES = {
 }
 
 
+def charted(surface, curve: str, loss: np.ndarray, grad_norm: np.ndarray,
+            distance: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """The metric ``curve`` of a run (its arrays, any leading shape), and whether a log
+    axis suits it."""
+    if curve == "grad_norm":
+        return np.maximum(grad_norm, 1e-12), True
+    if curve == "distance" and distance is not None:
+        return np.maximum(distance, 1e-12), True
+    if surface.min_value is not None:
+        # f is float32: below a few ulps of f*, f − f* is rounding noise, not progress
+        floor = max(1e-12, 4 * float(np.finfo(np.float32).eps) * abs(surface.min_value))
+        return np.maximum(loss - surface.min_value, floor), True
+    return loss, False
+
+
 def curve_values(result: Result, run: Run, curve: str) -> tuple[np.ndarray, bool]:
     """The metric to chart for ``run``, and whether a log axis suits it."""
-    if curve == "grad_norm":
-        return np.maximum(run.grad_norm, 1e-12), True
-    if curve == "distance" and run.distance is not None:
-        return np.maximum(run.distance, 1e-12), True
-    min_value = result.surface.min_value
-    if min_value is not None:
-        # f is float32: below a few ulps of f*, f − f* is rounding noise, not progress
-        floor = max(1e-12, 4 * float(np.finfo(np.float32).eps) * abs(min_value))
-        return np.maximum(run.loss - min_value, floor), True
-    return run.loss, False
+    return charted(result.surface, curve, run.loss, run.grad_norm, run.distance)
 
 
 def curve_label(result: Result, curve: str) -> str:

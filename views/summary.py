@@ -31,3 +31,21 @@ def summary_rows(result: Result) -> list[dict[str, str]]:
             "status": status,
         })
     return rows
+
+
+def plain_markdown(text: str) -> str:
+    """``text`` shown literally by st.markdown (a formula's ``*`` is not emphasis, a
+    ``|`` does not end a table cell)."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text))
+
+
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    """``rows`` as a Markdown table (a table of text needs no DataFrame machinery in the
+    browser); every cell is escaped, so no value renders as markup."""
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(plain_markdown(c) for c in columns) + " |",
+             "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(plain_markdown(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,158 @@
+// The race stage: holds the scene's data in the browser and moves only what moves.
+//
+// Three elements of the page feed it (ui/stage.py): the surface (sent once per surface),
+// the race (the plots' figures, every run, the ladders to scrub) and the drag grid (sent
+// when the pointer first nears the start). Plotly draws the map, the chart, the 3D view
+// and a network's data panel, each in a plot of its own; this module binds the runs to
+// their traces, plays them on one clock, and answers scrubbing and dragging from the
+// runs the server already computed. It computes no optimizer and no loss.
+
+import { decode } from "./payload.js";
+import { loadPlotly } from "./plotly_loader.js";
+import { Player } from "./player.js";
+import { Pointer } from "./pointer.js";
+import { Scrubber } from "./scrub.js";
+import * as store from "./store.js";
+import { Views } from "./views.js";
+
+const stages = new WeakMap();
+
+class Stage {
+  constructor(parent, setTriggerValue) {
+    this.trigger = setTriggerValue;
+    this.root = document.createElement("div");
+    this.root.className = "stage";
+    this.root.tabIndex = 0;
+    this.root.innerHTML = `
+      <div class="stage-controls"></div>
+      <div class="stage-plots">
+        <div class="stage-map"></div><div class="stage-chart"></div>
+        <div class="stage-scene"></div><div class="stage-marks"></div><div class="stage-panel"></div>
+      </div>
+      <div class="stage-scrubs"></div>`;
+    parent.append(this.root);
+    const part = (name) => this.root.querySelector(`.stage-${name}`);
+    this.player = new Player(part("controls"), {
+      onFrame: (j) => this.views && this.views.frame(j),
+      onSettle: (j) => this.trigger("frame", j),
+    });
+    this.scrubber = new Scrubber(part("scrubs"), {
+      onScrub: (k, notch) => this.views.scrub(this.message.ladders[k], notch),
+      onRelease: (k, notch) => this.commit(this.message.ladders[k], notch),
+    });
+    this.parts = { map: part("map"), chart: part("chart"), scene: part("scene"),
+                   marks: part("marks"), panel: part("panel") };
+    this.root.addEventListener("keydown", (e) => this.key(e));
+    // Say when the drag grid of the current race has arrived (for tests and benchmarks).
+    this.onMessage = (e) => {
+      if (this.message && e.detail === this.message.grid) this.root.dataset.grid = "ready";
+    };
+    document.addEventListener("optplay-message", this.onMessage);
+  }
+
+  key(event) {
+    if (event.target.tagName === "INPUT" || event.target.tagName === "SELECT") return;
+    if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+      event.preventDefault();
+      this.player.nudge(event.key === "ArrowRight" ? 1 : -1);
+    } else if (event.key === " ") {
+      event.preventDefault();
+      this.player.playing ? this.player.pause() : this.player.play();
+    }
+  }
+
+  commit(ladder, notch) {
+    if (notch === ladder.current) return;
+    this.trigger("commit", { racer: ladder.racer, name: ladder.name, index: notch,
+                             value: ladder.values[notch] });
+  }
+
+  async show(message) {
+    const Plotly = await loadPlotly(message.plotly);
+    const surface = await store.when(message.surface);
+    const same = this.message && this.message.id === message.id;
+    this.message = message;
+    this.root.dataset.view = message.view;
+    this.root.dataset.panel = message.plots.panel ? "yes" : "no";
+    this.root.style.setProperty("--map-height", `${message.mapHeight}px`);
+    this.root.style.setProperty("--chart-height", `${message.chartHeight}px`);
+    if (!same) {
+      if (!this.views) this.views = new Views(Plotly, this.parts);
+      await this.views.draw(message, surface);
+      this.attachPointer();
+      this.scrubber.load(message.racers, message.ladders);
+    }
+    this.player.load(message.frames, message.steps, message.frame);
+    this.root.dataset.grid = store.get(message.grid) ? "ready" : "no";
+    this.root.dataset.ready = message.id;
+    performance.mark("stage-shown");
+  }
+
+  attachPointer() {
+    if (this.pointer) return;
+    this.pointer = new Pointer(this.parts.map, {
+      fontScale: this.message.fontScale,
+      start: () => this.views.startPoint(),
+      onNear: () => store.requestGrid(this.message.grid),
+      onClick: (p) => this.trigger("start", p),
+      onDragStart: () => {
+        this.player.pause(false);
+        store.requestGrid(this.message.grid);
+        this.views.beginDrag();
+      },
+      onDrag: (p) => this.views.drag(store.get(this.message.grid), p),
+      onDragEnd: (p) => (p ? this.trigger("start", p) : this.views.endDrag()),
+    });
+  }
+
+  destroy() {
+    document.removeEventListener("optplay-message", this.onMessage);
+    if (this.views) this.views.purge();
+    this.root.remove();
+  }
+}
+
+// The last message of each element, by its header's bytes: Streamlit may hand the same
+// data to an element again (it re-renders it when the script run ends).
+const last = new WeakMap();
+
+function sameAsLast(parent, data) {
+  const length = new DataView(data.buffer, data.byteOffset, 8).getUint32(4, true);
+  const header = new TextDecoder().decode(data.subarray(8, 8 + length));
+  const previous = last.get(parent);
+  last.set(parent, { header, size: data.byteLength });
+  return previous && previous.header === header && previous.size === data.byteLength;
+}
+
+export function mount(component) {
+  const { data, parentElement, setTriggerValue } = component;
+  if (!data) return undefined;
+  if (sameAsLast(parentElement, data) && stages.has(parentElement)) {
+    stages.get(parentElement).trigger = setTriggerValue;
+    return () => {};
+  }
+  performance.mark("stage-message", { detail: data.byteLength });
+  const message = decode(data);
+  if (message.kind === "grid" || message.kind === "grid-request") {
+    store.setGridRequester((id) => setTriggerValue("want", id));
+  }
+  if (message.kind !== "race") {
+    if (message.kind !== "grid-request") store.put(message);
+    return undefined;
+  }
+  let stage = stages.get(parentElement);
+  if (!stage) {
+    stage = new Stage(parentElement, setTriggerValue);
+    stages.set(parentElement, stage);
+  }
+  stage.trigger = setTriggerValue;
+  stage.show(message).catch((error) => {
+    stage.root.dataset.error = String(error);
+    console.error("stage:", error);
+  });
+  return () => {
+    stages.delete(parentElement);
+    stage.destroy();
+  };
+}
+

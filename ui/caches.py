@@ -1,0 +1,110 @@
+"""Every cache of the page, in one place. Each is keyed by a canonical link
+(compute/keys.py: a computation's setup with what it does not depend on reset) and
+shared by every session: a hundred students opening one link cost one computation.
+
+Results (numpy) and messages (bytes) live in ``st.cache_data``; figure dicts, which are
+large and only read, in ``st.cache_resource``. docs/ARCHITECTURE.md lists them all.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from compute import (
+    Insides,
+    MlpResult,
+    Result,
+    Study,
+    compute_inside,
+    compute_mlp,
+    compute_race,
+    frame_steps,
+    run_study,
+    setup_of,
+    surface,
+)
+from compute.neighbourhood import Ladder, ladders, start_grid
+from views.network import mlp_figure
+from views.overlays import overlay_layout
+from views.race import race_figure
+from views.stage import grid_message, race_message, surface_message
+from views.studies import study_figure
+
+
+@st.cache_data(max_entries=128, show_spinner="Computing trajectories…")
+def cached_result(key: str) -> Result:
+    """The race of the setup whose race key is ``key``."""
+    return compute_race(setup_of(key))
+
+
+@st.cache_data(max_entries=32, show_spinner="Looking inside the optimizers…")
+def cached_inside(key: str) -> Insides:
+    """What is inside the race's optimizers (race key)."""
+    return compute_inside(setup_of(key))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def cached_ladders(key: str) -> tuple[Ladder, ...]:
+    """Every racer's runs over its scrubbed sliders' ladders (race key)."""
+    return ladders(setup_of(key))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_surface_message(key: str, message_id: str) -> bytes:
+    """The stage's surface message (surface key)."""
+    return surface_message(surface(setup_of(key).landscape()), message_id)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing runs from a grid of starts…")
+def cached_grid_message(key: str, message_id: str) -> bytes:
+    """The stage's drag grid (drag key)."""
+    return grid_message(start_grid(setup_of(key)), message_id)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def cached_race_message(key: str, ids: tuple[str, str, str], frame: int, view: str,
+                        curve: str, font_scale: float, overlay: bool, plotly_src: str) -> bytes:
+    """The stage's race message (race key; ``ids``: its own, the surface's and the
+    grid's message ids). With ``overlay``, the map carries what is inside the optimizers
+    at ``frame``."""
+    result = cached_result(key)
+    extra = None
+    if overlay:
+        steps_at = frame_steps(result.steps, view == "3d")
+        at = int(steps_at[min(max(frame, 0), len(steps_at) - 1)])
+        extra = overlay_layout(cached_inside(key), result.surface.domain, at, font_scale)
+    own, surface_id, grid_id = ids
+    return race_message(result, cached_ladders(key), key=own, surface_key=surface_id,
+                        grid_key=grid_id, frame=frame, view=view, curve=curve,
+                        font_scale=font_scale, overlay=extra, plotly_src=plotly_src)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cached_figure(key: str, frame: int, view: str, curve: str, font_scale: float) -> dict:
+    """The race as one self-contained plotly figure (the HTML export); read-only."""
+    return race_figure(cached_result(key), frame=frame, view=view, curve=curve,
+                       font_scale=font_scale)
+
+
+@st.cache_data(max_entries=64, show_spinner="Running the study (one batched JAX call)…")
+def cached_study(computation: str, key: str) -> Study:
+    """``run_study`` of the setup whose cache key is ``key``."""
+    return run_study(setup_of(key), computation)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_study_figure(mode: str, computation: str, key: str, figure_key: str) -> dict:
+    """A study's figure dict; shared read-only (st.plotly_chart does not mutate it)."""
+    return study_figure(setup_of(figure_key), mode, cached_study(computation, key))
+
+
+@st.cache_data(max_entries=32, show_spinner="Training the MLP and slicing its loss…")
+def cached_mlp(key: str) -> MlpResult:
+    """The MLP mode's training and plane (mlp key)."""
+    return compute_mlp(setup_of(key))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_mlp_figure(key: str) -> dict:
+    """The MLP figure dict; shared read-only."""
+    return mlp_figure(cached_mlp(key))

@@ -1,0 +1,145 @@
+"""The race on the page: the browser stage (static/stage/), a Streamlit component that
+holds the scene's data in the browser and moves only what moves.
+
+Three elements feed it, each a binary message (views/stage.py) cached across sessions and
+sent only when it changes (Streamlit sends an unchanged large element as a reference to
+the copy the browser already holds):
+
+- ``stage.surface``: the surface, once per surface;
+- ``stage``: the race, its figures, every run and the ladders to scrub; it reports a new
+  start (a click or a drag), a committed scrub, and the frame a pause stopped at;
+- ``stage.grid``: every racer's runs from a grid of starts, computed when the pointer
+  first nears the start marker (a fragment: only it reruns).
+
+The component's JavaScript is served by the app itself (``server.enableStaticServing``)
+from static/stage/, and so is plotly.js, copied from the pinned plotly package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+from pathlib import Path
+
+import plotly
+import plotly.offline
+import streamlit as st
+
+from compute import cache_key
+from optimizers import OPTIMIZERS
+from scene import Scene
+from scene.settings import DRAG, RACE, SURFACE
+from ui.caches import cached_grid_message, cached_race_message, cached_surface_message
+from views.packing import Packer
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+PLOTLY_JS = f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+_LOADER = """
+export default async function (component) {
+  const url = new URL("app/static/stage/stage.js", document.baseURI).href;
+  const stage = await import(url);
+  return stage.mount(component);
+}
+"""
+STAGE = st.components.v2.component(
+    "optplay_stage", js=_LOADER, css=(STATIC / "stage" / "stage.css").read_text(),
+    isolate_styles=False)
+
+
+def ensure_plotly_js() -> str:
+    """The page-relative URL of plotly.js, copied once from the pinned plotly package
+    (keeping its modification time, so browsers may cache it for long)."""
+    target = STATIC / PLOTLY_JS
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        shutil.copy2(source, target)
+    return f"app/static/{PLOTLY_JS}"
+
+
+def message_id(*parts: object) -> str:
+    """A short, stable id of what a message shows."""
+    return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+def _idle_grid(key: str) -> bytes:
+    """The grid element before the grid is wanted: how to ask for it."""
+    return Packer().pack({"kind": "grid-request", "id": message_id(key)})
+
+
+@st.fragment
+def _grid_element(key: str) -> None:
+    grid_id = message_id(key)
+    wanted = st.session_state.get("_grid_wanted") == grid_id
+    data = cached_grid_message(key, grid_id) if wanted else _idle_grid(key)
+    STAGE(key="stage.grid", data=data, height=0, on_want_change=_on_want)
+
+
+def _on_want() -> None:
+    value = (st.session_state.get("stage.grid") or {}).get("want")
+    if isinstance(value, str):
+        st.session_state["_grid_wanted"] = value
+
+
+def _number(value) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _on_event() -> None:
+    """What the stage reported: a new start, a committed scrub, a paused frame. Values
+    come from a browser: each is checked, and anything malformed is ignored."""
+    ss = st.session_state
+    event = ss.get("stage") or {}
+    start = event.get("start")
+    if isinstance(start, list) and len(start) == 2:
+        x, y = (_number(v) for v in start)
+        if x is not None and y is not None:
+            ss["start.x"], ss["start.y"] = x, y
+            ss["frame"] = 0
+    commit = event.get("commit")
+    if isinstance(commit, dict):
+        _commit(commit)
+    frame = event.get("frame")
+    if isinstance(frame, int) and not isinstance(frame, bool) and 0 <= frame < 10**6:
+        ss["frame"] = frame
+
+
+def _commit(commit: dict) -> None:
+    """A scrubbed value: the notch of the slider's ladder the stage showed."""
+    ss = st.session_state
+    slugs = ss.get("opt") or []
+    racer, name, index = commit.get("racer"), commit.get("name"), commit.get("index")
+    if not (isinstance(racer, int) and 0 <= racer < len(slugs) and isinstance(index, int)):
+        return
+    spec = OPTIMIZERS[slugs[racer]].hparams.get(name) if isinstance(name, str) else None
+    key = f"{slugs[racer]}.{name}"
+    if spec is None or key not in ss:
+        return
+    ladder = spec.ladder(ss[key])
+    if 0 <= index < len(ladder):
+        ss[key] = ladder[index]
+
+
+def show_race(scene: Scene, font_scale: float) -> None:
+    """The race stage for ``scene``."""
+    setup, display = scene.setup, scene.display
+    race_key = cache_key(setup, RACE)
+    overlay = display.overlay
+    ids = (message_id(race_key, display.view, display.curve, font_scale,
+                      display.frame if overlay else ""),
+           message_id(cache_key(setup, SURFACE)), message_id(cache_key(setup, DRAG)))
+    data = cached_race_message(race_key, ids, display.frame, display.view, display.curve,
+                               font_scale, overlay, ensure_plotly_js())
+    STAGE(key="stage", data=data, on_start_change=_on_event, on_commit_change=_on_event,
+          on_frame_change=_on_event)
+
+
+def helper_elements(scene: Scene) -> None:
+    """The surface and the grid elements (after the page's content: they draw nothing)."""
+    key = cache_key(scene.setup, SURFACE)
+    STAGE(key="stage.surface", data=cached_surface_message(key, message_id(key)), height=0)
+    _grid_element(cache_key(scene.setup, DRAG))
