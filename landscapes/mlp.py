@@ -50,7 +50,7 @@ def moons(seed) -> tuple[jax.Array, jax.Array]:
     label = (jnp.arange(MOON_POINTS) >= half).astype(jnp.float32)
     upper = jnp.stack([jnp.cos(t), jnp.sin(t)], axis=1)
     lower = jnp.stack([1.0 - jnp.cos(t), 0.5 - jnp.sin(t)], axis=1)
-    points = jnp.where(label[:, None] > 0, lower, upper) - jnp.array([0.5, 0.25])
+    points = jnp.where(label[:, None] > 0, lower, upper) - jnp.array([0.5, 0.25], jnp.float32)
     noise = MOON_NOISE * jax.random.normal(k_noise, (MOON_POINTS, 2), dtype=jnp.float32)
     return points + noise, label
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -287,6 +287,24 @@ def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ..
                       hit.astype(value.dtype), div.astype(value.dtype)])
 
 
+def float32_program(fn: Callable) -> Callable:
+    """``jax.jit(fn)``, traced and run with ``jax_enable_x64`` off whatever the host set.
+
+    The packed rows are float32 and every constant of ours is weakly typed, but optax
+    allocates some state in the default float dtype (L-BFGS's memory and line search):
+    under x64 those would run in float64 and change the path. One precision everywhere,
+    so a link replays the same in a notebook that turned x64 on.
+    """
+    program = jax.jit(fn)
+
+    @functools.wraps(fn)
+    def run(*args):
+        with jax.enable_x64(False):
+            return program(*args)
+
+    return run
+
+
 @functools.lru_cache(maxsize=256)
 def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], static: _Static,
               outcome_only: bool = False, inside: bool = False):
@@ -295,7 +313,7 @@ def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], static: _
         body = functools.partial(_run_outcome, losses, spec, length, layout, static)
     else:
         body = functools.partial(_run, losses, spec, length, layout, static, inside=inside)
-    return jax.jit(jax.vmap(body))
+    return float32_program(jax.vmap(body))
 
 
 _SCALAR = (int, float, np.integer, np.floating)
@@ -494,7 +512,7 @@ def _compiled_race(programs: tuple[tuple, ...]):
     runs = [jax.vmap(functools.partial(_run, losses, OPTIMIZERS[slug], length, layout, static))
             for losses, slug, length, layout, static, _ in programs]
     # one array back to the host for the whole race (traces share their step length)
-    return jax.jit(lambda packed: jnp.concatenate(
+    return float32_program(lambda packed: jnp.concatenate(
         [run(p) for run, p in zip(runs, packed, strict=True)]))
 
 
@@ -595,5 +613,7 @@ def look_inside(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any]
     for path, leaf in jax.tree_util.tree_leaves_with_path(states["optimizer"]):
         arr = np.asarray(leaf)[0, :steps]
         if arr.ndim >= 1 and arr.dtype.kind == "f":
-            leaves[_leaf_name(path)] = arr
+            # optax allocates some state (L-BFGS's memory weights, its line search's
+            # errors) in the default float dtype: float64 under jax_enable_x64.
+            leaves[_leaf_name(path)] = arr.astype(np.float32, copy=False)
     return Inside(trajectory, grads, np.diff(trajectory.path, axis=0), leaves)

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optimizers.catalog import OPTIMIZERS
-from optimizers.engine import bucket_steps, guarded_update, transform
+from optimizers.engine import bucket_steps, float32_program, guarded_update, transform
 from optimizers.schedules import SCHEDULE_PARAMS, schedule_defaults, schedule_index
 
 #: A parameter larger than this in magnitude counts as diverged.
@@ -83,7 +83,7 @@ def _run(loss_fn: Callable, slug: str, length: int, noisy: bool, theta0, data, h
 
 @functools.lru_cache(maxsize=64)
 def _compiled(loss_fn: Callable, slug: str, length: int, noisy: bool):
-    return jax.jit(functools.partial(_run, loss_fn, slug, length, noisy))
+    return float32_program(functools.partial(_run, loss_fn, slug, length, noisy))
 
 
 def _as_f32(value) -> jax.Array:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -22,6 +23,7 @@ from scene import (
     query_string,
     to_query,
 )
+from scene.settings import markdown_table
 
 SCRIPT = "<script>alert(1)</script>"
 LINK = "[click me](https://evil.example/login)"
@@ -307,3 +309,10 @@ def test_on_off_options_decode_round_trip_and_warn_by_name(key):
     (warning,) = warnings
     assert warning.startswith(f"`{key}`") and "1 (on) or 0 (off)" in warning
     assert to_query(Scene())[key] == "0" and "lesson" not in to_query(Scene())
+
+
+def test_readme_link_table_is_the_settings_table():
+    """The README documents the URL schema; its table is pasted from ``markdown_table()``,
+    so a setting added, renamed or re-documented must be pasted again."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert markdown_table() in readme

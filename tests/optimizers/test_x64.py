@@ -1,0 +1,81 @@
+"""The engine under ``jax_enable_x64``: a host that turns float64 on (a notebook, another
+library) must see the same runs, in float32.
+
+x64 is process-wide and fixed once JAX computes, so the x64 side runs in a subprocess
+and hands its arrays back in an .npz; this process computes the same runs without it.
+Every optimizer of the catalogue, with noise, a schedule and clipping on (each a
+compiled-in branch with float constants of its own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Runs as a script in both modes: prints nothing, writes ``{name: array}`` to argv[1].
+RUNS = r'''
+import sys
+import numpy as np
+from landscapes import LANDSCAPES
+from landscapes import mlp
+from optimizers import OPTIMIZERS, simulate
+from optimizers.engine import look_inside, outcomes
+from optimizers.training import train
+
+rosenbrock = LANDSCAPES["rosenbrock"]
+options = dict(seed=7, noise=0.3, schedule="cosine", clip_norm=5.0)
+out = {}
+for slug in OPTIMIZERS:
+    run = simulate(rosenbrock, slug, None, (-1.2, 1.0), 40, **options)
+    out[f"{slug}.path"], out[f"{slug}.loss"] = run.path, run.loss
+    out[f"{slug}.learning_rate"] = run.learning_rate
+for slug in ("sgd", "adam", "lbfgs"):
+    ends = outcomes(rosenbrock, slug, None, np.array([[-1.2, 1.0], [0.5, -0.5]]), 40,
+                    **options)
+    out[f"{slug}.outcome_final"] = ends.final
+    inside = look_inside(rosenbrock, slug, None, (-1.2, 1.0), 40, **options)
+    for name, leaf in inside.state.items():
+        out[f"{slug}.inside.{name}"] = leaf
+points, labels = mlp.moons(0)
+trained = train(mlp.loss, mlp.init(0), (points, labels), "adam", None, 30, noise=0.1, seed=3)
+out["train.data"], out["train.loss"] = np.asarray(points), trained.loss
+out["train.path"] = trained.path
+np.savez(sys.argv[1], **out)
+'''
+
+
+def _runs(folder: Path, x64: bool):
+    """Start the runs in a subprocess; return a function that waits for their arrays."""
+    path = folder / f"x64-{x64}.npz"
+    env = {**os.environ, "JAX_ENABLE_X64": "1" if x64 else "0", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", RUNS, str(path)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def arrays() -> dict[str, np.ndarray]:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-4000:]
+        with np.load(path) as saved:
+            return dict(saved)
+
+    return arrays
+
+
+@pytest.mark.slow
+def test_runs_are_float32_and_unchanged_under_x64(tmp_path):
+    # Both sides at once: each compiles every optimizer, and the machine has two cores.
+    wide, narrow = _runs(tmp_path, x64=True), _runs(tmp_path, x64=False)
+    wide, narrow = wide(), narrow()
+    assert wide.keys() == narrow.keys()
+    wrong_dtype = {k: str(v.dtype) for k, v in wide.items()
+                   if v.dtype.kind == "f" and v.dtype != np.float32}
+    assert not wrong_dtype, json.dumps(wrong_dtype)
+    for name, value in narrow.items():
+        np.testing.assert_allclose(wide[name], value, rtol=2e-5, atol=1e-6, err_msg=name)
