@@ -1,12 +1,98 @@
-"""Fixtures shared by the in-process app tests."""
+"""Fixtures shared by the in-process app tests, and how the tests are shared out between
+the two workers the suite runs on (pytest-xdist, `--dist loadgroup`, see pyproject.toml).
+
+Most of the suite's time is JAX compiling programs, and a compiled program only serves
+the process that compiled it (and, through the on-disk cache, the browser tests'
+server that process starts). So tests that compute the same things run in one worker:
+each module is one unit of work, modules that share scenes are one unit together, and
+the divergence matrix is split by surface, each with the race drawn from its runs.
+"""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import streamlit as st
 
 # The shared checks assert; rewriting makes their failures readable.
 pytest.register_assert_rewrite("tests.helpers")
+
+
+def _compile_cache_per_worker() -> None:
+    """Give each worker its own JAX cache folder (before ui.page turns the cache on).
+
+    JAX writes a cache entry in place, without a lock, so two workers compiling one
+    program at once can interleave their writes of one file. The browser tests' server
+    inherits its worker's folder, where that worker's page tests left their programs.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    # the app's default folder (ui/page.py) when the variable is unset; "" keeps it off
+    base = os.environ.get("OPTPLAY_JAX_CACHE",
+                          os.path.join(os.path.expanduser("~"), ".cache", "optimizer-playground"))
+    if base:
+        os.environ["OPTPLAY_JAX_CACHE"] = os.path.join(base, worker)
+
+
+_compile_cache_per_worker()
+
+#: Modules that compute the same scenes, each set one unit of work (its key is the name).
+#: The page's set ends with the browser tests, whose server then finds the programs
+#: of those scenes in the worker's cache instead of compiling them itself.
+SHARED = {
+    "page": ("ui/test_page.py", "ui/test_teaching.py", "lessons/test_lessons.py",
+             "views/test_overlays.py", "views/test_race.py", "views/test_summary.py", "e2e/"),
+    "studies": ("compute/test_studies.py", "compute/test_keys.py", "views/test_studies.py",
+                "ui/test_studies.py"),
+    "network": ("landscapes/test_network.py", "landscapes/test_mlp.py",
+                "optimizers/test_training.py", "compute/test_mlp.py", "views/test_network.py",
+                "ui/test_network.py"),
+}
+#: Golden links: each its own unit, except those of the default scene and the lessons
+#: (the page's scenes) and of the MLP (the network's).
+GOLDEN = "test_golden_links.py"
+#: Tests split by their surface, each surface one unit with the others of that surface.
+BY_SURFACE = ("optimizers/test_divergence_matrix.py::",
+              "views/test_race.py::test_a_race_of_diverging_optimizers_still_draws")
+
+
+def _group_of(item: pytest.Item) -> str | None:
+    where = item.nodeid.removeprefix("tests/")
+    if where.startswith(BY_SURFACE):
+        return f"surface:{item.callspec.params['surface']}"
+    for name, prefixes in SHARED.items():
+        if where.startswith(prefixes):
+            return name
+    if where.startswith(GOLDEN):
+        link = item.callspec.params["entry"]["link"]
+        if link == "v=1" or link.startswith("lesson="):
+            return "page"
+        return "network" if "mode=mlp" in link else None
+    return where.split("::", 1)[0]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its unit of work and put the long units first (with
+    `--no-loadscope-reorder` the workers take them in this order): the page's set with
+    the browser tests at its end, then the surfaces, then the rest as collected."""
+    groups = {}
+    for item in items:
+        group = _group_of(item)
+        groups[item.nodeid] = group
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+    def rank(indexed: tuple[int, pytest.Item]) -> tuple[tuple[int, int], int]:
+        index, item = indexed
+        group = groups[item.nodeid] or ""
+        if group == "page":
+            return (0, 1 if item.get_closest_marker("browser") else 0), index
+        return (1 if group.startswith("surface:") else 2, 0), index
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=rank)]
 
 
 @pytest.fixture

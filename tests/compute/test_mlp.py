@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.helpers import mlp_result
 
 
+@pytest.mark.slow  # trains the MLP twice (tests.helpers.mlp_result)
 def test_pca_plane_holds_the_paths_better_than_a_random_one():
     pca, rnd = mlp_result("pca"), mlp_result("random")
     assert sum(pca.explained) > 0.5

@@ -11,7 +11,7 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -46,6 +46,18 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _copy_until_ready(proc: subprocess.Popen, log, ready_text: str,
+                      ready: threading.Event) -> None:
+    """Copy the server's output into its log; set ``ready`` once it prints
+    ``ready_text`` (or once its output ends, i.e. it exited)."""
+    for line in proc.stdout:
+        log.write(line)
+        log.flush()
+        if ready_text.encode() in line:
+            ready.set()
+    ready.set()
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     """A `streamlit run app.py` on a free loopback port; yields its base URL."""
@@ -58,18 +70,24 @@ def server() -> Iterator[str]:
            "--browser.gatherUsageStats", "false"]
     log_path = ARTIFACTS / "e2e-server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        # Streamlit prints its URL once it listens: wait for that line, not a fixed time.
+        ready = threading.Event()
+        copier = threading.Thread(target=_copy_until_ready, daemon=True,
+                                  args=(proc, log, f"{url}", ready))
+        copier.start()
         try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while not _healthy(url):
-                if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited with code {proc.returncode} before "
-                                f"answering /_stcore/health; see {log_path}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not answer {url}/_stcore/health within "
-                                f"{SERVER_START_TIMEOUT_S:.0f} s; see {log_path}")
-                time.sleep(0.25)
+            if not ready.wait(SERVER_START_TIMEOUT_S):
+                pytest.fail(f"streamlit did not print {url} within "
+                            f"{SERVER_START_TIMEOUT_S:.0f} s; see {log_path}")
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with code {proc.returncode} before "
+                            f"listening; see {log_path}")
+            if not _healthy(url):
+                pytest.fail(f"streamlit printed {url} but /_stcore/health does not answer "
+                            f"ok; see {log_path}")
             yield url
         finally:
             proc.terminate()
@@ -78,6 +96,8 @@ def server() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
+            copier.join(timeout=10)
+            proc.stdout.close()
 
 
 @pytest.fixture(scope="session")
@@ -184,3 +204,70 @@ def wait_for_app(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
                            timeout=timeout_ms)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=timeout_ms)
+
+
+def address(page) -> str:
+    """The address bar as the page has it. Playwright's ``page.url`` only follows
+    navigations: it lags behind Streamlit's history.replaceState by one update."""
+    return page.evaluate("window.location.href")
+
+
+def wait_for_js(page, predicate: str, arg=None, what: str = "condition",
+                timeout_ms: int = 30_000):
+    """Wait until the JavaScript ``predicate`` (called with ``arg``) is truthy in the page
+    (playwright polls it at every animation frame); return its value."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        return page.wait_for_function(predicate, arg=arg, timeout=timeout_ms).json_value()
+    except PlaywrightTimeout:
+        raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for "
+                             f"{what}") from None
+
+
+def after_frames(page, count: int) -> None:
+    """Return once the page has painted ``count`` more animation frames: the clock that
+    plotly.js animates by, so a running animation would have moved meanwhile."""
+    page.evaluate("""(count) => new Promise(done => {
+      let left = count;
+      const tick = () => (--left <= 0 ? done() : requestAnimationFrame(tick));
+      requestAnimationFrame(tick);
+    })""", count)
+
+
+#: Whether the chart's plotly.js animation loop is stopped (no frame queued or drawing).
+JS_PLAYBACK_STOPPED = """(plot) => {
+  const t = document.querySelector(plot)?._transitionData;
+  return t !== undefined && !t._animationRaf && !(t._frameQueue && t._frameQueue.length);
+}"""
+
+#: Whether the slider label reads "step <n>" with n past ``after``.
+JS_STEP_PAST = """([plot, after]) => {
+  const label = document.querySelector(plot + ' .slider-group > text.slider-label');
+  const match = label && label.textContent.trim().match(/^step (\\d+)$/);
+  return match !== null && Number(match[1]) > after;
+}"""
+
+#: Record every change of the app's script state (Streamlit's `data-test-script-state`).
+JS_WATCH_SCRIPT_STATE = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window._scriptStates = [];
+  new MutationObserver(() => window._scriptStates.push(
+      app.getAttribute('data-test-script-state')))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def watch_script_state(page) -> None:
+    """From now on, record the app's script-state changes (for ``rerun_started``)."""
+    page.evaluate(JS_WATCH_SCRIPT_STATE)
+
+
+def rerun_started(page, within_ms: int) -> bool:
+    """Whether a rerun started (since ``watch_script_state``) within ``within_ms``."""
+    try:
+        wait_for_js(page, "() => window._scriptStates.includes('running')",
+                    what="a rerun to start", timeout_ms=within_ms)
+    except AssertionError:
+        return False
+    return True

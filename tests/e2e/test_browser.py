@@ -10,14 +10,24 @@ Selectors were read off the live DOM (streamlit 1.67, plotly.js 4.2):
 
 from __future__ import annotations
 
-import math
 import re
-import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import SHOTS, ConsoleLog, new_page, wait_for_app
+from tests.e2e.conftest import (
+    JS_PLAYBACK_STOPPED,
+    JS_STEP_PAST,
+    SHOTS,
+    ConsoleLog,
+    address,
+    after_frames,
+    new_page,
+    rerun_started,
+    wait_for_app,
+    wait_for_js,
+    watch_script_state,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -64,12 +74,6 @@ def open_app(page, base: str, query: str = "") -> None:
     wait_for_app(page)
 
 
-def address(page) -> str:
-    """The address bar as the page has it. Playwright's ``page.url`` only follows
-    navigations: it lags behind Streamlit's history.replaceState by one update."""
-    return page.evaluate("window.location.href")
-
-
 def current_step(page) -> int:
     text = page.locator(CURRENT_STEP).text_content() or ""
     match = re.fullmatch(r"step (\d+)", text.strip())
@@ -93,6 +97,17 @@ def number_input(page, label: str) -> float:
     return float(box.locator("input").input_value())
 
 
+#: Whether the start inputs hold (x, y), to the inputs' rounding.
+JS_START_INPUTS_AT = """([x, y]) => {
+  const value = label => Number([...document.querySelectorAll("[data-testid='stNumberInput']")]
+    .find(box => box.innerText.includes(label))?.querySelector('input')?.value ?? NaN);
+  return Math.abs(value('start x') - x) <= 6e-4 && Math.abs(value('start y') - y) <= 6e-4;
+}"""
+
+#: The current value of a query key in the address bar ('' if absent).
+JS_QUERY_VALUE = "(key) => new URLSearchParams(window.location.search).get(key) || ''"
+
+
 def start_from_url(url: str) -> tuple[float, float]:
     values = parse_qs(urlsplit(url).query).get("start")
     assert values, f"no start= in {url}"
@@ -106,34 +121,25 @@ def grid_point(i: int, j: int, domain=ROSENBROCK) -> tuple[float, float]:
     return x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * j / n
 
 
-def wait_until(predicate, timeout_s: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.2)
+def pause(page) -> None:
+    """Press Pause and wait until plotly.js's animation loop has stopped."""
+    click_button(page, "❚❚ Pause")
+    wait_for_js(page, JS_PLAYBACK_STOPPED, PLOT, what="Pause to stop the animation loop")
 
 
 def click_start(page, x: float, y: float, console=None) -> None:
     """Click the contour at data point (x, y); wait for the start inputs to show it
-    (failing at once if the page raises instead)."""
+    (reporting what the page raised, if it raised instead)."""
     px, py = page.evaluate(JS_DATA_TO_PAGE, [x, y])
     page.mouse.move(px, py)
     page.mouse.click(px, py)
-
-    def moved() -> bool:
+    try:
+        wait_for_js(page, JS_START_INPUTS_AT, [x, y],
+                    what=f"start inputs to show ({x:.3f}, {y:.3f})")
+    except AssertionError:
         if console is not None and console.errors:
-            raise AssertionError(f"the click raised in the page: {console.errors}")
-        try:
-            return (math.isclose(number_input(page, "start x"), x, abs_tol=6e-4)
-                    and math.isclose(number_input(page, "start y"), y, abs_tol=6e-4))
-        except ValueError:
-            return False
-
-    wait_until(moved, what=f"start inputs to show ({x:.3f}, {y:.3f})")
+            raise AssertionError(f"the click raised in the page: {console.errors}") from None
+        raise
     wait_for_app(page)
 
 
@@ -156,17 +162,16 @@ def test_play_advances_frames_and_pause_stops(page, server, console):
     before = page.evaluate(JS_MARKERS)
 
     click_button(page, "▶ Play")
-    time.sleep(1.5)
+    wait_for_js(page, JS_STEP_PAST, [PLOT, 0], what="Play to advance the slider")
     step = current_step(page)
     assert step > 0, "Play did not advance the slider"
     after = page.evaluate(JS_MARKERS)
     assert after.keys() == before.keys() == set(RACERS)
     assert any(after[name] != before[name] for name in RACERS), "no marker moved"
 
-    click_button(page, "❚❚ Pause")
-    time.sleep(0.3)
+    pause(page)
     paused = current_step(page), page.evaluate(JS_MARKERS)
-    time.sleep(0.5)
+    after_frames(page, 30)  # half a second of a playing animation's frames
     assert (current_step(page), page.evaluate(JS_MARKERS)) == paused, "Pause did not stop"
     assert paused[0] >= step
     assert console.errors == []
@@ -175,8 +180,8 @@ def test_play_advances_frames_and_pause_stops(page, server, console):
 def test_after_playing_background_stays_and_click_works(page, server, console):
     open_app(page, server)
     click_button(page, "▶▶ Fast")
-    time.sleep(1.5)
-    click_button(page, "❚❚ Pause")
+    wait_for_js(page, JS_STEP_PAST, [PLOT, 40], what="Fast play to pass step 40")
+    pause(page)
     assert current_step(page) > 0
     href = background_image_href(page)
     assert href and href.startswith("data:image/png;base64,"), "background gone after play"
@@ -195,8 +200,10 @@ def test_click_on_contour_moves_start(page, server, console):
 
     assert number_input(page, "start x") == pytest.approx(x, abs=6e-4)
     assert number_input(page, "start y") == pytest.approx(y, abs=6e-4)
-    url_x, url_y = wait_until(lambda: start_from_url(address(page)) != (-1.5, 2.5)
-                              and start_from_url(address(page)), what="the URL to follow")
+    wait_for_js(page, "(key) => { const v = new URLSearchParams(window.location.search)"
+                ".get(key); return v !== null && v !== '-1.5,2.5'; }", "start",
+                what="the URL to follow")
+    url_x, url_y = start_from_url(address(page))
     assert (round(url_x, 3), round(url_y, 3)) == (round(x, 3), round(y, 3))
     # the race now starts there: every path begins at the clicked point
     for path in page.evaluate(JS_PATHS):
@@ -211,7 +218,8 @@ def test_copied_link_reproduces_the_scene(page, browser, server, console):
     page.locator("[role='option']", has_text="Himmelblau").click()
     page.locator("h3", has_text="Himmelblau").wait_for(timeout=60_000)
     wait_for_app(page)
-    wait_until(lambda: "surface=himmelblau" in address(page), what="the URL to follow")
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('surface') === 'himmelblau'",
+                what="the URL to follow")
 
     link = page.locator("[data-testid='stCode'] code").inner_text().strip()
     assert link.split("?", 1)[1] == urlsplit(address(page)).query, "share link != address bar"
@@ -253,7 +261,7 @@ def test_hostile_link_warns_and_still_draws(page, server, console):
     assert page.locator(f"{PLOT} .legendtext").all_text_contents() == ["Adam"]
     assert page.locator("h3", has_text="Rosenbrock").count() == 1
     assert background_image_href(page)
-    time.sleep(0.5)
+    after_frames(page, 10)  # the drawn page has painted: a script would have run by now
     assert dialogs == []
     assert console.errors == []
 
@@ -300,11 +308,15 @@ def test_click_on_metric_chart_keeps_start(page, server, console):
         e => window._clicks.push(e.points.map(p => [p.x, p.y]))); }""")
     assert events is None
     page.mouse.move(px, py)
+    watch_script_state(page)
     page.mouse.click(px, py)
-    wait_until(lambda: page.evaluate("window._clicks.length"), 10, "plotly to report the click")
-    assert page.evaluate("window._clicks")[0] == [[step, value]]
-    time.sleep(2.0)  # the rerun the selection triggers
+    wait_for_js(page, "() => window._clicks.length", what="plotly to report the click",
+                timeout_ms=10_000)
+    # The selection normally reruns the script (then its end is awaited); under load
+    # Streamlit can fold it into no rerun at all, and then the page is already idle.
+    rerun_started(page, within_ms=10_000)
     wait_for_app(page)
+    assert page.evaluate("window._clicks")[0] == [[step, value]]
     assert (number_input(page, "start x"), number_input(page, "start y")) == start, (
         f"a click on the metric chart at (step {step}, {value:.4g}) moved the start")
     assert not page.locator("[data-testid='stAlert']").count()
@@ -317,8 +329,8 @@ def test_typed_formula_renders_and_bad_one_keeps_view(page, server, console):
     box = page.locator("[data-testid='stTextInput']", has_text="f(x, y) =").locator("input")
     box.fill("sin(x)*cos(y) + 0.1*(x^2 + y^2)")
     box.press("Enter")
-    wait_until(lambda: "sin" in parse_qs(urlsplit(address(page)).query).get("formula", [""])[0],
-               what="the typed formula to reach the URL")
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('formula').includes('sin')",
+                what="the typed formula to reach the URL")
     wait_for_app(page)
     good = page.evaluate(JS_PATHS)
     assert [p["name"] for p in good] == ["SGD", "Adam"]

@@ -10,12 +10,19 @@ history.replaceState).
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import SHOTS, ConsoleLog, new_page, wait_for_app
+from tests.e2e.conftest import (
+    JS_STEP_PAST,
+    SHOTS,
+    ConsoleLog,
+    address,
+    new_page,
+    wait_for_app,
+    wait_for_js,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -31,28 +38,13 @@ def current_step(page) -> int:
     return int(match.group(1))
 
 
-def shows_step(page, step: int) -> bool:
-    """Whether the page shows one chart, whose slider reads ``step`` (while Streamlit
+def expect_one_chart_at_step(page, step: int, what: str) -> None:
+    """Wait until the page shows one chart, whose slider reads ``step`` (while Streamlit
     swaps a chart after a rerun, the old one can briefly stay beside the new)."""
-    return page.locator(CURRENT_STEP).all_text_contents() == [f"step {step}"]
+    from playwright.sync_api import expect
 
-
-def address(page) -> str:
-    return page.evaluate("window.location.href")
-
-
-def wait_until(predicate, timeout_s: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            value = predicate()
-        except AssertionError:
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.2)
+    expect(page.locator(CURRENT_STEP), what).to_have_text([f"step {step}"],
+                                                           timeout=60_000)
 
 
 def test_exported_html_plays_offline(browser, tmp_path):
@@ -78,7 +70,8 @@ def test_exported_html_plays_offline(browser, tmp_path):
             "SGD", "Momentum", "Adam"]
         assert current_step(page) == 0
         page.locator(f"{PLOT} g.updatemenu-button", has_text="▶ Play").click()
-        wait_until(lambda: current_step(page) > 10, 20, "Play to advance the slider")
+        wait_for_js(page, JS_STEP_PAST, [PLOT, 10], what="Play to advance the slider",
+                    timeout_ms=20_000)
         page.locator(f"{PLOT} g.updatemenu-button", has_text="❚❚ Pause").click()
         page.screenshot(path=str(SHOTS / "exported_html_offline.png"))
     finally:
@@ -100,16 +93,16 @@ def test_presenter_mode_is_large_and_steps_with_buttons_and_keys(page, server, c
     assert current_step(page) == 0
 
     page.locator("[data-testid='stButton'] button", has_text="step ▶").click()
-    wait_until(lambda: shows_step(page, 1), what="step ▶ to open the next frame")
+    expect_one_chart_at_step(page, 1, "step ▶ to open the next frame")
     wait_for_app(page)
     page.keyboard.press("ArrowRight")
-    wait_until(lambda: shows_step(page, 2), what="→ to open the next frame")
+    expect_one_chart_at_step(page, 2, "→ to open the next frame")
     wait_for_app(page)
     page.keyboard.press("ArrowLeft")
-    wait_until(lambda: shows_step(page, 1), what="← to open the previous frame")
+    expect_one_chart_at_step(page, 1, "← to open the previous frame")
     wait_for_app(page)
-    wait_until(lambda: parse_qs(urlsplit(address(page)).query).get("frame") == ["1"],
-               what="the address bar to hold frame=1")
+    wait_for_js(page, "() => new URLSearchParams(window.location.search).getAll('frame')"
+                ".join() === '1'", what="the address bar to hold frame=1", timeout_ms=60_000)
     query = parse_qs(urlsplit(address(page)).query)
     assert query["present"] == ["1"] and query["lesson"] == ["ravine"]
     assert page.evaluate(JS_FONT_SIZE) >= 20  # still presenting after the reruns
@@ -128,5 +121,6 @@ def test_a_lesson_link_shows_its_text(page, server, console):
     assert lesson.title in text and lesson.text[:120] in text
     assert page.locator(f"{PLOT} .legendtext").all_text_contents() == ["SGD", "Adam"]
     assert page.locator("h3", has_text="Saddle").count() == 1
-    wait_until(lambda: "lesson=adam-saddle" in address(page), what="the URL to keep the lesson")
+    wait_for_js(page, "() => window.location.href.includes('lesson=adam-saddle')",
+                what="the URL to keep the lesson", timeout_ms=60_000)
     assert console.errors == []

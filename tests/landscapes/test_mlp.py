@@ -11,6 +11,7 @@ import pytest
 from landscapes import mlp
 
 
+@pytest.mark.slow  # float64 programs of its own
 def test_mlp_gradient_matches_central_differences_along_random_directions():
     with jax.enable_x64(True):
         points, labels = (jnp.asarray(a, jnp.float64) for a in mlp.moons(1))

@@ -42,6 +42,7 @@ def central_difference(f, p: np.ndarray, h: float = 1e-6) -> np.ndarray:
     return out
 
 
+@pytest.mark.slow  # float64 programs of its own
 @pytest.mark.parametrize("slug", NETWORKS)
 def test_network_gradients_match_central_differences(slug):
     with jax.enable_x64(True):
@@ -150,6 +151,7 @@ def test_data_depend_on_the_seed_only_and_a_traced_seed_works():
         np.testing.assert_array_equal(np.asarray(nw.tanh_inputs(0)), x0)
 
 
+@pytest.mark.slow  # a fresh Python process imports JAX and compiles
 def test_a_fixed_seed_gives_identical_data_and_paths_in_a_new_process():
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
               "from tests.helpers import seeded_digests; print(*seeded_digests())")
@@ -178,6 +180,7 @@ def test_batch_weights_pick_exactly_batch_size_examples(size):
     assert np.abs(seen - draws * p).max() <= 5 * sd + 1e-9
 
 
+@pytest.mark.slow  # 300 steps, two programs per case
 @pytest.mark.parametrize("slug", NETWORKS)
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_minibatch_sgd_with_the_full_batch_is_full_batch_gradient_descent(slug, optimizer):

@@ -47,6 +47,7 @@ def test_minima_are_stationary_with_the_stated_value(slug):
             assert eig.min() >= -1e-9, "a stated minimum must not be a saddle"
 
 
+@pytest.mark.slow  # an 801 × 801 float64 grid per surface
 @pytest.mark.parametrize("slug", WITH_MINIMA)
 def test_no_point_of_a_fine_grid_beats_the_stated_minimum(slug):
     ls = LANDSCAPES[slug]
@@ -72,6 +73,7 @@ def test_saddles_are_stationary_and_indefinite(slug):
                 assert eig.min() < 0 < eig.max()
 
 
+@pytest.mark.slow  # three programs of its own per surface
 @pytest.mark.parametrize("slug", ALL)
 def test_point_and_grid_evaluation_agree_and_gradients_are_finite(slug):
     ls = LANDSCAPES[slug]

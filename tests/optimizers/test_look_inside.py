@@ -54,6 +54,7 @@ def test_momentum_trace_and_the_gradients_are_those_of_the_path():
     np.testing.assert_allclose(inside.step, steps, rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.slow  # three more look-inside programs
 @pytest.mark.parametrize("slug, key", [("adagrad", "sum_of_squares"), ("rmsprop", "nu"),
                                        ("lion", "mu")])
 def test_every_stateful_optimizer_exposes_its_accumulator(slug, key):

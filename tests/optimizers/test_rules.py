@@ -519,8 +519,13 @@ def assert_paths_close(actual, expected, surface: Surface, rtol=1e-4):
 # Update rules
 # ---------------------------------------------------------------------------------------
 
+#: The default race's optimizers are checked in the fast layer; each other optimizer is
+#: one more compiled program, so its cases (and the tests below that are about one of
+#: them only) are the slow layer's.
+FAST_RULES = ("sgd", "momentum", "adam")
 RULE_CASES = [
-    pytest.param(slug, setting, surface, id=f"{slug}-{setting}-{surface}")
+    pytest.param(slug, setting, surface, id=f"{slug}-{setting}-{surface}",
+                 marks=() if slug in FAST_RULES else pytest.mark.slow)
     for slug in REFERENCES
     for surface in SURFACE_NAMES
     for setting in ("default", "custom")
@@ -567,6 +572,7 @@ NOISY_SGD = {"learning_rate": 0.01}
 NOISE = {"noise": 0.5, "seed": 7}
 
 
+@pytest.mark.slow  # the registered landscapes' noisy programs
 @pytest.mark.parametrize("surface_name", ["quadratic", "himmelblau"])
 def test_trio_reproduces_the_registered_landscapes(surface_name):
     """The rule tests run on TRIO; the registry's landscapes give the same paths."""
@@ -581,6 +587,7 @@ def test_trio_reproduces_the_registered_landscapes(surface_name):
         np.testing.assert_allclose(mine, reg, rtol=1e-6, atol=1e-6 * np.abs(reg).max())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threshold", [4.0, 5.0, 100.0])
 def test_radam_threshold_range_never_yields_nan(threshold):
     """Every admissible threshold gives a well-defined run on a benign quadratic.
@@ -596,6 +603,7 @@ def test_radam_threshold_range_never_yields_nan(threshold):
     assert traj.diverged_at is None, f"RAdam(threshold={threshold}) produced NaN"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threshold", [0.0, 3.0])
 def test_radam_thresholds_that_would_yield_nan_are_refused(threshold):
     assert not optimizers.OPTIMIZERS["radam"].hparams["threshold"].admits(threshold)
@@ -604,6 +612,7 @@ def test_radam_thresholds_that_would_yield_nan_are_refused(threshold):
     assert traj.diverged_at is not None  # what the range protects a student from
 
 
+@pytest.mark.slow
 def test_yogi_moves_off_a_stationary_point_but_adam_does_not():
     """optax's Yogi starts m and v at 1e-6, not 0: from the minimum itself (g ≡ 0 there)
     it drifts by m̂/(√v̂ + ε) until the gradient pushes back; Adam (m_0 = 0) stays put.
@@ -617,6 +626,7 @@ def test_yogi_moves_off_a_stationary_point_but_adam_does_not():
     np.testing.assert_array_equal(adam.path, 0.0)
 
 
+@pytest.mark.slow
 def test_newton_solves_a_quadratic_in_one_step():
     traj = optimizers.simulate(QUADRATIC.landscape, "newton", {}, QUADRATIC.start, 3)
     np.testing.assert_allclose(traj.path[1:], 0.0, atol=1e-6)
@@ -625,6 +635,7 @@ def test_newton_solves_a_quadratic_in_one_step():
 # L-BFGS runs optax's zoom line search, too much to re-implement; check its behaviour.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("surface_name", ["quadratic", "steep_quadratic"])
 def test_lbfgs_converges_fast_on_convex_quadratics(surface_name):
     surface = SURFACES[surface_name]
@@ -775,7 +786,10 @@ def test_schedule_cases_cover_every_kind():
     assert {kind for kind, _ in SCHEDULE_CASES} == set(optimizers.SCHEDULES)
 
 
-@pytest.mark.parametrize(("kind", "params"), SCHEDULE_CASES)
+@pytest.mark.parametrize(("kind", "params"), [
+    # one program per schedule kind: the constant one is the rule tests' own
+    pytest.param(kind, params, marks=() if kind == "constant" else pytest.mark.slow)
+    for kind, params in SCHEDULE_CASES])
 def test_schedule_drives_the_learning_rate(kind, params):
     s, lr, steps = QUADRATIC, 0.2, 40
     traj = optimizers.simulate(s.landscape, "sgd", {"learning_rate": lr}, s.start, steps,
@@ -960,6 +974,7 @@ sys.stdout.write(traj.path.tobytes().hex() + " " + traj.loss.tobytes().hex())
 """
 
 
+@pytest.mark.slow  # a fresh Python process imports JAX and compiles
 def test_fresh_process_gives_bit_identical_paths():
     # The registered Himmelblau, as the subprocess sees it (the program is shared with
     # test_trio_reproduces_the_registered_landscapes).

@@ -37,6 +37,7 @@ def test_lr_paths_equal_single_runs():
         assert (batch.diverged_at[i] if batch.diverged_at[i] >= 0 else None) == one.diverged_at
 
 
+@pytest.mark.slow  # paths and outcomes of sixteen runs: two programs
 def test_outcomes_equal_the_end_of_simulate():
     lrs = lr_grid(1e-3, 1.0, 16)
     paths = lr_paths(QUAD, "sgd", None, lrs, START, 100)
@@ -62,6 +63,7 @@ def test_outcomes_respect_the_step_count_inside_a_bucket():
     np.testing.assert_allclose(longer.final[0], path[120], rtol=1e-6)
 
 
+@pytest.mark.slow  # a grid program and a single run of momentum
 def test_stability_grid_shape_axes_and_cells():
     lrs = lr_grid(1e-3, 1.0, 12)
     betas = np.linspace(0.0, 0.95, 5)
@@ -140,6 +142,7 @@ def test_too_large_a_step_makes_the_basin_map_diverge():
     assert (bm.labels == DIVERGED).mean() > 0.9
 
 
+@pytest.mark.slow  # noisy programs, batched and single
 def test_seed_cloud_rows_are_the_seeded_runs():
     seeds = np.arange(6)
     cloud = seed_cloud(LANDSCAPES["saddle"], "sgd", {"learning_rate": 0.05}, (-1.5, 0.0), 80,

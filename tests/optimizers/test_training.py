@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+import pytest
 
 from landscapes import LANDSCAPES, mlp
 from landscapes.classic import quadratic
@@ -12,6 +13,7 @@ from optimizers import simulate
 from optimizers.training import train
 
 
+@pytest.mark.slow  # eight programs: four optimizers, in the engine and in training
 def test_training_uses_exactly_the_engines_optimizer_schedule_and_clipping():
     """On a 2-D loss, training.train and the engine's simulate are the same dynamics: a
     convex quadratic, whose parameters are traced in both (as data here), agrees to
@@ -40,6 +42,7 @@ def test_training_uses_exactly_the_engines_optimizer_schedule_and_clipping():
             assert np.abs(plain.path - ref.path).max() > 1e-2
 
 
+@pytest.mark.slow  # two MLP training programs (with and without noise)
 def test_training_records_every_step_and_freezes_a_diverged_run():
     points, labels = mlp.moons(0)
     theta0 = mlp.init(0)

@@ -87,6 +87,7 @@ def test_presenter_mode_enlarges_the_figure_and_steps_the_frame():
     assert figure(at)["layout"]["font"]["size"] < 20
 
 
+@pytest.mark.slow  # what is inside five optimizers, as tests/views/test_overlays.py
 def test_the_page_draws_the_overlays_at_the_chosen_frame():
     query = {**to_query(SCENE), "overlay": "1", "frame": "4"}
     at = run_app(query)

@@ -85,6 +85,7 @@ def _run_script(tmp_path, source: str) -> np.ndarray:
     return np.loadtxt(tmp_path / "path.csv", delimiter=",", skiprows=1, dtype=np.float64)
 
 
+@pytest.mark.slow  # a fresh Python process imports optax and runs the script
 @pytest.mark.parametrize("scene", [DEFAULT, SCHEDULED], ids=["default", "scheduled"])
 def test_the_optax_script_reproduces_the_first_racer(tmp_path, scene):
     source = python_snippet(scene, "http://example.org/app?" + query_string(scene))

@@ -29,6 +29,10 @@ NETWORK_SCENES = {
 }
 
 
+#: The one scene with programs of its own (Newton and Adam, 40 steps): the slow layer's.
+OWN_PROGRAMS = ("logistic-3d-diverging",)
+
+
 def network_result(name: str):
     return race_result(NETWORK_SCENES[name])
 
@@ -39,7 +43,9 @@ def network_figure(name: str, frame: int = 0) -> dict:
                        curve=scene.display.curve)
 
 
-@pytest.mark.parametrize("name", list(NETWORK_SCENES))
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.slow if name in OWN_PROGRAMS else ())
+    for name in NETWORK_SCENES])
 def test_network_race_figures_validate_and_keep_the_frame_rule(name):
     scene = NETWORK_SCENES[name]
     fig = network_figure(name)
@@ -121,6 +127,7 @@ def test_network_figure_json_stays_within_the_contour_budget():
     assert size < 0.6e6, size
 
 
+@pytest.mark.slow  # trains the MLP twice (tests.helpers.mlp_result)
 @pytest.mark.parametrize("plane", ["pca", "random"])
 def test_mlp_figure_validates_and_describes_its_plane(plane):
     result = mlp_result(plane)

@@ -39,6 +39,9 @@ from views.overlays import (
     with_overlay,
 )
 
+#: compute_inside compiles a look-inside program for each of the five racers.
+pytestmark = pytest.mark.slow
+
 f32 = np.float32
 UPDATES = (0, 1, 7, 23, 39)
 

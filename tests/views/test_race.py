@@ -17,6 +17,8 @@ from landscapes import LANDSCAPES
 from optimizers import OPTIMIZERS
 from scene import MAX_OPTIMIZERS, Racer, Scene
 from tests.helpers import (
+    DIVERGENCE_STEPS,
+    DIVERGING_RACE,
     array,
     decode_png,
     n_points,
@@ -190,11 +192,12 @@ def _explosive(slug: str) -> Racer:
     return Racer(slug, tuple(sorted(values.items())))
 
 
+@pytest.mark.slow  # with the divergence matrix, whose programs it reuses
 @pytest.mark.parametrize("surface", sorted(LANDSCAPES))
 def test_a_race_of_diverging_optimizers_still_draws(surface):
-    slugs = ["sgd", "momentum", "adam", "rmsprop", "lion", "newton", "adagrad", "yogi"]
-    assert len(slugs) == MAX_OPTIMIZERS
-    scene = Scene.of(surface=surface, racers=tuple(_explosive(s) for s in slugs), steps=40)
+    assert len(DIVERGING_RACE) == MAX_OPTIMIZERS
+    scene = Scene.of(surface=surface, racers=tuple(_explosive(s) for s in DIVERGING_RACE),
+                     steps=DIVERGENCE_STEPS)
     result = race_result(scene)
     assert any(run.diverged_at is not None for run in result.runs)
     for view in ("contour", "3d"):

@@ -7,6 +7,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +66,7 @@ def _grow(children):
     )
 
 
+@pytest.mark.slow  # a hundred formulas compiled
 @settings(max_examples=100, deadline=2000, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(_LEAF, _grow, max_leaves=12))
