@@ -308,7 +308,7 @@ async def metrics(urls: list[str]) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def computations(before: dict, after: dict, cache: str = "ui.page.cached_result") -> int:
+def computations(before: dict, after: dict, cache: str = "ui.caches.cached_result") -> int:
     key = ("cache_compute_duration_seconds_count", cache, "miss")
     return int(after.get(key, 0) - before.get(key, 0))
 
@@ -427,8 +427,8 @@ async def same_link(target: Target, args: argparse.Namespace) -> bool:
     after = await metrics(target.replicas)
     times = report_crowd(results, wall, rss)
     row("computations of the link (cached_result misses)",
-        f"{computations(before, after)}  (figure builds: "
-        f"{computations(before, after, 'ui.page.cached_figure')})")
+        f"{computations(before, after)}  (stage message builds: "
+        f"{computations(before, after, 'ui.caches.cached_race_message')})")
     if cpu0 is not None:
         row("server CPU time during the scenario", f"{cpu_seconds(target.pid) - cpu0:.1f} s")
     errors = sum(1 for r in results if not r.ok)
@@ -478,7 +478,7 @@ async def memory(target: Target, args: argparse.Namespace) -> bool:
     async def sample() -> None:
         m = await metrics(target.replicas)
         cache_mb = sum(v for k, v in m.items() if k[0] == "cache_memory_bytes"
-                       and k[1] == "ui.page.cached_result") / 1e6
+                       and k[1] == "ui.caches.cached_result") / 1e6
         rss = rss_mb(target.pid) if target.pid else float("nan")
         series.append((len(results), rss, cache_mb))
         row(f"after {len(results):>5} scenes ({time.perf_counter() - t0:5.0f} s)",

@@ -11,9 +11,11 @@ What the frontend does on a first page load, and what this client repeats:
 4. reads ``ForwardMsg`` protobufs: ``new_session``, ``delta`` (elements, blocks),
    ``page_info_changed``, ``session_status_changed``, ``script_finished`` ...
 
-The session counts as served when a delta's ``new_element`` is a ``plotly_chart`` and
-the run then ends with ``script_finished == FINISHED_SUCCESSFULLY``. Errors are exception
-elements, ``st.error`` alerts, compile errors, timeouts, refused or dropped connections.
+The session counts as served when a delta's ``new_element`` is the race's stage (the
+``optplay_stage`` component's ``stage`` element, ui/stage.py) or a ``plotly_chart`` (a
+study, the MLP), and the run then ends with ``script_finished == FINISHED_SUCCESSFULLY``.
+Errors are exception elements, ``st.error`` alerts, compile errors, timeouts, refused or
+dropped connections.
 No cached-message hashes are sent, so the server sends every message in full (a first
 visit; a browser's reload may receive references instead).
 
@@ -121,16 +123,29 @@ def rerun_message(query: str, url: str) -> bytes:
     return msg.SerializeToString()
 
 
+def _chart_size(element, which: str) -> int | None:
+    """The bytes of the page's chart, if ``element`` is one: the race stage's message, or
+    a study's plotly figure."""
+    if which == "plotly_chart":
+        return len(element.plotly_chart.spec)
+    if which == "bidi_component":
+        stage = element.bidi_component
+        if stage.component_name == "optplay_stage" and stage.id.endswith("-stage"):
+            return len(stage.bytes)
+    return None
+
+
 def _read(result: SessionResult, msg: ForwardMsg, now: float) -> bool:
     """Record one ForwardMsg; True when the run is over."""
     kind = msg.WhichOneof("type")
     if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
         element = msg.delta.new_element
         which = element.WhichOneof("type")
-        if which == "plotly_chart":
+        size = _chart_size(element, which)
+        if size is not None:
             if result.time_to_chart is None:
                 result.time_to_chart = now
-            result.chart_bytes = max(result.chart_bytes, len(element.plotly_chart.spec))
+            result.chart_bytes = max(result.chart_bytes, size)
         elif which == "alert":
             body = element.alert.body
             if element.alert.format == Alert.ERROR:

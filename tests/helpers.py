@@ -10,8 +10,10 @@ import base64
 import functools
 import hashlib
 import json
+import re
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -54,6 +56,7 @@ from scene import (
     from_query,
     second_params,
 )
+from views.packing import unpack
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 TIMEOUT = 60  # the first JAX compile of a scene's programs takes seconds
@@ -74,6 +77,93 @@ def figure(at: AppTest) -> dict:
     """The page's one plotly chart, as the dict the browser receives."""
     (chart,) = at.get("plotly_chart")
     return json.loads(chart.proto.spec)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A message of the race stage (views/stage.py) as the browser receives it: its
+    header, and the arrays its ``{"$": i}`` references name."""
+
+    header: dict
+    arrays: list[np.ndarray]
+
+    def __getitem__(self, key: str):
+        return self.header[key]
+
+    def array(self, ref: dict) -> np.ndarray:
+        return self.arrays[ref["$"]]
+
+    @property
+    def names(self) -> list[str]:
+        return [racer["name"] for racer in self.header["racers"]]
+
+    @property
+    def start(self) -> tuple[float, float]:
+        return tuple(self.header["start"])
+
+    @property
+    def frames(self) -> np.ndarray:
+        return self.array(self.header["frames"])
+
+    def plot(self, name: str) -> dict:
+        """The figure of one of the stage's plots ("map", "chart", "scene", ...)."""
+        return self.header["plots"][name]
+
+    def path(self, name: str) -> np.ndarray:
+        """The named racer's path as the map draws it (to its end, or its divergence)."""
+        i = self.names.index(name)
+        return self.array(self.header["runs"][i]["path"])[: self.header["racers"][i]["end"] + 1]
+
+
+def stage_elements(at: AppTest) -> dict[str, object]:
+    """The stage's elements on the page, by key ("stage", "stage.surface", "stage.grid")."""
+    return {element.proto.id.split("-", 2)[2]: element
+            for element in at.get("bidi_component")
+            if element.proto.component_name == "optplay_stage"}
+
+
+def staged(at: AppTest, key: str = "stage") -> Staged:
+    """The message the page handed to the stage element ``key``."""
+    return Staged(*unpack(stage_elements(at)[key].proto.bytes))
+
+
+def stage_event(at: AppTest, event: str, value, key: str = "stage") -> AppTest:
+    """Rerun as after the stage reported ``event`` with ``value`` (what its JavaScript's
+    ``setTriggerValue(event, value)`` sends: a trigger in the next run's widget states,
+    read by the element's ``on_<event>_change`` callback)."""
+    element = stage_elements(at)[key]
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(
+        id=f"$$STREAMLIT_INTERNAL_KEY_{element.proto.id}__events",
+        json_trigger_value=json.dumps([{"event": event, "value": value}])))
+    return at._run(states)
+
+
+def share_link(at: AppTest) -> str:
+    """The link the share box offers to copy."""
+    (box,) = [e for e in at.get("bidi_component") if e.proto.component_name == "optplay_share"]
+    return json.loads(box.proto.json)["url"]
+
+
+def _cells(line: str) -> list[str]:
+    inner = line.strip()[1:-1]
+    return [re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", inner)]
+
+
+def tables(at: AppTest) -> list[list[dict[str, str]]]:
+    """Every Markdown table of the page, in order: rows as plain text by column."""
+    out = []
+    for m in at.markdown:
+        if m.value.startswith("| "):
+            head, _, *rows = m.value.splitlines()
+            out.append([dict(zip(_cells(head), _cells(row), strict=True)) for row in rows])
+    return out
+
+
+def summary_table(at: AppTest) -> list[dict[str, str]]:
+    """The race's summary: one row a racer."""
+    (table,) = [t for t in tables(at) if t and "final f" in t[0]]
+    return table
 
 
 def assert_clean(at: AppTest) -> None:

@@ -53,6 +53,8 @@ def _current_scene() -> Scene:
         st.warning(f"The start ({x:g}, {y:g}) lies outside the plotting domain; it was "
                    "moved to the nearest point inside.")
         scene = scene.with_start(min(max(x, x0), x1), min(max(y, y0), y1))
+        # before the sidebar draws: the start boxes show the point the race runs from
+        ss["start.x"], ss["start.y"] = scene.setup.start
     ss["_good"] = scene
     return scene
 

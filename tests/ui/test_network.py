@@ -1,12 +1,12 @@
 """The network modes in the page (ui/network.py, in-process with AppTest): a network race
-draws its data panel, and the MLP mode shows its plane and switches it."""
+sends its data panel to the stage, and the MLP mode shows its plane and switches it."""
 
 from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import APP, assert_clean, figure
+from tests.helpers import APP, assert_clean, figure, staged
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
@@ -17,8 +17,9 @@ def test_the_page_shows_a_network_race_and_the_mlp_mode():
     at.query_params.update({"surface": "tanh_unit", "opt": "adam"})
     at.run()
     assert_clean(at)
-    fig = figure(at)
-    assert any(t.get("xaxis") == "x3" for t in fig["data"])
+    race = staged(at)
+    panel = race.plot("panel")  # the network's data, with the decision boundary
+    assert panel["traces"] and panel["layout"]["xaxis"]["title"]["text"]
     at.query_params.clear()
 
     at = AppTest.from_file(str(APP), default_timeout=120)

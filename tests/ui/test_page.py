@@ -1,5 +1,6 @@
 """The page, end to end in-process (streamlit.testing.v1.AppTest): URL -> widgets -> Scene
--> figure, widget changes -> URL, hostile links, click-to-start and the error boundary.
+-> the stage's message, widget changes -> URL, hostile links, the stage's events (a new
+start, a committed scrub, a paused frame; hostile values too) and the error boundary.
 
 Every AppTest runs in this process, so JAX programs compiled by one test serve the next;
 only the first run of a (surface, optimizer, step bucket) waits for a compile.
@@ -13,26 +14,22 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.page
+import ui.caches
 from compute import frame_steps
 from landscapes import LANDSCAPES
 from scene import Racer, Scene, from_state, query_string, to_query
 from scene.settings import value_of
-from tests.helpers import array, assert_clean, click_chart, figure, racer_names, run_app
+from tests.helpers import (
+    assert_clean,
+    run_app,
+    share_link,
+    stage_elements,
+    stage_event,
+    staged,
+    summary_table,
+)
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
-
-
-def start_marker(fig: dict) -> tuple[float, float]:
-    (start,) = [t for t in fig["data"] if t.get("name") == "start"]
-    return float(array(start["x"])[0]), float(array(start["y"])[0])
-
-
-def full_path(fig: dict, name: str) -> np.ndarray:
-    """The named racer's whole path on the contour (its legend trace)."""
-    (trace,) = [t for t in fig["data"] if t.get("name") == name and t.get("mode") == "lines"
-                and t.get("showlegend", True) is not False]
-    return np.stack([array(trace["x"]), array(trace["y"])], axis=1)
 
 
 def assert_url_is(at: AppTest, scene: Scene) -> None:
@@ -46,15 +43,17 @@ def test_default_page_renders_the_race():
     at = run_app()
     assert_clean(at)
     assert not at.warning
-    fig = figure(at)
-    assert racer_names(fig) == ["SGD", "Momentum", "Adam"]
-    assert len(fig["frames"]) == len(frame_steps(Scene().setup.steps)) == 150
-    assert start_marker(fig) == pytest.approx(Scene().setup.start)
+    race = staged(at)
+    assert race.names == ["SGD", "Momentum", "Adam"]
+    assert len(race.frames) == len(frame_steps(Scene().setup.steps)) == 150
+    assert race.start == pytest.approx(Scene().setup.start)
     assert from_state(at.session_state) == Scene()
     assert_url_is(at, Scene())
     # the share link is the canonical query string
-    assert at.code[0].value.endswith("?" + query_string(Scene()))
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3
+    assert share_link(at).endswith("?" + query_string(Scene()))
+    # no DataFrame (its chunks weigh 1.2 MB): the summary is a Markdown table, one row a racer
+    assert not at.dataframe
+    assert [row["optimizer"] for row in summary_table(at)] == ["SGD", "Momentum", "Adam"]
 
 
 # -- widgets change the figure and the URL ---------------------------------------------------
@@ -66,31 +65,30 @@ def test_widget_changes_update_figure_and_url():
 
     at.selectbox(key="surface").set_value("himmelblau").run()
     assert_clean(at)
-    fig = figure(at)
-    assert fig["layout"]["xaxis"]["range"] == [-5, 5]
-    assert fig["layout"]["yaxis"]["range"] == [-5, 5]
-    assert start_marker(fig) == pytest.approx(LANDSCAPES["himmelblau"].start)
+    race = staged(at)
+    assert race.plot("map")["layout"]["xaxis"]["range"] == [-5, 5]
+    assert race.plot("map")["layout"]["yaxis"]["range"] == [-5, 5]
+    assert race.start == pytest.approx(LANDSCAPES["himmelblau"].start)
     scene = Scene.of(surface="himmelblau")
     assert from_state(at.session_state) == scene
     assert at.query_params["v"] == "1"
     assert at.query_params["surface"] == "himmelblau"
     assert_url_is(at, scene)
 
-    adam_before, sgd_before = full_path(fig, "Adam"), full_path(fig, "SGD")
+    adam_before, sgd_before = race.path("Adam"), race.path("SGD")
     at.select_slider(key="adam.learning_rate").set_value(0.2).run()
     assert_clean(at)
-    fig = figure(at)
-    adam_after = full_path(fig, "Adam")
+    race = staged(at)
+    adam_after = race.path("Adam")
     assert adam_before.shape != adam_after.shape or not np.allclose(adam_before, adam_after)
-    np.testing.assert_array_equal(full_path(fig, "SGD"), sgd_before)
+    np.testing.assert_array_equal(race.path("SGD"), sgd_before)
     assert at.query_params["adam.learning_rate"] == "0.2"
     assert at.query_params["v"] == "1"
     assert from_state(at.session_state).setup.racers[2].values["learning_rate"] == 0.2
 
     at.multiselect(key="opt").select("rmsprop").run()
     assert_clean(at)
-    fig = figure(at)
-    assert racer_names(fig) == ["SGD", "Momentum", "Adam", "RMSProp"]
+    assert staged(at).names == ["SGD", "Momentum", "Adam", "RMSProp"]
     assert at.query_params["opt"] == "sgd,momentum,adam,rmsprop"
     assert at.query_params["rmsprop.learning_rate"] == "0.01"
     assert at.query_params["adam.learning_rate"] == "0.2"  # the earlier change is kept
@@ -121,13 +119,14 @@ def test_a_link_with_every_key_reproduces_its_scene():
     assert not at.warning
     assert from_state(at.session_state) == EVERY_FIELD
     assert_url_is(at, EVERY_FIELD)  # nothing was rewritten
-    fig = figure(at)
-    assert racer_names(fig) == ["Adam", "Nesterov"]
-    assert start_marker(fig) == pytest.approx(EVERY_FIELD.setup.start)
-    assert fig["layout"]["sliders"][0]["active"] == EVERY_FIELD.display.frame
-    assert len(fig["frames"]) == len(frame_steps(300, three_d=True))
-    assert "scene" in fig["layout"]  # the 3D panel
-    assert fig["layout"]["yaxis2"]["title"]["text"].startswith("distance")
+    race = staged(at)
+    assert race.names == ["Adam", "Nesterov"]
+    assert race.start == pytest.approx(EVERY_FIELD.setup.start)
+    assert race["frame"] == EVERY_FIELD.display.frame
+    assert len(race.frames) == len(frame_steps(300, three_d=True))
+    assert race["view"] == "3d"
+    assert "scene" in race["plots"] and "marks" in race["plots"]  # the 3D view
+    assert race["chartLabel"].startswith("distance")
     # a rerun without changes keeps the scene and the URL
     at.run()
     assert from_state(at.session_state) == EVERY_FIELD
@@ -142,11 +141,11 @@ def test_a_formula_link_renders_its_surface():
     assert scene.setup.surface == "formula" and scene.setup.formula == "x**2+y**2"
     assert at.query_params["formula"] == "x**2+y**2"
     (x0, x1), (y0, y1) = scene.setup.landscape().domain
-    fig = figure(at)
-    assert fig["layout"]["xaxis"]["range"] == [x0, x1]
-    assert fig["layout"]["yaxis"]["range"] == [y0, y1]
-    assert racer_names(fig) == ["Adam"]
-    assert "%2B" in at.code[0].value  # the share link keeps the '+'
+    race = staged(at)
+    assert race.plot("map")["layout"]["xaxis"]["range"] == [x0, x1]
+    assert race.plot("map")["layout"]["yaxis"]["range"] == [y0, y1]
+    assert race.names == ["Adam"]
+    assert "%2B" in share_link(at)  # the share link keeps the '+'
 
 
 # -- hostile links ----------------------------------------------------------------------------
@@ -172,7 +171,7 @@ def test_hostile_link_warns_once_naming_every_bad_key():
     expected = Scene.of(racers=(Racer.default("sgd"), Racer.default("adam")))
     assert from_state(at.session_state) == expected
     assert_url_is(at, expected)  # the link in the address bar is repaired
-    assert racer_names(figure(at)) == ["SGD", "Adam"]
+    assert staged(at).names == ["SGD", "Adam"]
     # the warning stays while the view is the decoded one, and goes once it changes
     at.run()
     assert len(at.warning) == 1
@@ -191,36 +190,136 @@ def test_a_frame_past_the_end_does_not_hide_the_warnings():
     last = len(frame_steps(Scene().setup.steps)) - 1
     assert from_state(at.session_state) == Scene.of(frame=last)
     assert at.query_params["frame"] == str(last)
-    assert figure(at)["layout"]["sliders"][0]["active"] == last
+    assert staged(at)["frame"] == last
 
 
-# -- click to set the start ------------------------------------------------------------------
+# -- what the stage reports ------------------------------------------------------------------
 
 
-def test_clicking_the_contour_moves_the_start():
+def test_a_click_or_a_drag_on_the_map_moves_the_start():
     at = run_app()
     assert_clean(at)
-    click_chart(at, 0.5, -0.5)
+    stage_event(at, "start", [0.5, -0.5])
     assert_clean(at)
     scene = from_state(at.session_state)
     assert scene == Scene().with_start(0.5, -0.5)
     assert at.session_state["start.x"] == 0.5 and at.session_state["start.y"] == -0.5
-    fig = figure(at)
-    assert start_marker(fig) == pytest.approx((0.5, -0.5))
-    assert full_path(fig, "SGD")[0] == pytest.approx((0.5, -0.5))
+    race = staged(at)
+    assert race.start == pytest.approx((0.5, -0.5))
+    assert race.path("SGD")[0] == pytest.approx((0.5, -0.5))
     assert at.query_params["start"] == "0.5,-0.5"
-    # an empty selection (a click on nothing) keeps the start
+    # a rerun without an event keeps the start
     at.run()
     assert from_state(at.session_state).setup.start == (0.5, -0.5)
 
 
-def test_a_click_on_the_metric_chart_keeps_the_start():
+def test_a_start_outside_the_domain_is_moved_inside():
     at = run_app()
-    fig = figure(at)
-    chart_trace = next(i for i, t in enumerate(fig["data"]) if t.get("xaxis") == "x2")
-    click_chart(at, 0.0, 12.5, curve_number=chart_trace)  # (step, loss) of a chart marker
+    stage_event(at, "start", [50.0, -50.0])  # a click on a map zoomed out past the domain
     assert_clean(at)
-    assert from_state(at.session_state).setup.start == Scene().setup.start
+    (warning,) = at.warning
+    assert "moved to the nearest point inside" in warning.value
+    (_, x1), (y0, _) = LANDSCAPES["rosenbrock"].domain
+    assert from_state(at.session_state).setup.start == (x1, y0)
+    assert staged(at).start == pytest.approx((x1, y0))
+    assert at.query_params["start"] == f"{x1:g},{y0:g}"
+
+
+@pytest.mark.parametrize("value", [
+    None, "0.5,-0.5", [0.5], [0.5, -0.5, 1.0], ["a", 1.0], [float("nan"), 0.0],
+    [1e400, 0.0], {"x": 0.5, "y": -0.5}, [True, [1]],
+])
+def test_a_malformed_start_from_the_browser_changes_nothing(value):
+    at = run_app()
+    stage_event(at, "start", value)
+    assert_clean(at)
+    assert not at.warning
+    assert from_state(at.session_state) == Scene()
+    assert_url_is(at, Scene())
+
+
+def test_a_committed_scrub_sets_the_sliders_notch_and_the_link():
+    at = run_app()
+    race = staged(at)
+    (ladder,) = [lad for lad in race["ladders"]
+                 if lad["racer"] == 2 and lad["name"] == "learning_rate"]
+    values = race.array(ladder["values"])
+    index = ladder["current"] + 3
+    stage_event(at, "commit", {"racer": 2, "name": "learning_rate", "index": index,
+                               "value": float(values[index])})
+    assert_clean(at)
+    # the slider's own ladder decides the value, not the float the browser echoed
+    chosen = at.session_state["adam.learning_rate"]
+    assert chosen == pytest.approx(float(values[index]), rel=1e-6)
+    assert from_state(at.session_state).setup.racers[2].values["learning_rate"] == chosen
+    assert at.query_params["adam.learning_rate"] == f"{chosen:g}"
+    assert staged(at)["ladders"][ladder_index(staged(at), 2, "learning_rate")]["current"] \
+        == index
+
+
+def ladder_index(race, racer: int, name: str) -> int:
+    return next(k for k, lad in enumerate(race["ladders"])
+                if lad["racer"] == racer and lad["name"] == name)
+
+
+@pytest.mark.parametrize("commit", [
+    {"racer": 7, "name": "learning_rate", "index": 1},
+    {"racer": -1, "name": "learning_rate", "index": 1},
+    {"racer": 0, "name": "no_such_hparam", "index": 1},
+    {"racer": 0, "name": "learning_rate", "index": 10**9},
+    {"racer": 0, "name": "learning_rate", "index": -1},
+    {"racer": 0, "name": "learning_rate", "index": "3"},
+    {"racer": "0", "name": "learning_rate", "index": 3},
+    {"racer": 0, "name": ["learning_rate"], "index": 3},
+    "learning_rate=1",
+])
+def test_a_malformed_commit_from_the_browser_changes_nothing(commit):
+    at = run_app()
+    stage_event(at, "commit", commit)
+    assert_clean(at)
+    assert from_state(at.session_state) == Scene()
+    assert_url_is(at, Scene())
+
+
+def test_a_paused_frame_reaches_the_link_and_a_bad_one_is_ignored():
+    at = run_app()
+    stage_event(at, "frame", 42)
+    assert_clean(at)
+    assert at.query_params["frame"] == "42"
+    assert staged(at)["frame"] == 42
+    for bad in (-1, 10**7, 3.5, "7", True, None):
+        stage_event(at, "frame", bad)
+        assert_clean(at)
+        assert at.query_params["frame"] == "42", bad
+
+
+def test_the_surface_is_sent_again_only_when_the_surface_changes():
+    """A slider moves the runs, not the surface: the surface element's bytes stay the
+    same (Streamlit then sends a reference to the copy the browser holds)."""
+    at = run_app()
+    surface = stage_elements(at)["stage.surface"].proto.bytes
+    at.select_slider(key="adam.learning_rate").set_value(0.2).run()
+    assert stage_elements(at)["stage.surface"].proto.bytes == surface
+    at.selectbox(key="surface").set_value("himmelblau").run()
+    assert stage_elements(at)["stage.surface"].proto.bytes != surface
+
+
+def test_the_drag_grid_is_computed_when_the_browser_wants_it():
+    at = run_app()
+    idle = staged(at, "stage.grid")
+    assert idle["kind"] == "grid-request" and not idle.arrays
+    stage_event(at, "want", idle["id"], key="stage.grid")
+    assert_clean(at)
+    grid = staged(at, "stage.grid")
+    assert grid["kind"] == "grid" and grid["id"] == idle["id"]
+    starts = grid.array(grid["starts"])
+    assert starts.shape == (grid["n"] ** 2, 2)
+    # every racer's paths from every start (quantized)
+    assert grid.array(grid["path"]).shape[:2] == (3, grid["n"] ** 2)
+    # a stale or hostile request leaves it idle
+    at = run_app()
+    stage_event(at, "want", "not-this-grid", key="stage.grid")
+    assert staged(at, "stage.grid")["kind"] == "grid-request"
 
 
 # -- the error boundary ----------------------------------------------------------------------
@@ -228,7 +327,7 @@ def test_a_click_on_the_metric_chart_keeps_the_start():
 
 def test_an_unexpected_error_becomes_a_friendly_message():
     # A scene no cache holds, so the cached computation really runs (and fails).
-    with mock.patch.object(ui.page, "compute_race", side_effect=RuntimeError("boom")) as failing:
+    with mock.patch.object(ui.caches, "compute_race", side_effect=RuntimeError("boom")) as failing:
         at = run_app({"seed": "424242"})
     assert failing.called
     assert not at.exception
@@ -236,13 +335,13 @@ def test_an_unexpected_error_becomes_a_friendly_message():
     assert "Something went wrong" in error.value
     assert "boom" not in error.value and "Traceback" not in error.value
     (back,) = [b for b in at.button if b.label == "Back to the default view"]
-    assert not at.get("plotly_chart")
+    assert "stage" not in stage_elements(at)
 
     back.click().run()
     assert_clean(at)
     assert from_state(at.session_state) == Scene()
     assert_url_is(at, Scene())
-    assert racer_names(figure(at)) == ["SGD", "Momentum", "Adam"]
+    assert staged(at).names == ["SGD", "Momentum", "Adam"]
 
 
 # -- a typed formula ------------------------------------------------------------------------
@@ -255,10 +354,9 @@ def test_a_typed_formula_renders_and_a_bad_one_keeps_the_previous_view():
     assert at.text_input(key="formula").value  # an example formula to start from
     at.text_input(key="formula").set_value("x^2 + 3*y^2").run()
     assert_clean(at)
-    good = figure(at)
     assert "x^2 + 3*y^2" in at.query_params["formula"]
     assert at.query_params["surface"] == "formula"
-    path = full_path(good, "Adam")
+    path = staged(at).path("Adam")
     assert np.isfinite(path).all() and path.shape[0] == 201
 
     at.text_input(key="formula").set_value("__import__('os').system('echo hi')").run()
@@ -266,8 +364,7 @@ def test_a_typed_formula_renders_and_a_bad_one_keeps_the_previous_view():
     (message,) = at.error
     assert "formula was not used" in message.value
     # the previous view stays: same figure data, and the link still holds the good formula
-    kept = figure(at)
-    np.testing.assert_array_equal(full_path(kept, "Adam"), path)
+    np.testing.assert_array_equal(staged(at).path("Adam"), path)
     assert "x^2 + 3*y^2" in at.query_params["formula"]
 
 
@@ -275,11 +372,11 @@ def test_a_formula_link_with_a_plus_reproduces_it():
     at = run_app({"v": "1", "surface": "formula", "formula": "x**2+y**2", "opt": "sgd"})
     assert_clean(at)
     assert at.text_input(key="formula").value.replace(" ", "") in ("x^2+y^2", "x**2+y**2")
-    fig = figure(at)
-    assert racer_names(fig) == ["SGD"]
+    race = staged(at)
+    assert race.names == ["SGD"]
     # the minimum of x² + y² is at the origin: plain SGD heads there
-    end = full_path(fig, "SGD")[-1]
-    assert np.hypot(*end) < np.hypot(*start_marker(fig))
+    end = race.path("SGD")[-1]
+    assert np.hypot(*end) < np.hypot(*race.start)
 
 
 def test_the_formula_domain_widget_redraws_and_reaches_the_link():
@@ -287,13 +384,13 @@ def test_the_formula_domain_widget_redraws_and_reaches_the_link():
     assert_clean(at)
     at.text_input(key="domain").set_value("0, 2, -1, 1").run()
     assert_clean(at)
-    fig = figure(at)
-    assert fig["layout"]["xaxis"]["range"] == [0, 2]
-    assert fig["layout"]["yaxis"]["range"] == [-1, 1]
+    layout = staged(at).plot("map")["layout"]
+    assert layout["xaxis"]["range"] == [0, 2]
+    assert layout["yaxis"]["range"] == [-1, 1]
     assert at.query_params["domain"] == "0,2,-1,1"
-    x, y = start_marker(fig)
+    x, y = staged(at).start
     assert 0 <= x <= 2 and -1 <= y <= 1  # the start moved into the new domain
     # a malformed domain is refused with a message, and the drawn domain stays
     at.text_input(key="domain").set_value("0, 2, -1").run()
     assert not at.exception and at.error
-    assert figure(at)["layout"]["xaxis"]["range"] == [0, 2]
+    assert staged(at).plot("map")["layout"]["xaxis"]["range"] == [0, 2]

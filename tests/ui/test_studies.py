@@ -21,8 +21,10 @@ from tests.helpers import (
     assert_clean,
     click_chart,
     figure,
-    racer_names,
     run_app,
+    share_link,
+    staged,
+    summary_table,
 )
 
 assert APP.exists() and TIMEOUT >= 60
@@ -50,7 +52,7 @@ def test_each_mode_renders_from_its_link(name):
     assert len(fig["layout"]["title"]["text"]) > 20
     # the study settings are in the sidebar, the race's view settings are not
     assert headers(at)[0] == "Study" and "View" not in headers(at)
-    assert at.code[0].value.endswith("?" + query_string(scene))
+    assert share_link(at).endswith("?" + query_string(scene))
 
 
 def test_the_race_is_unchanged_and_has_no_study_settings():
@@ -58,7 +60,7 @@ def test_the_race_is_unchanged_and_has_no_study_settings():
     assert_clean(at)
     assert at.segmented_control(key="mode").value == "race"
     assert "Study" not in headers(at) and "View" in headers(at)
-    assert racer_names(figure(at)) == ["SGD", "Momentum", "Adam"]
+    assert staged(at).names == ["SGD", "Momentum", "Adam"]
     assert at.query_params["mode"] == "race"
     assert at.query_params["sweep.count"] == "12"
 
@@ -106,7 +108,7 @@ def test_study_settings_round_trip_through_widgets_url_and_the_race():
     # to the race and back: the hidden study settings stay in the URL and come back
     at.segmented_control(key="mode").set_value("race").run()
     assert_clean(at)
-    assert racer_names(figure(at)) == ["Momentum", "Adam"]
+    assert staged(at).names == ["Momentum", "Adam"]
     for _ in range(2):  # Streamlit forgets an undrawn widget's value after one run
         at.run()
         assert_clean(at)
@@ -149,9 +151,7 @@ def test_clicking_a_heatmap_cell_loads_it_into_the_race():
     at.run()
     assert from_state(at.session_state) == expected
     # the race is drawn, with the loaded settings
-    fig = figure(at)
-    assert racer_names(fig) == ["Momentum", "Adam"]
+    assert staged(at).names == ["Momentum", "Adam"]
     assert at.segmented_control(key="mode").value == "race"
-    rows = at.dataframe[0].value
-    assert f"learning_rate={lr:.3g}" in rows.iloc[0]["hyperparameters"]
+    assert f"learning_rate={lr:.3g}" in summary_table(at)[0]["hyperparameters"]
     assert np.isfinite(lr) and lr != 0.05

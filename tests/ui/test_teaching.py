@@ -5,8 +5,6 @@ is offered."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from compute import frame_steps
@@ -14,7 +12,7 @@ from lessons import LESSONS
 from scene import from_state, to_query
 from tests.helpers import OVERLAY_RACERS as RACERS
 from tests.helpers import OVERLAY_SCENE as SCENE
-from tests.helpers import assert_clean, figure, race_result, run_app
+from tests.helpers import assert_clean, race_result, run_app, share_link, staged, tables
 from tests.helpers import lesson_scene as lesson
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
@@ -57,16 +55,22 @@ def test_a_lesson_link_shows_its_text_and_the_selector_loads_another():
     assert not at.info and "lesson" not in at.query_params
 
 
+def line_widths(race) -> list[float]:
+    return [t["line"]["width"] for t in race.plot("map")["traces"]
+            if "width" in t.get("line", {})]
+
+
 def test_presenter_mode_enlarges_the_figure_and_steps_the_frame():
-    normal = figure(run_app({"steps": "40"}))
+    normal = staged(run_app({"steps": "40"}))
     at = run_app({"present": "1", "steps": "40"})
     assert_clean(at)
-    fig = figure(at)
-    assert fig["layout"]["font"]["size"] >= 20 > normal["layout"]["font"]["size"]
-    assert fig["layout"]["height"] > normal["layout"]["height"]
-    widths = [t["line"]["width"] for t in fig["data"] if "line" in t and "width" in t["line"]]
-    assert max(widths) > max(t["line"]["width"] for t in normal["data"]
-                             if "line" in t and "width" in t["line"])
+    race = staged(at)
+    font = race.plot("map")["layout"]["font"]["size"]
+    assert font >= 20 > normal.plot("map")["layout"]["font"]["size"]
+    assert race["fontScale"] > normal["fontScale"] == 1.0
+    assert race["mapHeight"] > normal["mapHeight"]
+    assert race["chartHeight"] > normal["chartHeight"]
+    assert max(line_widths(race)) > max(line_widths(normal))
     assert at.toggle(key="present").value is True
     labels = [b.label for b in at.button]
     assert "◀ step" in labels and "step ▶" in labels
@@ -80,11 +84,11 @@ def test_presenter_mode_enlarges_the_figure_and_steps_the_frame():
     next(b for b in at.button if b.label == "◀ step").click().run()
     assert_clean(at)
     assert at.session_state["frame"] == 1 and at.query_params["frame"] == "1"
-    assert figure(at)["layout"]["sliders"][0]["active"] == 1
+    assert staged(at)["frame"] == 1
     assert f"step {steps_at[1]}" in " ".join(m.value for m in at.markdown)
     at.toggle(key="present").set_value(False).run()
     assert at.query_params["present"] == "0"
-    assert figure(at)["layout"]["font"]["size"] < 20
+    assert staged(at).plot("map")["layout"]["font"]["size"] < 20
 
 
 @pytest.mark.slow  # what is inside five optimizers, as tests/views/test_overlays.py
@@ -93,15 +97,18 @@ def test_the_page_draws_the_overlays_at_the_chosen_frame():
     at = run_app(query)
     assert_clean(at)
     assert not at.warning
-    fig = figure(at)
-    names = {a.get("name") for a in fig["layout"]["annotations"]}
+
+    def annotations():
+        return staged(at).plot("map")["layout"].get("annotations")
+
+    names = {a.get("name") for a in annotations()}
     assert {"sgd.step", "adam.momentum", "momentum.momentum", "curvature.1.label"} <= names
-    step = next(a for a in fig["layout"]["annotations"] if a["name"] == "adam.step")
+    step = next(a for a in annotations() if a["name"] == "adam.step")
     k = int(frame_steps(SCENE.setup.steps)[4])
     adam = next(r for r in result().runs if r.slug == "adam")
     assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
-    assert len(at.dataframe) == 2  # the effective learning rates, then the summary
-    assert len(at.dataframe[0].value) == 2 * len(RACERS)
+    inside, summary = tables(at)  # the effective learning rates, then the summary
+    assert len(inside) == 2 * len(RACERS) and len(summary) == len(RACERS)
     assert [t.label for t in at.tabs] == [r.name for r in result().runs]
     assert any(r"\begin{aligned}" in e.value for e in at.latex)
     assert at.toggle(key="overlay").value is True
@@ -109,13 +116,13 @@ def test_the_page_draws_the_overlays_at_the_chosen_frame():
     next(b for b in at.button if b.label == "step ▶").click().run()
     assert_clean(at)
     k = int(frame_steps(SCENE.setup.steps)[5])
-    step = next(a for a in figure(at)["layout"]["annotations"] if a["name"] == "adam.step")
+    step = next(a for a in annotations() if a["name"] == "adam.step")
     assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
     assert any(f"update {k} → {k + 1}" in m.value for m in at.markdown)
     at.toggle(key="overlay").set_value(False).run()
-    assert not figure(at)["layout"].get("annotations")
+    assert not annotations()
     assert at.query_params["overlay"] == "0"
-    assert not re.search("overlay=1", at.code[0].value)
+    assert "overlay=1" not in share_link(at)
 
 
 def test_the_page_offers_every_export():
