@@ -57,19 +57,20 @@ def ensure_plotly_js() -> str:
     return f"app/static/{PLOTLY_JS}"
 
 
-def message_id(*parts: object) -> str:
-    """A short, stable id of what a message shows."""
-    return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:16]
+def message_id(kind: str, *parts: object) -> str:
+    """A short, stable id of what a message of ``kind`` shows. The kind is part of it:
+    the keys of different computations can be the same link (the default scene's)."""
+    return hashlib.sha1("|".join(map(str, (kind, *parts))).encode()).hexdigest()[:16]
 
 
 def _idle_grid(key: str) -> bytes:
     """The grid element before the grid is wanted: how to ask for it."""
-    return Packer().pack({"kind": "grid-request", "id": message_id(key)})
+    return Packer().pack({"kind": "grid-request", "id": message_id(DRAG, key)})
 
 
 @st.fragment
 def _grid_element(key: str) -> None:
-    grid_id = message_id(key)
+    grid_id = message_id(DRAG, key)
     wanted = st.session_state.get("_grid_wanted") == grid_id
     data = cached_grid_message(key, grid_id) if wanted else _idle_grid(key)
     STAGE(key="stage.grid", data=data, height=0, on_want_change=_on_want)
@@ -129,9 +130,10 @@ def show_race(scene: Scene, font_scale: float) -> None:
     setup, display = scene.setup, scene.display
     race_key = cache_key(setup, RACE)
     overlay = display.overlay
-    ids = (message_id(race_key, display.view, display.curve, font_scale,
+    ids = (message_id(RACE, race_key, display.view, display.curve, font_scale,
                       display.frame if overlay else ""),
-           message_id(cache_key(setup, SURFACE)), message_id(cache_key(setup, DRAG)))
+           message_id(SURFACE, cache_key(setup, SURFACE)),
+           message_id(DRAG, cache_key(setup, DRAG)))
     data = cached_race_message(race_key, ids, display.frame, display.view, display.curve,
                                font_scale, overlay, ensure_plotly_js())
     STAGE(key="stage", data=data, on_start_change=_on_event, on_commit_change=_on_event,
@@ -141,5 +143,5 @@ def show_race(scene: Scene, font_scale: float) -> None:
 def helper_elements(scene: Scene) -> None:
     """The surface and the grid elements (after the page's content: they draw nothing)."""
     key = cache_key(scene.setup, SURFACE)
-    STAGE(key="stage.surface", data=cached_surface_message(key, message_id(key)), height=0)
+    STAGE(key="stage.surface", data=cached_surface_message(key, message_id(SURFACE, key)), height=0)
     _grid_element(cache_key(scene.setup, DRAG))

@@ -211,6 +211,18 @@ def panel_figure(result: Result, pack: Packer, fs: float) -> dict:
     return {"traces": traces, "layout": layout, "bind": bind, "arrays": arrays}
 
 
+def _tagged(figure: dict) -> dict:
+    """Each bound trace carries its role in ``meta`` ("markers:2": racer 2's marker), which
+    plotly draws nothing of: how a reader of the live page (the browser tests) finds it."""
+    for role, bound in figure["bind"].items():
+        per_racer = bound if isinstance(bound, list) else [bound]
+        for k, indices in enumerate(per_racer):
+            for index in indices if isinstance(indices, list) else [indices]:
+                if index >= 0:
+                    figure["traces"][index]["meta"] = f"{role}:{k}"
+    return figure
+
+
 def _racer(result: Result, i: int) -> dict:
     run, style = result.runs[i], style_of(i)
     diverged = (f"{run.name} diverged at step {run.diverged_at}"
@@ -266,6 +278,7 @@ def race_message(result: Result, ladders: tuple[Ladder, ...], *, key: str, surfa
         plots["scene"], plots["marks"] = scene_figures(result, shade, fs, titles)
     if result.panel is not None:
         plots["panel"] = panel_figure(result, pack, fs)
+    plots = {name: _tagged(figure) for name, figure in plots.items()}
     if overlay:
         for name in ("annotations", "shapes"):
             plots["map"]["layout"][name] = overlay.get(name, [])

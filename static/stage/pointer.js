@@ -52,18 +52,29 @@ export class Pointer {
     // Capture phase: a press on the start marker must not reach plotly's pan.
     gd.addEventListener("pointerdown", (e) => this.down(e), true);
     gd.addEventListener("pointermove", (e) => this.move(e), true);
-    gd.addEventListener("pointerup", (e) => this.up(e), true);
     gd.addEventListener("pointercancel", () => this.cancel(), true);
+    // The release of a plain click lands on the cover plotly lays over the page while a
+    // button is down (its pan), not on the plot: listen for it on the window.
+    this.onUp = (e) => this.up(e);
+    window.addEventListener("pointerup", this.onUp, true);
+  }
+
+  destroy() {
+    window.removeEventListener("pointerup", this.onUp, true);
   }
 
   down(event) {
+    this.press = null;
     if (event.button !== 0) return;
+    // The plot's own controls are no place to start from.
+    if (event.target.closest && event.target.closest(".modebar, .legend, .colorbar")) return;
     this.press = { x: event.clientX, y: event.clientY, t: performance.now() };
     if (!this.near(event)) return;
     event.stopPropagation();
     event.preventDefault();
     this.gd.setPointerCapture(event.pointerId);
     this.dragging = true;
+    this.dragged = false;
     this.callbacks.onDragStart();
   }
 
@@ -75,6 +86,11 @@ export class Pointer {
       return;
     }
     event.stopPropagation();
+    const press = this.press;
+    if (press && Math.hypot(event.clientX - press.x, event.clientY - press.y) > CLICK_SLOP) {
+      this.dragged = true;
+    }
+    if (!this.dragged) return;
     // One preview a display frame, however fast the pointer reports.
     this.pending = event;
     if (this.scheduled) return;
@@ -89,10 +105,11 @@ export class Pointer {
   up(event) {
     if (this.dragging) {
       event.stopPropagation();
+      this.press = null;
       this.dragging = false;
       this.gd.style.cursor = "";
-      const point = toData(this.gd, event);
-      this.callbacks.onDragEnd(point);
+      // A press on the start that did not move is no new start.
+      this.callbacks.onDragEnd(this.dragged ? toData(this.gd, event) : null);
       return;
     }
     const press = this.press;

@@ -68,6 +68,9 @@ class Stage {
   }
 
   async show(message) {
+    // Set while a message is being drawn (the page's tests wait for it to go).
+    this.drawing = (this.drawing || 0) + 1;
+    this.root.dataset.busy = "yes";
     const Plotly = await loadPlotly(message.plotly);
     const surface = await store.when(message.surface);
     const same = this.message && this.message.id === message.id;
@@ -85,7 +88,14 @@ class Stage {
     this.player.load(message.frames, message.steps, message.frame);
     this.root.dataset.grid = store.get(message.grid) ? "ready" : "no";
     this.root.dataset.ready = message.id;
+    this.root.dataset.shown = String(Number(this.root.dataset.shown || 0) + 1);
+    this.idle();
     performance.mark("stage-shown");
+  }
+
+  idle() {
+    this.drawing -= 1;
+    if (this.drawing <= 0) delete this.root.dataset.busy;
   }
 
   attachPointer() {
@@ -107,6 +117,7 @@ class Stage {
 
   destroy() {
     document.removeEventListener("optplay-message", this.onMessage);
+    if (this.pointer) this.pointer.destroy();
     if (this.views) this.views.purge();
     this.root.remove();
   }
@@ -147,6 +158,7 @@ export function mount(component) {
   }
   stage.trigger = setTriggerValue;
   stage.show(message).catch((error) => {
+    stage.idle();
     stage.root.dataset.error = String(error);
     console.error("stage:", error);
   });

@@ -3,49 +3,12 @@
 // runs; a frame moves only the trails and markers; a scrub or a drag swaps one racer's
 // whole path for one the server computed ahead (a ladder notch, a grid start).
 
+import { Channel } from "./channel.js";
 import { row, column } from "./payload.js";
+import { exactRun, previewRun, seek } from "./runs.js";
 
 const CONFIG = { displaylogo: false, scrollZoom: true, responsive: true,
                  modeBarButtonsToRemove: ["select2d", "lasso2d"] };
-
-function upto(array, count) {
-  return array.subarray(0, count);
-}
-
-function steps(count) {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = i;
-  return out;
-}
-
-// The first index of `sorted` at or after `value` (clamped to the last).
-function seek(sorted, value) {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-// A run as the plots draw it: its points, chart values and heights, at `at` steps.
-function exactRun(message, i) {
-  const run = message.runs[i];
-  const count = message.racers[i].end + 1;
-  return { x: column(run.path, 0, count), y: column(run.path, 1, count),
-           chart: upto(run.chart, count), height: run.height ? upto(run.height, count) : null,
-           at: steps(count), full: run };
-}
-
-function previewRun(path, chart, height, at, diverged, logChart) {
-  let count = at.length;
-  if (diverged >= 0) count = Math.min(count, seek(at, diverged) + 1);
-  const values = chart ? upto(chart, count).map((v) => (logChart ? 10 ** v : v)) : null;
-  return { x: column(path, 0, count), y: column(path, 1, count), chart: values,
-           height: height ? upto(height, count) : null, at: upto(at, count), preview: true };
-}
 
 export class Views {
   constructor(Plotly, parts) {
@@ -53,6 +16,7 @@ export class Views {
     this.parts = parts;
     this.channels = {};
     this.shapes = {};
+    this.chartDimmed = false;
   }
 
   // A new race: a plot whose figure (layout and trace styles) is unchanged gets only the
@@ -81,6 +45,10 @@ export class Views {
       await this.react(name, figure, fills[name]);
       if (name === "map") this.drawnDivergence = null;
     }
+    // A released drag is answered by this message: its runs replace the previews.
+    this.dragFrom = null;
+    if (!kept.includes("chart")) this.chartDimmed = false;
+    else this.dimChart(false);
     if (!kept.length) return;
     if (kept.includes("map")) this.restyleDivergence();
     this.runs.forEach((run, i) => this.swap(i, run));
@@ -180,8 +148,12 @@ export class Views {
     if (this.camerasLinked) return;
     this.camerasLinked = true;
     const follow = (event) => {
-      const camera = event["scene.camera"];
-      if (camera && this.message.plots.marks) this.Plotly.relayout(this.parts.marks, { "scene.camera": camera });
+      if (!this.message.plots.marks) return;
+      if (!Object.keys(event).some((k) => k.startsWith("scene.camera"))) return;
+      // A turn in progress reports its whole camera; a finished one may name only a part.
+      const camera = event["scene.camera"]
+        || JSON.parse(JSON.stringify(this.parts.scene._fullLayout.scene.camera));
+      this.Plotly.relayout(this.parts.marks, { "scene.camera": camera });
     };
     this.parts.scene.on("plotly_relayouting", follow);
     this.parts.scene.on("plotly_relayout", follow);
@@ -207,43 +179,16 @@ export class Views {
     return out;
   }
 
-  // Changes to a plot go through its channel: one Plotly.animate in flight per plot,
-  // later changes merged into the next (a trace's newest data wins), so a slow plot (a
-  // WebGL scene takes a few hundred milliseconds here) skips to the newest frame instead
-  // of falling behind the clock. animate with redraw: false draws only the changed
-  // traces; the 3D scene needs redraw: true.
   send(name, updates) {
     if (!updates.size || !this.message.plots[name]) return;
-    const channel = this.channels[name] || (this.channels[name] = { pending: new Map(), busy: false });
-    for (const [k, u] of updates) channel.pending.set(k, { ...(channel.pending.get(k) || {}), ...u });
-    // Everything one event changes goes out as one call: flush after this task.
-    if (!channel.busy && !channel.queued) {
-      channel.queued = true;
-      queueMicrotask(() => {
-        channel.queued = false;
-        if (!channel.busy) this.flush(name, channel);
-      });
-    }
-  }
-
-  flush(name, channel) {
-    if (!channel.pending.size) {
-      channel.busy = false;
-      return;
-    }
-    channel.busy = true;
-    const updates = channel.pending;
-    channel.pending = new Map();
-    const began = performance.now();
-    const done = () => {
+    if (!this.channels[name]) {
+      const three = name === "scene" || name === "marks";
       // Each 3D update's time to its paint is marked, for bench/bench_browser.py.
-      if (name === "marks") performance.mark("stage-3d", { detail: performance.now() - began });
-      this.flush(name, channel);
-    };
-    this.Plotly.animate(this.parts[name], { data: [...updates.values()], traces: [...updates.keys()] },
-                        { frame: { duration: 0, redraw: name === "scene" || name === "marks" },
-                          transition: { duration: 0 }, mode: "next" })
-      .then(done, done);
+      const onPainted = name === "marks"
+        ? (ms) => performance.mark("stage-3d", { detail: ms }) : null;
+      this.channels[name] = new Channel(this.Plotly, this.parts[name], { redraw: three, onPainted });
+    }
+    this.channels[name].send(updates);
   }
 
   frame(j) {
@@ -298,9 +243,16 @@ export class Views {
     return this.start;
   }
 
+  // While dragging, the chart (of the exact runs) is dimmed: the previews carry no chart.
   beginDrag() {
     this.dragFrom = this.start.slice();
-    this.Plotly.restyle(this.parts.chart, { opacity: 0.25 });
+    this.dimChart(true);
+  }
+
+  dimChart(dim) {
+    if (this.chartDimmed === dim) return;
+    this.chartDimmed = dim;
+    this.Plotly.restyle(this.parts.chart, { opacity: dim ? 0.25 : 1 });
   }
 
   // The runs from the grid start nearest the pointer (the grid is n × n over the domain).
@@ -329,7 +281,7 @@ export class Views {
   endDrag() {
     this.start = this.dragFrom || this.start;
     this.message.racers.forEach((_, i) => this.swap(i, exactRun(this.message, i)));
-    this.Plotly.restyle(this.parts.chart, { opacity: 1 });
+    this.dimChart(false);
     this.frame(this.frameIndex);
   }
 

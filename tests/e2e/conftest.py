@@ -196,14 +196,24 @@ def page(browser, server, request, console):
         page.context.close()
 
 
+#: The page is drawn: its script has finished, and the race stage (static/stage/) has
+#: drawn its newest message, or else (a study, the MLP) a plotly chart has drawn.
+JS_APP_DRAWN = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const stage = document.querySelector('.stage');
+  if (stage) return stage.dataset.ready !== undefined && stage.dataset.busy === undefined;
+  return document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg")
+    !== null;
+}"""
+
+
 def wait_for_app(page, timeout_ms: int = APP_TIMEOUT_MS) -> None:
-    """Wait until the script has finished and the plotly chart has drawn."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=timeout_ms)
-    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg",
-                           timeout=timeout_ms)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
-                           timeout=timeout_ms)
+    """Wait until the page is drawn, and still is two painted frames later (a message
+    that arrived with the end of the run is being handed to the stage meanwhile)."""
+    wait_for_js(page, JS_APP_DRAWN, what="the page to be drawn", timeout_ms=timeout_ms)
+    after_frames(page, 2)
+    wait_for_js(page, JS_APP_DRAWN, what="the page to be drawn", timeout_ms=timeout_ms)
 
 
 def address(page) -> str:
@@ -235,19 +245,6 @@ def after_frames(page, count: int) -> None:
     })""", count)
 
 
-#: Whether the chart's plotly.js animation loop is stopped (no frame queued or drawing).
-JS_PLAYBACK_STOPPED = """(plot) => {
-  const t = document.querySelector(plot)?._transitionData;
-  return t !== undefined && !t._animationRaf && !(t._frameQueue && t._frameQueue.length);
-}"""
-
-#: Whether the slider label reads "step <n>" with n past ``after``.
-JS_STEP_PAST = """([plot, after]) => {
-  const label = document.querySelector(plot + ' .slider-group > text.slider-label');
-  const match = label && label.textContent.trim().match(/^step (\\d+)$/);
-  return match !== null && Number(match[1]) > after;
-}"""
-
 #: Record every change of the app's script state (Streamlit's `data-test-script-state`).
 JS_WATCH_SCRIPT_STATE = """() => {
   const app = document.querySelector("[data-testid='stApp']");
@@ -271,3 +268,13 @@ def rerun_started(page, within_ms: int) -> bool:
     except AssertionError:
         return False
     return True
+
+
+def wait_for_rerun(page, act, what: str, timeout_ms: int = APP_TIMEOUT_MS) -> None:
+    """Do ``act()`` and wait until the rerun it triggers has started and the page is
+    drawn again."""
+    watch_script_state(page)
+    act()
+    wait_for_js(page, "() => window._scriptStates.includes('running')",
+                what=f"{what} to start a rerun", timeout_ms=timeout_ms)
+    wait_for_app(page, timeout_ms)

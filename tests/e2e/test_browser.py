@@ -1,11 +1,15 @@
-"""The app as a student sees it: a real `streamlit run` server driven by chromium.
+"""The race as a student uses it: a real `streamlit run` server driven by chromium.
 
-Selectors were read off the live DOM (streamlit 1.67, plotly.js 4.2):
-- the plotly graph div is `.js-plotly-plot` inside `[data-testid='stPlotlyChart']`;
-- the background image is `g.subplot.xy g.imagelayer image` (an axis-referenced image
-  with layer "below" is drawn in its subplot's image layer, not in `.layer-below`);
-- the slider's current value is `.slider-group > text.slider-label` ("step 12");
-- the buttons are `g.updatemenu-button` ("▶ Play", "▶▶ Fast", "❚❚ Pause").
+The race is the stage (static/stage/, ui/stage.py). Selectors, read off the live DOM
+(streamlit 1.67, plotly.js 4.1):
+- the stage is `.stage`; `data-ready` holds the id of the race it has drawn, `data-busy`
+  is set while it draws one, `data-grid="ready"` once the drag grid has arrived;
+- its plots are plotly graph divs: `.stage-map`, `.stage-chart`, `.stage-scene` (the 3D
+  mesh) and `.stage-marks` (the 3D markers, a transparent scene above the mesh);
+- each moving trace names its role in `meta` ("paths:0", "markers:2", "start:0");
+- the player: `.stage-play`, `.stage-speed`, `.stage-step` (a range input) and
+  `.stage-counter` ("step 12 / 200"); the scrubbers: `.stage-scrubs input[data-ladder]`;
+- the share box: `.share-url` (a read-only input holding the link).
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from tests.e2e.conftest import (
-    JS_PLAYBACK_STOPPED,
-    JS_STEP_PAST,
     SHOTS,
     ConsoleLog,
     address,
@@ -26,76 +28,30 @@ from tests.e2e.conftest import (
     rerun_started,
     wait_for_app,
     wait_for_js,
+    wait_for_rerun,
     watch_script_state,
 )
 
 pytestmark = pytest.mark.browser
 
-PLOT = "[data-testid='stPlotlyChart'] .js-plotly-plot"
-CURRENT_STEP = f"{PLOT} .slider-group > text.slider-label"
 RACERS = ("SGD", "Momentum", "Adam")
-# The click layer of views/race.py: a CLICK_GRID x CLICK_GRID grid over the domain.
-CLICK_GRID = 31
-ROSENBROCK = ((-2.0, 2.0), (-1.0, 3.0))
+MAP = ".stage-map"
 
-#: Markers (x, y) of each racer's moving marker, by racer name.
-JS_MARKERS = """() => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const out = {};
-  for (const t of gd._fullData) {
-    if (t.mode === 'markers' && t.xaxis === 'x' && t.x.length === 1
-        && gd.data[t.index].name === t.name
-        && !['start', 'global minimum', 'saddle point'].includes(t.name)) {
-      out[t.name] = [Number(t.x[0]), Number(t.y[0])];
-    }
-  }
-  return out;
+#: The traces of one role in a stage plot: [{meta, name, x, y}] in trace order.
+JS_ROLE = """([plot, role]) => {
+  const gd = document.querySelector('.stage-' + plot);
+  return gd.data.filter(t => typeof t.meta === 'string' && t.meta.startsWith(role + ':'))
+    .map(t => ({meta: t.meta, name: t.name || null, x: Array.from(t.x || [], Number),
+                y: Array.from(t.y || [], Number)}));
 }"""
 
-#: The full faded path of each racer (the static `lines` trace named after it).
-JS_PATHS = """() => {
-  const gd = document.querySelector('.js-plotly-plot');
-  return gd._fullData.filter(t => t.mode === 'lines' && gd.data[t.index].name === t.name)
-    .map(t => ({name: t.name, x: Array.from(t.x, Number), y: Array.from(t.y, Number)}));
-}"""
-
-
-#: Page pixel of a data point (x, y) on the contour axes.
+#: Page pixel of a data point (x, y) on the map's axes.
 JS_DATA_TO_PAGE = """([x, y]) => {
-  const gd = document.querySelector('.js-plotly-plot');
+  const gd = document.querySelector('.stage-map');
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const box = gd.getBoundingClientRect();
-  return [box.left + xa._offset + xa.d2p(x), box.top + ya._offset + ya.d2p(y)];
+  return [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(y)];
 }"""
-
-
-def open_app(page, base: str, query: str = "") -> None:
-    page.goto(f"{base}/{query}")
-    wait_for_app(page)
-
-
-def current_step(page) -> int:
-    text = page.locator(CURRENT_STEP).text_content() or ""
-    match = re.fullmatch(r"step (\d+)", text.strip())
-    assert match, f"slider label reads {text!r}, not 'step <n>'"
-    return int(match.group(1))
-
-
-def click_button(page, label: str) -> None:
-    page.locator(f"{PLOT} g.updatemenu-button", has_text=label).click()
-
-
-def background_image_href(page) -> str | None:
-    image = page.locator(f"{PLOT} g.subplot.xy g.imagelayer image")
-    if image.count() != 1:
-        return None
-    return image.get_attribute("href")
-
-
-def number_input(page, label: str) -> float:
-    box = page.locator("[data-testid='stNumberInput']", has_text=label)
-    return float(box.locator("input").input_value())
-
 
 #: Whether the start inputs hold (x, y), to the inputs' rounding.
 JS_START_INPUTS_AT = """([x, y]) => {
@@ -107,6 +63,51 @@ JS_START_INPUTS_AT = """([x, y]) => {
 #: The current value of a query key in the address bar ('' if absent).
 JS_QUERY_VALUE = "(key) => new URLSearchParams(window.location.search).get(key) || ''"
 
+#: The step the player's counter shows, past ``after``.
+JS_COUNTER_PAST = """(after) => {
+  const m = document.querySelector('.stage-counter')?.textContent.match(/^step (\\d+) \\//);
+  return m !== null && m !== undefined && Number(m[1]) > after;
+}"""
+
+#: Every 3D camera of the stage (the mesh's scene and the markers' scene above it).
+JS_CAMERAS = """() => ['scene', 'marks'].map(name =>
+  JSON.parse(JSON.stringify(document.querySelector('.stage-' + name)._fullLayout.scene.camera)))"""
+
+
+def open_app(page, base: str, query: str = "") -> None:
+    page.goto(f"{base}/{query}")
+    wait_for_app(page)
+
+
+def role(page, plot: str, name: str) -> list[dict]:
+    return page.evaluate(JS_ROLE, [plot, name])
+
+
+def paths(page) -> dict[str, tuple[list[float], list[float]]]:
+    """Each racer's whole path on the map, by name."""
+    return {t["name"]: (t["x"], t["y"]) for t in role(page, "map", "paths") if t["name"]}
+
+
+def markers(page) -> dict[str, tuple[float, float]]:
+    return {t["name"]: (t["x"][0], t["y"][0]) for t in role(page, "map", "markers")}
+
+
+def start_marker(page) -> tuple[float, float]:
+    (start,) = role(page, "map", "start")
+    return start["x"][0], start["y"][0]
+
+
+def step_shown(page) -> int:
+    text = page.locator(".stage-counter").text_content() or ""
+    match = re.fullmatch(r"step (\d+) / \d+", text.strip())
+    assert match, f"the counter reads {text!r}, not 'step <n> / <steps>'"
+    return int(match.group(1))
+
+
+def number_input(page, label: str) -> float:
+    box = page.locator("[data-testid='stNumberInput']", has_text=label)
+    return float(box.locator("input").input_value())
+
 
 def start_from_url(url: str) -> tuple[float, float]:
     values = parse_qs(urlsplit(url).query).get("start")
@@ -115,27 +116,19 @@ def start_from_url(url: str) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def grid_point(i: int, j: int, domain=ROSENBROCK) -> tuple[float, float]:
-    (x0, x1), (y0, y1) = domain
-    n = CLICK_GRID - 1
-    return x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * j / n
-
-
-def pause(page) -> None:
-    """Press Pause and wait until plotly.js's animation loop has stopped."""
-    click_button(page, "❚❚ Pause")
-    wait_for_js(page, JS_PLAYBACK_STOPPED, PLOT, what="Pause to stop the animation loop")
+def pixel(page, x: float, y: float) -> tuple[float, float]:
+    return tuple(page.evaluate(JS_DATA_TO_PAGE, [x, y]))
 
 
 def click_start(page, x: float, y: float, console=None) -> None:
-    """Click the contour at data point (x, y); wait for the start inputs to show it
+    """Click the map at data point (x, y); wait for the start inputs to show it
     (reporting what the page raised, if it raised instead)."""
-    px, py = page.evaluate(JS_DATA_TO_PAGE, [x, y])
+    px, py = pixel(page, x, y)
     page.mouse.move(px, py)
     page.mouse.click(px, py)
     try:
         wait_for_js(page, JS_START_INPUTS_AT, [x, y],
-                    what=f"start inputs to show ({x:.3f}, {y:.3f})")
+                    what=f"start inputs to show ({x:.3f}, {y:.3f})", timeout_ms=60_000)
     except AssertionError:
         if console is not None and console.errors:
             raise AssertionError(f"the click raised in the page: {console.errors}") from None
@@ -143,76 +136,210 @@ def click_start(page, x: float, y: float, console=None) -> None:
     wait_for_app(page)
 
 
-def test_page_loads_and_chart_renders(page, server, console):
+def background_href(page) -> str | None:
+    image = page.locator(f"{MAP} g.imagelayer image")
+    return image.get_attribute("href") if image.count() == 1 else None
+
+
+def track_sent_frames(page) -> list[str]:
+    """Every websocket frame the page sends from now on (Streamlit's BackMsgs)."""
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    return sent
+
+
+# -- drawn once ---------------------------------------------------------------------------
+
+
+def test_the_page_draws_the_stage_from_the_apps_own_plotly(page, server, console):
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     open_app(page, server)
-    legend = page.locator(f"{PLOT} .legendtext").all_text_contents()
-    assert legend == list(RACERS)
-    href = background_image_href(page)
-    assert href and href.startswith("data:image/png;base64,"), "no background image"
+    assert page.locator(f"{MAP} .legendtext").all_text_contents() == list(RACERS)
+    href = background_href(page)
+    assert href and href.startswith("blob:"), "no contour image"
     assert page.locator("h3", has_text="Rosenbrock").count() == 1
-    assert current_step(page) == 0
-    assert page.evaluate(JS_MARKERS).keys() == set(RACERS)
+    assert step_shown(page) == 0
+    assert markers(page).keys() == set(RACERS)
+    assert start_marker(page) == pytest.approx((-1.5, 2.5))
+    assert all(len(x) == 201 for x, _ in paths(page).values())
+    # plotly.js comes from the app itself, and nothing from another host
+    assert any(re.search(r"/app/static/plotly-[\d.]+\.min\.js$", url) for url in requests)
+    host = urlsplit(server).netloc
+    assert [u for u in requests if urlsplit(u).netloc not in (host, "")] == []
     assert not page.locator("[data-testid='stException']").count()
+    page.screenshot(path=str(SHOTS / "stage_default.png"))
     assert console.errors == []
 
 
-def test_play_advances_frames_and_pause_stops(page, server, console):
-    open_app(page, server)
-    assert current_step(page) == 0
-    before = page.evaluate(JS_MARKERS)
+# -- playback ---------------------------------------------------------------------------------
 
-    click_button(page, "▶ Play")
-    wait_for_js(page, JS_STEP_PAST, [PLOT, 0], what="Play to advance the slider")
-    step = current_step(page)
-    assert step > 0, "Play did not advance the slider"
-    after = page.evaluate(JS_MARKERS)
+
+def test_play_advances_pause_stops_and_the_link_keeps_the_frame(page, server, console):
+    open_app(page, server)
+    before = markers(page)
+    page.click(".stage-play")
+    wait_for_js(page, JS_COUNTER_PAST, 5, what="Play to advance the counter")
+    after = markers(page)
     assert after.keys() == before.keys() == set(RACERS)
     assert any(after[name] != before[name] for name in RACERS), "no marker moved"
 
-    pause(page)
-    paused = current_step(page), page.evaluate(JS_MARKERS)
-    after_frames(page, 30)  # half a second of a playing animation's frames
-    assert (current_step(page), page.evaluate(JS_MARKERS)) == paused, "Pause did not stop"
-    assert paused[0] >= step
+    watch_script_state(page)
+    page.click(".stage-play")  # now reads "Pause"
+    paused = step_shown(page), markers(page)
+    after_frames(page, 30)  # a second of a playing clock's frames
+    assert (step_shown(page), markers(page)) == paused, "Pause did not stop"
+    # the paused frame reaches the link (one rerun), and the stage stays where it was
+    frame = int(page.locator(".stage-step").input_value())
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('frame') === '{frame}'",
+                what="the address bar to hold the paused frame", timeout_ms=60_000)
+    wait_for_app(page)
+    assert (step_shown(page), markers(page)) == paused
     assert console.errors == []
 
 
-def test_after_playing_background_stays_and_click_works(page, server, console):
-    open_app(page, server)
-    click_button(page, "▶▶ Fast")
-    wait_for_js(page, JS_STEP_PAST, [PLOT, 40], what="Fast play to pass step 40")
-    pause(page)
-    assert current_step(page) > 0
-    href = background_image_href(page)
-    assert href and href.startswith("data:image/png;base64,"), "background gone after play"
-
-    x, y = grid_point(10, 20)
-    click_start(page, x, y, console)
-    assert background_image_href(page)
-    assert console.errors == [], "plotly failed on a click after playing"
+def test_after_playing_to_the_end_a_click_still_sets_the_start(page, server, console):
+    open_app(page, server, "?v=1&steps=60")
+    page.select_option(".stage-speed", "4")
+    page.click(".stage-play")
+    wait_for_js(page, "() => document.querySelector('.stage-counter').textContent"
+                ".startsWith('step 60 /')", what="playback to reach the end")
+    assert background_href(page), "the contour image went away while playing"
+    click_start(page, 0.5, -0.5, console)
+    assert background_href(page)
+    assert start_marker(page) == pytest.approx((0.5, -0.5), abs=1e-3)
+    assert console.errors == []
 
 
-def test_click_on_contour_moves_start(page, server, console):
+def test_the_3d_view_plays_and_keeps_the_users_camera(page, server, console):
+    open_app(page, server, "?v=1&view=3d&steps=60")
+    assert page.locator(".stage-scene .gl-container canvas").count() >= 1
+    # the user turns the view; the markers' scene above follows the mesh's
+    page.evaluate("""() => Plotly.relayout(document.querySelector('.stage-scene'),
+                       {'scene.camera.eye': {x: 0.3, y: -2.1, z: 0.9}})""")
+    wait_for_js(page, f"() => ({JS_CAMERAS})()[1].eye.y === -2.1",
+                what="the markers' scene to follow the camera")
+    page.click(".stage-play")
+    wait_for_js(page, JS_COUNTER_PAST, 10, what="3D playback to advance")
+    page.click(".stage-play")
+    # a new race (another learning rate) keeps the camera: the plots are updated in place
+    wait_for_rerun(page, lambda: page.locator("[data-testid='stSlider']", has_text="steps")
+                   .locator("input[type='range']").press("ArrowRight"), "a new step count")
+    cameras = page.evaluate(JS_CAMERAS)
+    assert [c["eye"] for c in cameras] == [{"x": 0.3, "y": -2.1, "z": 0.9}] * 2
+    page.screenshot(path=str(SHOTS / "stage_3d.png"))
+    assert console.errors == []
+
+
+# -- the pointer on the map ---------------------------------------------------------------
+
+
+def test_a_click_anywhere_on_the_map_sets_the_start(page, server, console):
     open_app(page, server)
     assert (number_input(page, "start x"), number_input(page, "start y")) == (-1.5, 2.5)
-    x, y = grid_point(19, 4)  # (0.533, -0.467), near (0.5, -0.5), away from every path
+    x, y = 0.8, -0.7  # no marker, no path near: the map itself takes the click
     click_start(page, x, y, console)
-
-    assert number_input(page, "start x") == pytest.approx(x, abs=6e-4)
-    assert number_input(page, "start y") == pytest.approx(y, abs=6e-4)
     wait_for_js(page, "(key) => { const v = new URLSearchParams(window.location.search)"
                 ".get(key); return v !== null && v !== '-1.5,2.5'; }", "start",
                 what="the URL to follow")
     url_x, url_y = start_from_url(address(page))
-    assert (round(url_x, 3), round(url_y, 3)) == (round(x, 3), round(y, 3))
+    assert (url_x, url_y) == pytest.approx((x, y), abs=2e-3)
     # the race now starts there: every path begins at the clicked point
-    for path in page.evaluate(JS_PATHS):
-        assert path["x"][0] == pytest.approx(x, abs=1e-4), path["name"]
-        assert path["y"][0] == pytest.approx(y, abs=1e-4), path["name"]
+    for name, (px, py) in paths(page).items():
+        assert (px[0], py[0]) == pytest.approx((url_x, url_y), abs=1e-4), name
     assert console.errors == []
 
 
-def test_copied_link_reproduces_the_scene(page, browser, server, console):
+def test_dragging_the_start_moves_every_path_and_release_sets_it(page, server, console):
+    open_app(page, server)
+    sx, sy = pixel(page, -1.5, 2.5)
+    page.mouse.move(sx + 30, sy + 30)
+    page.mouse.move(sx, sy)  # nearing the start asks the server for the grid of starts
+    wait_for_js(page, "() => document.querySelector('.stage').dataset.grid === 'ready'",
+                what="the drag grid to arrive", timeout_ms=60_000)
+    before = paths(page)
+    page.mouse.down()
+    tx, ty = pixel(page, 0.5, 0.5)
+    moved_mid_drag = False
+    for k in range(1, 11):
+        page.mouse.move(sx + (tx - sx) * k / 10, sy + (ty - sy) * k / 10, steps=2)
+        after_frames(page, 1)
+        now = paths(page)
+        moved_mid_drag |= all(now[n][0][0] != before[n][0][0] for n in RACERS)
+    assert moved_mid_drag, "the paths did not follow the pointer during the drag"
+    first = {n: (p[0][0], p[1][0]) for n, p in paths(page).items()}
+    for name in RACERS:  # previews start at the grid start nearest the pointer
+        assert first[name] == pytest.approx((0.5, 0.5), abs=0.2), name
+    page.mouse.up()
+    wait_for_js(page, "() => new URLSearchParams(window.location.search).get('start')"
+                " !== '-1.5,2.5'", what="the release to reach the link", timeout_ms=60_000)
+    wait_for_app(page)
+    url_start = start_from_url(address(page))
+    assert url_start == pytest.approx((0.5, 0.5), abs=0.02)
+    assert start_marker(page) == pytest.approx(url_start, abs=1e-4)
+    for name, (px, py) in paths(page).items():  # the exact runs from the released point
+        assert (px[0], py[0]) == pytest.approx(url_start, abs=1e-4), name
+    opacity = page.evaluate("() => document.querySelector('.stage-chart')._fullData"
+                            ".map(t => t.opacity)")
+    assert set(opacity) == {1}, "the chart stayed dimmed after the drag"
+    assert console.errors == []
+
+
+def test_a_click_on_the_metric_chart_keeps_the_start(page, server, console):
+    """Only the map sets the start: a click on the chart is no start point, and no rerun."""
+    open_app(page, server)
+    box = page.locator(".stage-chart").bounding_box()
+    watch_script_state(page)
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    assert not rerun_started(page, within_ms=1_500)
+    assert (number_input(page, "start x"), number_input(page, "start y")) == (-1.5, 2.5)
+    assert console.errors == []
+
+
+# -- scrubbing ------------------------------------------------------------------------------
+
+
+def test_scrubbing_a_learning_rate_moves_its_path_without_a_round_trip(page, server,
+                                                                        console):
+    sent = track_sent_frames(page)
+    open_app(page, server)
+    scrub = page.locator(".stage-scrubs input[aria-label^='learning rate']"
+                         "[aria-label$='of racer 3']")
+    assert scrub.count() == 1
+    before = paths(page)
+    box = scrub.bounding_box()
+    lo, hi = int(scrub.get_attribute("min")), int(scrub.get_attribute("max"))
+    value = int(scrub.input_value())
+    thumb = box["x"] + box["width"] * (value - lo) / (hi - lo)
+    watch_script_state(page)
+    sent.clear()
+    page.mouse.move(thumb, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for dx in range(4, 44, 4):  # ten moves to the right, a few notches
+        page.mouse.move(thumb + dx, box["y"] + box["height"] / 2)
+        after_frames(page, 1)
+    scrubbed = paths(page)
+    assert int(scrub.input_value()) > value
+    assert scrubbed["Adam"] != before["Adam"], "Adam's path did not follow the scrub"
+    assert scrubbed["SGD"] == before["SGD"] and scrubbed["Momentum"] == before["Momentum"]
+    assert sent == [], f"{len(sent)} messages reached the server before the release"
+    assert page.evaluate("window._scriptStates") == []
+    page.mouse.up()  # the release commits the notch: the link, the table, the exports
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('adam.learning_rate') !== '0.1'",
+                what="the committed value to reach the link", timeout_ms=60_000)
+    wait_for_app(page)
+    committed = parse_qs(urlsplit(address(page)).query)["adam.learning_rate"][0]
+    summary = page.locator("[data-testid='stMarkdownContainer'] table").last.inner_text()
+    assert f"learning_rate={float(committed):g}" in summary
+    assert sent, "the release sent nothing"
+    assert console.errors == []
+
+
+# -- links ------------------------------------------------------------------------------------
+
+
+def test_the_copied_link_reproduces_the_view_in_a_new_context(page, browser, server,
+                                                              console):
     open_app(page, server)
     page.locator("[data-testid='stSelectbox']", has_text="Loss surface").click()
     page.locator("[role='option']", has_text="Himmelblau").click()
@@ -220,13 +347,17 @@ def test_copied_link_reproduces_the_scene(page, browser, server, console):
     wait_for_app(page)
     wait_for_js(page, f"() => ({JS_QUERY_VALUE})('surface') === 'himmelblau'",
                 what="the URL to follow")
+    click_start(page, 1.0, -1.0, console)
+    page.fill(".stage-step", "40")  # scrub the player to a frame, then let it settle
+    page.dispatch_event(".stage-step", "change")
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('frame') === '40'",
+                what="the frame to reach the link", timeout_ms=60_000)
+    wait_for_app(page)
 
-    link = page.locator("[data-testid='stCode'] code").inner_text().strip()
+    link = page.locator(".share-url").input_value()
     assert link.split("?", 1)[1] == urlsplit(address(page)).query, "share link != address bar"
     assert parse_qs(urlsplit(link).query)["surface"] == ["himmelblau"]
-    start = number_input(page, "start x"), number_input(page, "start y")
-    paths = page.evaluate(JS_PATHS)
-    assert [p["name"] for p in paths] == list(RACERS)
+    seen = paths(page), markers(page), start_marker(page), step_shown(page)
 
     other_console = ConsoleLog()
     other = new_page(browser, other_console)
@@ -234,8 +365,7 @@ def test_copied_link_reproduces_the_scene(page, browser, server, console):
         other.goto(link)
         wait_for_app(other)
         assert other.locator("h3", has_text="Himmelblau").count() == 1
-        assert (number_input(other, "start x"), number_input(other, "start y")) == start
-        assert other.evaluate(JS_PATHS) == paths
+        assert (paths(other), markers(other), start_marker(other), step_shown(other)) == seen
         assert not other.locator("[data-testid='stAlert']").count(), "the link warned"
         other.screenshot(path=str(SHOTS / "copied_link_opened.png"), full_page=True)
     finally:
@@ -257,10 +387,10 @@ def test_hostile_link_warns_and_still_draws(page, server, console):
         assert re.search(rf"(^|\W){re.escape(key)}\W", text), f"warning does not name {key}"
     assert "<script" not in text
     assert not page.locator("[data-testid='stMain'] script").count()
-    # the chart draws the fallbacks: Rosenbrock, and Adam alone (zzz skipped)
-    assert page.locator(f"{PLOT} .legendtext").all_text_contents() == ["Adam"]
+    # the stage draws the fallbacks: Rosenbrock, and Adam alone (zzz skipped)
+    assert page.locator(f"{MAP} .legendtext").all_text_contents() == ["Adam"]
     assert page.locator("h3", has_text="Rosenbrock").count() == 1
-    assert background_image_href(page)
+    assert background_href(page)
     after_frames(page, 10)  # the drawn page has painted: a script would have run by now
     assert dialogs == []
     assert console.errors == []
@@ -268,7 +398,7 @@ def test_hostile_link_warns_and_still_draws(page, server, console):
 
 def test_a_hostile_value_is_echoed_only_as_code(page, server, console):
     """A link like those the load harness sends: one warning naming each bad key, a
-    hostile value shown as text in a code span (never markup), and still a chart."""
+    hostile value shown as text in a code span (never markup), and still a race."""
     hostile = urlencode({"v": "9", "surface": "nope<script>", "adam.learning_rate": "abc",
                          "opt": "sgd,evil", "start": "1e999,0", "zzz": "[x](javascript:1)"})
     open_app(page, server, f"?{hostile}")
@@ -281,45 +411,7 @@ def test_a_hostile_value_is_echoed_only_as_code(page, server, console):
     assert not page.locator("[data-testid='stMain'] script").count()
     assert not page.locator("[data-testid='stMain'] a[href^='javascript']").count()
     assert not page.locator("[data-testid='stException']").count()
-    assert page.locator(f"{PLOT} .legendtext").all_text_contents() == ["SGD"]
-    assert console.errors == []
-
-
-#: Page pixel of racer `k`'s moving marker on the metric chart (x2, y2), and its value.
-JS_CURVE_MARKER = """(k) => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const t = gd._fullData.filter(t => t.xaxis === 'x2' && t.mode === 'markers')[k];
-  const xa = gd._fullLayout.xaxis2, ya = gd._fullLayout.yaxis2;
-  const box = gd.getBoundingClientRect();
-  return [box.left + xa._offset + xa.c2p(t.x[0]), box.top + ya._offset + ya.c2p(t.y[0]),
-          t.x[0], t.y[0]];
-}"""
-
-
-def test_click_on_metric_chart_keeps_start(page, server, console):
-    """Only the contour sets the start: a click on the metric chart (step, f − f*) must
-    not become a start point."""
-    open_app(page, server)
-    start = number_input(page, "start x"), number_input(page, "start y")
-    px, py, step, value = page.evaluate(JS_CURVE_MARKER, 2)  # Adam's marker at step 0
-    px += 4  # the marker sits on the axis edge; hover picks it within 20 px
-    events = page.evaluate("""() => { window._clicks = [];
-      document.querySelector('.js-plotly-plot').on('plotly_click',
-        e => window._clicks.push(e.points.map(p => [p.x, p.y]))); }""")
-    assert events is None
-    page.mouse.move(px, py)
-    watch_script_state(page)
-    page.mouse.click(px, py)
-    wait_for_js(page, "() => window._clicks.length", what="plotly to report the click",
-                timeout_ms=10_000)
-    # The selection normally reruns the script (then its end is awaited); under load
-    # Streamlit can fold it into no rerun at all, and then the page is already idle.
-    rerun_started(page, within_ms=10_000)
-    wait_for_app(page)
-    assert page.evaluate("window._clicks")[0] == [[step, value]]
-    assert (number_input(page, "start x"), number_input(page, "start y")) == start, (
-        f"a click on the metric chart at (step {step}, {value:.4g}) moved the start")
-    assert not page.locator("[data-testid='stAlert']").count()
+    assert page.locator(f"{MAP} .legendtext").all_text_contents() == ["SGD"]
     assert console.errors == []
 
 
@@ -332,15 +424,15 @@ def test_typed_formula_renders_and_bad_one_keeps_view(page, server, console):
     wait_for_js(page, f"() => ({JS_QUERY_VALUE})('formula').includes('sin')",
                 what="the typed formula to reach the URL")
     wait_for_app(page)
-    good = page.evaluate(JS_PATHS)
-    assert [p["name"] for p in good] == ["SGD", "Adam"]
+    good = paths(page)
+    assert list(good) == ["SGD", "Adam"]
 
     box.fill("x.__class__")
     box.press("Enter")
     page.locator("[data-testid='stAlert']", has_text="formula was not used").wait_for(
         timeout=60_000)
     wait_for_app(page)
-    assert page.evaluate(JS_PATHS) == good, "a refused formula must keep the previous view"
+    assert paths(page) == good, "a refused formula must keep the previous view"
     assert "sin" in parse_qs(urlsplit(address(page)).query)["formula"][0]
     page.screenshot(path=str(SHOTS / "formula_refused.png"), full_page=True)
     assert console.errors == []

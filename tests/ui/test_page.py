@@ -306,8 +306,12 @@ def test_the_surface_is_sent_again_only_when_the_surface_changes():
 
 def test_the_drag_grid_is_computed_when_the_browser_wants_it():
     at = run_app()
-    idle = staged(at, "stage.grid")
+    idle, race = staged(at, "stage.grid"), staged(at)
     assert idle["kind"] == "grid-request" and not idle.arrays
+    # the race names the surface and the grid it draws with, each by an id of its own
+    assert race["surface"] == staged(at, "stage.surface")["id"]
+    assert race["grid"] == idle["id"]
+    assert len({race["id"], race["surface"], race["grid"]}) == 3
     stage_event(at, "want", idle["id"], key="stage.grid")
     assert_clean(at)
     grid = staged(at, "stage.grid")
