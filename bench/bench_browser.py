@@ -103,16 +103,25 @@ WATCH = """
 """
 
 
-def time_to_chart(browser, url: str, selector: str, n: int = 3) -> float:
-    times = []
+def time_to_chart(browser, url: str, selector: str) -> float:
+    """Seconds from a new page's navigation until ``selector`` (the chart's line) is there."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(selector, state="attached", timeout=120_000)
+    elapsed = time.perf_counter() - t0
+    page.close()
+    return elapsed
+
+
+def times_to_chart(browser, trivial_url: str, app_url: str, n: int = 5) -> tuple[float, float]:
+    """Median warm time-to-chart of each app, the two loaded in turn (so that the
+    machine's load drifts alike for both)."""
+    trivial, app = [], []
     for _ in range(n):
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        t0 = time.perf_counter()
-        page.goto(url)
-        page.wait_for_selector(selector, state="attached", timeout=120_000)
-        times.append(time.perf_counter() - t0)
-        page.close()
-    return statistics.median(times)
+        trivial.append(time_to_chart(browser, trivial_url, TRIVIAL_LINE))
+        app.append(time_to_chart(browser, app_url, STAGE_LINE))
+    return statistics.median(trivial), statistics.median(app)
 
 
 def slider_repaint(page, slider, line: str, n: int = 7) -> list[float]:
@@ -138,8 +147,7 @@ def measure_trivial(browser, url: str) -> dict:
     repaint = slider_repaint(page, slider, TRIVIAL_LINE)
     chunks = js_chunks(page)
     page.close()
-    return {"ttc": time_to_chart(browser, url, TRIVIAL_LINE), "repaint": repaint,
-            "chunks": chunks}
+    return {"repaint": repaint, "chunks": chunks}
 
 
 def js_chunks(page) -> list[tuple[str, int]]:
@@ -281,7 +289,7 @@ def old_payload() -> tuple[int, int]:
     from urllib.parse import parse_qs
 
     from compute import compute_race
-    from compute.neighbourhood import ladders
+    from compute.neighbourhood import scrubs
     from scene import from_query
     from views import race_figure
     from views.stage import race_message
@@ -289,8 +297,8 @@ def old_payload() -> tuple[int, int]:
     setup = from_query(parse_qs(LINK[1:]))[0].setup
     result = compute_race(setup)
     old = len(pio.to_json(race_figure(result), validate=False).encode())
-    new = len(race_message(result, ladders(setup), key="k", surface_key="s", grid_key="g",
-                           plotly_src="p"))
+    new = len(race_message(result, scrubs(setup), key="k", surface_key="s", grid_key="g",
+                           ladders_key="l", plotly_src="p"))
     return old, new
 
 
@@ -313,6 +321,7 @@ def measure_app(browser, url: str) -> dict:
     repaint = slider_repaint(page, slider, STAGE_LINE)
     per_change = sum(received) / len(repaint)
     page.wait_for_selector(READY)
+    page.wait_for_selector(".stage[data-ladders='ready']", timeout=60_000)
     scrub = page.evaluate(SCRUB)
     sent_before = len(sent)
     box = page.locator(".stage-scrub input").first.bounding_box()
@@ -332,7 +341,7 @@ def measure_app(browser, url: str) -> dict:
     page.wait_for_selector(READY)
     intervals = measure_playback(page, ".stage-map")
     page.close()
-    return {"ttc": time_to_chart(browser, url + LINK, STAGE_LINE), "repaint": repaint,
+    return {"repaint": repaint,
             "per_change": per_change, "scrub": scrub, "sent_during_scrub": sent_during,
             "drag_rate": drag_rate, "intervals": intervals, "chunks": chunks}
 
@@ -393,9 +402,10 @@ def main() -> None:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
                 for url, selector in ((trivial_url, TRIVIAL_LINE), (app_url + LINK, STAGE_LINE),
                                       (app_url + LINK_3D, STAGE_LINE)):
-                    time_to_chart(browser, url, selector, n=1)  # warm the servers
-                trivial = measure_trivial(browser, trivial_url)
-                app = measure_app(browser, app_url)
+                    time_to_chart(browser, url, selector)  # warm the servers
+                ttc = times_to_chart(browser, trivial_url, app_url + LINK)
+                trivial = {**measure_trivial(browser, trivial_url), "ttc": ttc[0]}
+                app = {**measure_app(browser, app_url), "ttc": ttc[1]}
                 marks, floor = measure_3d(browser, app_url)
                 browser.close()
         finally:

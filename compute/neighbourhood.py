@@ -36,25 +36,33 @@ def preview_steps(steps: int, points: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Ladder:
-    """One racer's runs over one slider's ladder of values (the others as set).
-
-    ``path (k, m, 2)``, ``loss (k, m)``, ``grad_norm (k, m)``, ``distance (k, m)`` (to
-    the nearest global minimum, ``None`` without one) at ``steps (m,)``; ``diverged_at
-    (k,)`` (-1: never); ``current``: the ladder index of the racer's own value.
-    """
+class Scrub:
+    """One slider a racer can scrub in the figure: ``values``, the slider's ladder (as the
+    sidebar's), and ``current``, the ladder index of the racer's own value. Known without
+    running anything: the page draws the scrubbers before their runs arrive."""
 
     racer: int
     name: str
     values: np.ndarray
     current: int
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """One racer's runs over one scrubbed slider's ladder (its other values as set).
+
+    ``path (k, m, 2)``, ``loss (k, m)``, ``grad_norm (k, m)``, ``distance (k, m)`` (to
+    the nearest global minimum, ``None`` without one) at ``steps (m,)``; ``diverged_at
+    (k,)`` (-1: never), for the ``k`` values of ``scrub``.
+    """
+
+    scrub: Scrub
     steps: np.ndarray
     path: np.ndarray
     loss: np.ndarray
     grad_norm: np.ndarray
     distance: np.ndarray | None
     diverged_at: np.ndarray
-
 
 @dataclass(frozen=True)
 class StartGrid:
@@ -79,41 +87,49 @@ def scrubbed(slug: str) -> tuple[str, ...]:
     return ("learning_rate", *seconds)
 
 
-def _ladder_batch(values: dict[str, float], slug: str) -> tuple[dict, list]:
-    """The hyperparameter arrays of one batched call over every scrubbed ladder (each
-    ladder varies one value, the others stay as set), and each ladder's slice."""
-    spec = OPTIMIZERS[slug]
+def scrubs(setup: Setup) -> tuple[Scrub, ...]:
+    """Every racer's scrubbed sliders, in racer order."""
+    out = []
+    for i, racer in enumerate(setup.racers):
+        spec = OPTIMIZERS[racer.slug]
+        for name in scrubbed(racer.slug):
+            ladder = spec.hparams[name].ladder(racer.values[name])
+            out.append(Scrub(racer=i, name=name, values=np.asarray(ladder, np.float32),
+                             current=ladder.index(float(racer.values[name]))))
+    return tuple(out)
+
+
+def _ladder_batch(values: dict[str, float], mine: list[Scrub]) -> dict[str, np.ndarray]:
+    """The hyperparameter arrays of one racer's batched call over all its scrubbed
+    ladders, one after the other: each ladder varies one value, the others stay as set."""
     columns = {name: [] for name in values}
-    parts = []
-    for name in scrubbed(slug):
-        ladder = spec.hparams[name].ladder(values[name])
-        start = len(columns[name])
-        for v in ladder:
+    for scrub in mine:
+        for v in scrub.values:
             for other in columns:
-                columns[other].append(v if other == name else values[other])
-        parts.append((name, np.asarray(ladder), start, ladder.index(float(values[name]))))
-    arrays = {k: np.asarray(v, dtype=np.float32) for k, v in columns.items()}
-    return arrays, parts
+                columns[other].append(v if other == scrub.name else values[other])
+    return {k: np.asarray(v, dtype=np.float32) for k, v in columns.items()}
 
 
 def ladders(setup: Setup) -> tuple[Ladder, ...]:
-    """Every racer's scrubbed ladders: one batched call per racer."""
+    """The runs of every scrub (``scrubs``, same order): one batched call per racer."""
     landscape = setup.landscape()
     options = run_options(setup)
+    every = scrubs(setup)
     jobs = []
     for i, racer in enumerate(setup.racers):
-        arrays, parts = _ladder_batch(racer.values, racer.slug)
-        jobs.append((i, parts, launch(landscape, racer.slug, arrays, setup.start,
-                                      setup.steps, **options)))
+        mine = [s for s in every if s.racer == i]
+        jobs.append((mine, launch(landscape, racer.slug, _ladder_batch(racer.values, mine),
+                                  setup.start, setup.steps, **options)))
     keep = preview_steps(setup.steps, SCRUB_POINTS)
     out = []
-    for i, parts, job in jobs:
+    for mine, job in jobs:
         traj = collect(job)
-        for name, values, start, current in parts:
-            rows = slice(start, start + len(values))
+        start = 0
+        for scrub in mine:
+            rows = slice(start, start + len(scrub.values))
+            start = rows.stop
             path = traj.path[rows][:, keep]
-            out.append(Ladder(racer=i, name=name, values=values.astype(np.float32),
-                              current=current, steps=keep, path=path,
+            out.append(Ladder(scrub=scrub, steps=keep, path=path,
                               loss=traj.loss[rows][:, keep],
                               grad_norm=traj.grad_norm[rows][:, keep],
                               distance=distance_to_minima(path, landscape.minima),

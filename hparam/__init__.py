@@ -8,6 +8,7 @@ offers.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -64,19 +65,28 @@ class HParam:
         β ladder (dense near 1) for [0, 0.9999], a stride of whole numbers for a count
         (about 100 notches), else ~100 even steps. ``current`` is always included, so a
         link's exact value is kept."""
-        if self.log:
-            values = [m * 10.0**k for k in range(-16, 5) for m in (1, 2, 5)]
-            values = [v for v in values if self.low <= v <= self.high]
-        elif self.high == 0.9999 and self.low == 0.0:
-            values = list(BETA_LADDER)
-        elif self.integer:
-            stride = max(1, int(self.high - self.low) // 100)
-            values = [float(v) for v in range(int(self.low), int(self.high) + 1, stride)]
-        else:
-            raw = (self.high - self.low) / 100
-            step = 10 ** math.floor(math.log10(raw))
-            step *= 5 if raw / step >= 5 else 2 if raw / step >= 2 else 1
-            n = round((self.high - self.low) / step)
-            values = [round(self.low + i * step, 12) for i in range(n + 1)]
-        extra = set() if current is None else {float(current)}
-        return sorted({float(v) for v in values} | extra)
+        values = _ladder(self.low, self.high, self.log, self.integer)
+        if current is None or float(current) in values:
+            return list(values)
+        return sorted((*values, float(current)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _ladder(low: float, high: float, log: bool, integer: bool) -> tuple[float, ...]:
+    """The ladder of a range (see ``HParam.ladder``), cached: every rerun asks for it per
+    slider."""
+    if log:
+        values = [m * 10.0**k for k in range(-16, 5) for m in (1, 2, 5)]
+        values = [v for v in values if low <= v <= high]
+    elif high == 0.9999 and low == 0.0:
+        values = list(BETA_LADDER)
+    elif integer:
+        stride = max(1, int(high - low) // 100)
+        values = [float(v) for v in range(int(low), int(high) + 1, stride)]
+    else:
+        raw = (high - low) / 100
+        step = 10 ** math.floor(math.log10(raw))
+        step *= 5 if raw / step >= 5 else 2 if raw / step >= 2 else 1
+        n = round((high - low) / step)
+        values = [round(low + i * step, 12) for i in range(n + 1)]
+    return tuple(sorted({float(v) for v in values}))

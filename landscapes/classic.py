@@ -4,7 +4,7 @@ Formulas, domains and minima follow the Virtual Library of Simulation Experiment
 (Surjanovic & Bingham, https://www.sfu.ca/~ssurjano/optimization.html) and Jamil & Yang,
 "A literature survey of benchmark functions for global optimisation problems" (2013).
 Minima and saddle points not given in closed form there were refined here by Newton's
-method in float64 (see tests/test_landscapes.py, which re-checks every one).
+method in float64 (see tests/landscapes/test_registry.py, which re-checks every one).
 
 Every ``loss`` takes ``p`` of shape ``(2, ...)`` so one definition evaluates a point or a
 grid, and ``params`` (unused by most).

@@ -290,7 +290,7 @@ BATCH = HParam(DATA_SIZE, 1, DATA_SIZE, integer=True, label="batch size",
                "(all of them) is full-batch gradient descent.")
 
 #: ``logistic_minimum(0)``, written out so that importing the registry runs no JAX
-#: (tests/test_network.py checks that ``derive`` reproduces it to the last bit).
+#: (tests/landscapes/test_network.py checks that ``derive`` reproduces it to the last bit).
 LOGISTIC_MINIMUM_SEED0 = ((1.23506905974, 2.309872004419), 0.4610895920667)
 
 NETWORK: tuple[Landscape, ...] = (

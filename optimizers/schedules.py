@@ -4,7 +4,7 @@ optax's schedule constructors take their horizons as Python numbers (and validat
 eagerly), so changing one would recompile. These are the same formulas with every
 parameter a traced scalar: moving a schedule's slider recompiles nothing. The engine fixes
 the kind at compile time (one program per kind used; a traced kind would compute every
-schedule at every step). ``tests/test_schedules.py`` checks each against the
+schedule at every step). ``tests/optimizers/test_schedules.py`` checks each against the
 optax schedule it mirrors.
 
 With η the base learning rate, t the step count (0 for the first update), T the run's
@@ -49,7 +49,7 @@ PARAMS_OF_SCHEDULE: dict[str, tuple[str, ...]] = {
 }
 
 
-#: The optax schedule each one mirrors (tests/test_schedules.py checks the two agree), in
+#: The optax schedule each one mirrors (tests/optimizers/test_schedules.py checks the two agree), in
 #: the symbols above.
 OPTAX_EQUIVALENT: dict[str, str] = {
     "constant": "optax.constant_schedule(η)",

@@ -293,8 +293,8 @@ def race_result(scene: Scene) -> Result:
     return compute_race(scene.setup)
 
 
-#: The divergence matrix's runs and the race drawn from the explosive ones: its racers'
-#: single runs (one compiled program each per surface) serve both.
+#: A race of eight explosive optimizers (tests/views/test_race.py) and the step count of
+#: the divergence matrix's runs.
 DIVERGING_RACE = ("sgd", "momentum", "adam", "rmsprop", "lion", "newton", "adagrad", "yogi")
 DIVERGENCE_STEPS = 40
 

@@ -23,11 +23,11 @@ from compute import (
     setup_of,
     surface,
 )
-from compute.neighbourhood import Ladder, ladders, start_grid
+from compute.neighbourhood import Ladder, ladders, scrubs, start_grid
 from views.network import mlp_figure
 from views.overlays import overlay_layout
 from views.race import race_figure
-from views.stage import grid_message, race_message, surface_message
+from views.stage import grid_message, ladders_message, race_message, surface_message
 from views.studies import study_figure
 
 
@@ -61,22 +61,29 @@ def cached_grid_message(key: str, message_id: str) -> bytes:
     return grid_message(start_grid(setup_of(key)), message_id)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_ladders_message(key: str, message_id: str, view: str, curve: str) -> bytes:
+    """The runs of the stage's scrubs (race key), charted as ``view`` and ``curve``."""
+    return ladders_message(cached_result(key), cached_ladders(key), message_id, view, curve)
+
+
 @st.cache_data(max_entries=128, show_spinner=False)
-def cached_race_message(key: str, ids: tuple[str, str, str], frame: int, view: str,
+def cached_race_message(key: str, ids: tuple[str, str, str, str], frame: int, view: str,
                         curve: str, font_scale: float, overlay: bool, plotly_src: str) -> bytes:
-    """The stage's race message (race key; ``ids``: its own, the surface's and the
-    grid's message ids). With ``overlay``, the map carries what is inside the optimizers
-    at ``frame``."""
+    """The stage's race message (race key; ``ids``: its own, the surface's, the grid's
+    and the ladders' message ids). With ``overlay``, the map carries what is inside the
+    optimizers at ``frame``."""
     result = cached_result(key)
     extra = None
     if overlay:
         steps_at = frame_steps(result.steps, view == "3d")
         at = int(steps_at[min(max(frame, 0), len(steps_at) - 1)])
         extra = overlay_layout(cached_inside(key), result.surface.domain, at, font_scale)
-    own, surface_id, grid_id = ids
-    return race_message(result, cached_ladders(key), key=own, surface_key=surface_id,
-                        grid_key=grid_id, frame=frame, view=view, curve=curve,
-                        font_scale=font_scale, overlay=extra, plotly_src=plotly_src)
+    own, surface_id, grid_id, ladders_id = ids
+    return race_message(result, scrubs(setup_of(key)), key=own, surface_key=surface_id,
+                        grid_key=grid_id, ladders_key=ladders_id, frame=frame, view=view,
+                        curve=curve, font_scale=font_scale, overlay=extra,
+                        plotly_src=plotly_src)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

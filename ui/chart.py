@@ -3,7 +3,7 @@
 st.plotly_chart validates a dict by building a go.Figure from it (~0.5 s for the race
 figure, every rerun). A go.Figure, on the other hand, counts as validated and is only
 asked for ``to_dict()``. ``SpecFigure`` is an empty go.Figure that answers with the
-dict the views built: the views own correctness, tests/test_views.py validates every
+dict the views built: the views own correctness, tests/views/test_race.py validates every
 figure they make through plotly once.
 """
 

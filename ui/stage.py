@@ -1,7 +1,7 @@
 """The race on the page: the browser stage (static/stage/), a Streamlit component that
 holds the scene's data in the browser and moves only what moves.
 
-Three elements feed it, each a binary message (views/stage.py) cached across sessions and
+Four elements feed it, each a binary message (views/stage.py) cached across sessions and
 sent only when it changes (Streamlit sends an unchanged large element as a reference to
 the copy the browser already holds):
 
@@ -9,7 +9,9 @@ the copy the browser already holds):
 - ``stage``: the race, its figures, every run and the ladders to scrub; it reports a new
   start (a click or a drag), a committed scrub, and the frame a pause stopped at;
 - ``stage.grid``: every racer's runs from a grid of starts, computed when the pointer
-  first nears the start marker (a fragment: only it reruns).
+  first nears the start marker (a fragment: only it reruns);
+- ``stage.ladders``: each scrubbed slider's runs over its ladder, asked for by the
+  browser as soon as the race is drawn (so the first paint waits for the race alone).
 
 The component's JavaScript is served by the app itself (``server.enableStaticServing``)
 from static/stage/, and so is plotly.js, copied from the pinned plotly package.
@@ -17,9 +19,11 @@ from static/stage/, and so is plotly.js, copied from the pinned plotly package.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import plotly
@@ -30,18 +34,27 @@ from compute import cache_key
 from optimizers import OPTIMIZERS
 from scene import Scene
 from scene.settings import DRAG, RACE, SURFACE
-from ui.caches import cached_grid_message, cached_race_message, cached_surface_message
+from ui.caches import (
+    cached_grid_message,
+    cached_ladders_message,
+    cached_race_message,
+    cached_surface_message,
+)
 from views.packing import Packer
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PLOTLY_JS = f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+PLOTLY_URL = f"app/static/{PLOTLY_JS}"
+# The component's own module: it starts plotly.js loading at once, beside stage.js (the
+# page's first paint waits for both; plotly.js is the larger by far).
 _LOADER = """
 export default async function (component) {
-  const url = new URL("app/static/stage/stage.js", document.baseURI).href;
-  const stage = await import(url);
+  const at = (path) => new URL(path, document.baseURI).href;
+  import(at("app/static/stage/plotly_loader.js")).then((m) => m.loadPlotly("PLOTLY_URL"));
+  const stage = await import(at("app/static/stage/stage.js"));
   return stage.mount(component);
 }
-"""
+""".replace("PLOTLY_URL", PLOTLY_URL)
 STAGE = st.components.v2.component(
     "optplay_stage", js=_LOADER, css=(STATIC / "stage" / "stage.css").read_text(),
     isolate_styles=False)
@@ -54,7 +67,7 @@ def ensure_plotly_js() -> str:
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not target.exists() or target.stat().st_size != source.stat().st_size:
         shutil.copy2(source, target)
-    return f"app/static/{PLOTLY_JS}"
+    return PLOTLY_URL
 
 
 def message_id(kind: str, *parts: object) -> str:
@@ -63,23 +76,21 @@ def message_id(kind: str, *parts: object) -> str:
     return hashlib.sha1("|".join(map(str, (kind, *parts))).encode()).hexdigest()[:16]
 
 
-def _idle_grid(key: str) -> bytes:
-    """The grid element before the grid is wanted: how to ask for it."""
-    return Packer().pack({"kind": "grid-request", "id": message_id(DRAG, key)})
-
-
 @st.fragment
-def _grid_element(key: str) -> None:
-    grid_id = message_id(DRAG, key)
-    wanted = st.session_state.get("_grid_wanted") == grid_id
-    data = cached_grid_message(key, grid_id) if wanted else _idle_grid(key)
-    STAGE(key="stage.grid", data=data, height=0, on_want_change=_on_want)
+def _wanted_element(name: str, wanted_id: str, build: Callable[[], bytes]) -> None:
+    """An element that holds what the browser asks for when it wants it (the drag grid,
+    the ladders' runs): until then, how to ask. Asking reruns this fragment alone."""
+    wanted = st.session_state.get(f"_wanted.{name}") == wanted_id
+    data = build() if wanted else Packer().pack({"kind": "request", "of": name,
+                                                 "id": wanted_id})
+    STAGE(key=f"stage.{name}", data=data, height=0,
+          on_want_change=functools.partial(_on_want, name))
 
 
-def _on_want() -> None:
-    value = (st.session_state.get("stage.grid") or {}).get("want")
+def _on_want(name: str) -> None:
+    value = (st.session_state.get(f"stage.{name}") or {}).get("want")
     if isinstance(value, str):
-        st.session_state["_grid_wanted"] = value
+        st.session_state[f"_wanted.{name}"] = value
 
 
 def _number(value) -> float | None:
@@ -88,6 +99,10 @@ def _number(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def _is_index(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _on_event() -> None:
@@ -105,7 +120,7 @@ def _on_event() -> None:
     if isinstance(commit, dict):
         _commit(commit)
     frame = event.get("frame")
-    if isinstance(frame, int) and not isinstance(frame, bool) and 0 <= frame < 10**6:
+    if _is_index(frame) and frame < 10**6:
         ss["frame"] = frame
 
 
@@ -114,7 +129,7 @@ def _commit(commit: dict) -> None:
     ss = st.session_state
     slugs = ss.get("opt") or []
     racer, name, index = commit.get("racer"), commit.get("name"), commit.get("index")
-    if not (isinstance(racer, int) and 0 <= racer < len(slugs) and isinstance(index, int)):
+    if not (_is_index(racer) and racer < len(slugs) and _is_index(index)):
         return
     spec = OPTIMIZERS[slugs[racer]].hparams.get(name) if isinstance(name, str) else None
     key = f"{slugs[racer]}.{name}"
@@ -133,15 +148,29 @@ def show_race(scene: Scene, font_scale: float) -> None:
     ids = (message_id(RACE, race_key, display.view, display.curve, font_scale,
                       display.frame if overlay else ""),
            message_id(SURFACE, cache_key(setup, SURFACE)),
-           message_id(DRAG, cache_key(setup, DRAG)))
+           message_id(DRAG, cache_key(setup, DRAG)),
+           _ladders_id(race_key, display.view, display.curve))
     data = cached_race_message(race_key, ids, display.frame, display.view, display.curve,
                                font_scale, overlay, ensure_plotly_js())
     STAGE(key="stage", data=data, on_start_change=_on_event, on_commit_change=_on_event,
           on_frame_change=_on_event)
 
 
+def _ladders_id(race_key: str, view: str, curve: str) -> str:
+    return message_id("ladders", race_key, view, curve)
+
+
 def helper_elements(scene: Scene) -> None:
-    """The surface and the grid elements (after the page's content: they draw nothing)."""
-    key = cache_key(scene.setup, SURFACE)
-    STAGE(key="stage.surface", data=cached_surface_message(key, message_id(SURFACE, key)), height=0)
-    _grid_element(cache_key(scene.setup, DRAG))
+    """The elements the stage draws and scrubs with (after the page's content: they
+    draw nothing): the surface, the drag grid and the ladders' runs."""
+    setup, display = scene.setup, scene.display
+    key = cache_key(setup, SURFACE)
+    STAGE(key="stage.surface", data=cached_surface_message(key, message_id(SURFACE, key)),
+          height=0)
+    drag_key = cache_key(setup, DRAG)
+    grid_id = message_id(DRAG, drag_key)
+    _wanted_element("grid", grid_id, lambda: cached_grid_message(drag_key, grid_id))
+    race_key = cache_key(setup, RACE)
+    ladders_id = _ladders_id(race_key, display.view, display.curve)
+    _wanted_element("ladders", ladders_id, lambda: cached_ladders_message(
+        race_key, ladders_id, display.view, display.curve))

@@ -1,6 +1,6 @@
 """Pieces every figure is built from: compact arrays, axes, value ranges, the surface
 image, landmarks. Plain dicts for plotly.js (validating a go.Figure costs ~0.4 s at 100
-frames); tests/test_views.py validates every figure through plotly once.
+frames); tests/views/test_race.py validates every figure through plotly once.
 """
 
 from __future__ import annotations

@@ -296,16 +296,6 @@ def overlay_layout(insides: Insides, domain, at: int, font_scale: float = 1.0) -
     return {"annotations": annotations, "shapes": shapes}
 
 
-def with_overlay(figure: dict, extra: dict) -> dict:
-    """A copy of ``figure`` (shared, never mutated) with ``extra``'s annotations and
-    shapes added to its layout."""
-    layout = dict(figure["layout"])
-    for key in ("annotations", "shapes"):
-        if extra.get(key):
-            layout[key] = [*layout.get(key, []), *extra[key]]
-    return {**figure, "layout": layout}
-
-
 # -- the table --------------------------------------------------------------------------
 
 

@@ -1,11 +1,13 @@
-"""The race as the browser stage draws it: three messages (views/packing.py) built from
+"""The race as the browser stage draws it: four messages (views/packing.py) built from
 numpy results, each sent only when it changes.
 
 - ``surface_message``: the surface once per surface (the contour image, its colour bar,
   the 3D mesh and the landmarks);
 - ``race_message``: the plots' figures (plotly layouts and traces, whose moving parts
-  are bound to arrays by role), every racer's run, and its paths over the ladders of the
-  sliders it can scrub in the figure;
+  are bound to arrays by role), every racer's run, and the sliders it can scrub in the
+  figure;
+- ``ladders_message``: each scrubbed slider's runs over its whole ladder, asked for by
+  the browser once the race is drawn;
 - ``grid_message``: every racer's paths from a grid of starts, for dragging the start.
 
 Plotly draws; static/stage/*.js binds arrays to traces by the roles in each figure's
@@ -21,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from compute import Result, Surface, frame_steps
-from compute.neighbourhood import Ladder, StartGrid
+from compute.neighbourhood import Ladder, Scrub, StartGrid
 from optimizers import OPTIMIZERS
 from views.figure import (
     START_HOVER,
@@ -243,13 +245,16 @@ def _snapped(rng: list[float], log: bool) -> list[float]:
     return [math.floor(lo / step) * step, math.ceil(hi / step) * step]
 
 
+def _scrub(scrub: Scrub, result: Result, pack: Packer) -> dict:
+    spec = OPTIMIZERS[result.runs[scrub.racer].slug].hparams[scrub.name]
+    return {"racer": scrub.racer, "name": scrub.name, "label": spec.label or scrub.name,
+            "values": pack.f32(scrub.values), "current": scrub.current}
+
+
 def _ladder(ladder: Ladder, result: Result, pack: Packer, curve: str, log_curve: bool,
             shade: Shading | None) -> dict:
     values, _ = charted(result.surface, curve, ladder.loss, ladder.grad_norm, ladder.distance)
-    spec = OPTIMIZERS[result.runs[ladder.racer].slug].hparams[ladder.name]
-    out = {"racer": ladder.racer, "name": ladder.name, "label": spec.label or ladder.name,
-           "values": pack.f32(ladder.values), "current": ladder.current,
-           "steps": pack.i32(ladder.steps), "path": pack.u16(ladder.path),
+    out = {"steps": pack.i32(ladder.steps), "path": pack.u16(ladder.path),
            "chart": pack.u16(np.log10(values) if log_curve else values),
            "diverged": pack.i32(ladder.diverged_at)}
     if shade is not None:
@@ -258,18 +263,24 @@ def _ladder(ladder: Ladder, result: Result, pack: Packer, curve: str, log_curve:
     return out
 
 
-def race_message(result: Result, ladders: tuple[Ladder, ...], *, key: str, surface_key: str,
-                 grid_key: str, plotly_src: str, frame: int = 0, view: str = "contour",
-                 curve: str = "loss", font_scale: float = 1.0,
+def _chart_series(result: Result, curve: str) -> tuple[list[np.ndarray], bool]:
+    """Each run's chart values, and whether the chart is on a log axis (all runs are)."""
+    charts = [curve_values(result, run, curve) for run in result.runs]
+    return [values for values, _ in charts], all(log for _, log in charts)
+
+
+def race_message(result: Result, scrubs: tuple[Scrub, ...], *, key: str, surface_key: str,
+                 grid_key: str, ladders_key: str, plotly_src: str, frame: int = 0,
+                 view: str = "contour", curve: str = "loss", font_scale: float = 1.0,
                  overlay: dict | None = None) -> bytes:
-    """The race as the stage draws it (see the module docstring): ``key`` is its id, the
-    surface and grid keys the ids of the messages it draws with, ``plotly_src`` where the
-    page serves plotly.js. ``overlay`` adds annotations and shapes to the map (what is
-    inside the optimizers at ``frame``)."""
+    """The race as the stage draws it (see the module docstring): ``key`` is its id; the
+    surface's, the grid's and the ladders' keys are the ids of the messages it draws and
+    scrubs with; ``plotly_src`` is where the page serves plotly.js. ``scrubs`` are the
+    sliders drawn in the figure (their runs come in the ladders' message). ``overlay``
+    adds annotations and shapes to the map (what is inside the optimizers at ``frame``)."""
     pack, fs, three_d = Packer(), font_scale, view == "3d"
     shade = _shading(result.surface)
-    series = [curve_values(result, run, curve)[0] for run in result.runs]
-    log_curve = all(curve_values(result, run, curve)[1] for run in result.runs)
+    series, log_curve = _chart_series(result, curve)
     titles = ("w₁", "w₂") if result.panel is not None else ("x", "y")
     steps_at = frame_steps(result.steps, three_d)  # a link's frame means what it meant
     plots = {"map": map_figure(result, shade, fs, titles),
@@ -287,6 +298,7 @@ def race_message(result: Result, ladders: tuple[Ladder, ...], *, key: str, surfa
             for run, ys in zip(result.runs, series, strict=True)]
     header = {
         "kind": "race", "id": key, "surface": surface_key, "grid": grid_key,
+        "ladders": ladders_key,
         "plotly": plotly_src, "domain": [list(d) for d in result.surface.domain],
         "steps": result.steps, "frames": pack.i32(steps_at), "trail": TRAIL,
         "frame": int(np.clip(frame, 0, len(steps_at) - 1)), "view": view,
@@ -294,10 +306,21 @@ def race_message(result: Result, ladders: tuple[Ladder, ...], *, key: str, surfa
         "chartHeight": round(CHART_HEIGHT * fs**0.5), "logChart": log_curve,
         "chartLabel": curve_label(result, curve), "start": list(result.start),
         "racers": [_racer(result, i) for i in range(len(result.runs))], "runs": runs,
-        "plots": plots,
-        "ladders": [_ladder(lad, result, pack, curve, log_curve, shade if three_d else None)
-                    for lad in ladders],
+        "plots": plots, "scrubs": [_scrub(scrub, result, pack) for scrub in scrubs],
     }
+    return pack.pack(header)
+
+
+def ladders_message(result: Result, ladders: tuple[Ladder, ...], key: str,
+                    view: str = "contour", curve: str = "loss") -> bytes:
+    """The runs of the race's scrubs, in their order (quantized): the path, the chart's
+    values (as the race's chart shows them) and, in 3D, the heights."""
+    pack = Packer()
+    shade = _shading(result.surface) if view == "3d" else None
+    _, log_curve = _chart_series(result, curve)
+    header = {"kind": "ladders", "id": key,
+              "ladders": [_ladder(lad, result, pack, curve, log_curve, shade)
+                          for lad in ladders]}
     return pack.pack(header)
 
 

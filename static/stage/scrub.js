@@ -16,14 +16,14 @@ export class Scrubber {
     this.signature = "";
   }
 
-  // One row a racer, one slider a ladder; rebuilt only when the ladders' shape changes.
-  load(racers, ladders) {
-    const signature = JSON.stringify(ladders.map((l) => [l.racer, l.name, l.current, l.values.length]));
+  // One row a racer, one slider a scrub; rebuilt only when the scrubs change.
+  load(racers, scrubs) {
+    const signature = JSON.stringify(scrubs.map((l) => [l.racer, l.name, l.current, l.values.length]));
     if (signature === this.signature) return;
     this.signature = signature;
     this.root.innerHTML = "";
     racers.forEach((racer, i) => {
-      const mine = ladders.map((l, k) => [l, k]).filter(([l]) => l.racer === i);
+      const mine = scrubs.map((l, k) => [l, k]).filter(([l]) => l.racer === i);
       if (!mine.length) return;
       const rowEl = document.createElement("div");
       rowEl.className = "stage-scrub-row";
@@ -32,24 +32,24 @@ export class Scrubber {
       name.textContent = racer.name;
       name.style.color = racer.color;
       rowEl.append(name);
-      for (const [ladder, k] of mine) rowEl.append(this.control(ladder, k));
+      for (const [scrub, k] of mine) rowEl.append(this.control(scrub, k));
       this.root.append(rowEl);
     });
   }
 
-  control(ladder, index) {
+  control(scrub, index) {
     const label = document.createElement("label");
     label.className = "stage-scrub";
     const text = document.createElement("span");
     const input = document.createElement("input");
     input.type = "range";
     input.min = "0";
-    input.max = String(ladder.values.length - 1);
-    input.value = String(ladder.current);
-    input.dataset.ladder = String(index);
-    input.setAttribute("aria-label", `${ladder.label} of racer ${ladder.racer + 1}`);
+    input.max = String(scrub.values.length - 1);
+    input.value = String(scrub.current);
+    input.dataset.scrub = String(index);
+    input.setAttribute("aria-label", `${scrub.label} of racer ${scrub.racer + 1}`);
     const show = () => {
-      text.textContent = `${ladder.label} = ${formatValue(ladder.values[Number(input.value)])}`;
+      text.textContent = `${scrub.label} = ${formatValue(scrub.values[Number(input.value)])}`;
     };
     show();
     input.addEventListener("input", () => {

@@ -1,11 +1,12 @@
 // The race stage: holds the scene's data in the browser and moves only what moves.
 //
-// Three elements of the page feed it (ui/stage.py): the surface (sent once per surface),
-// the race (the plots' figures, every run, the ladders to scrub) and the drag grid (sent
-// when the pointer first nears the start). Plotly draws the map, the chart, the 3D view
-// and a network's data panel, each in a plot of its own; this module binds the runs to
-// their traces, plays them on one clock, and answers scrubbing and dragging from the
-// runs the server already computed. It computes no optimizer and no loss.
+// Four elements of the page feed it (ui/stage.py): the surface (sent once per surface),
+// the race (the plots' figures, every run, the sliders to scrub), the ladders' runs
+// (asked for once the race is drawn) and the drag grid (asked for when the pointer first
+// nears the start). Plotly draws the map, the chart, the 3D view and a network's data
+// panel, each in a plot of its own; this module binds the runs to their traces, plays
+// them on one clock, and answers scrubbing and dragging from the runs the server already
+// computed. It computes no optimizer and no loss.
 
 import { decode } from "./payload.js";
 import { loadPlotly } from "./plotly_loader.js";
@@ -37,15 +38,21 @@ class Stage {
       onSettle: (j) => this.trigger("frame", j),
     });
     this.scrubber = new Scrubber(part("scrubs"), {
-      onScrub: (k, notch) => this.views.scrub(this.message.ladders[k], notch),
-      onRelease: (k, notch) => this.commit(this.message.ladders[k], notch),
+      onScrub: (k, notch) => this.scrub(k, notch),
+      onRelease: (k, notch) => this.commit(this.message.scrubs[k], notch),
     });
     this.parts = { map: part("map"), chart: part("chart"), scene: part("scene"),
                    marks: part("marks"), panel: part("panel") };
     this.root.addEventListener("keydown", (e) => this.key(e));
-    // Say when the drag grid of the current race has arrived (for tests and benchmarks).
+    // Say when the drag grid and the ladders of the current race have arrived (for tests
+    // and benchmarks); a scrub that began before its ladders shows them on arrival.
     this.onMessage = (e) => {
-      if (this.message && e.detail === this.message.grid) this.root.dataset.grid = "ready";
+      if (!this.message) return;
+      if (e.detail === this.message.grid) this.root.dataset.grid = "ready";
+      if (e.detail === this.message.ladders) {
+        this.root.dataset.ladders = "ready";
+        if (this.pendingScrub) this.scrub(...this.pendingScrub);
+      }
     };
     document.addEventListener("optplay-message", this.onMessage);
   }
@@ -61,10 +68,23 @@ class Stage {
     }
   }
 
-  commit(ladder, notch) {
-    if (notch === ladder.current) return;
-    this.trigger("commit", { racer: ladder.racer, name: ladder.name, index: notch,
-                             value: ladder.values[notch] });
+  // Scrub `k` at `notch`: its run over the ladder, computed ahead by the server.
+  scrub(k, notch) {
+    const ladders = store.get(this.message.ladders);
+    if (!ladders) {
+      this.pendingScrub = [k, notch];
+      store.request("ladders", this.message.ladders);
+      return;
+    }
+    this.pendingScrub = null;
+    this.views.scrub({ ...this.message.scrubs[k], ...ladders.ladders[k] }, notch);
+  }
+
+  commit(scrub, notch) {
+    this.pendingScrub = null;
+    if (notch === scrub.current) return;
+    this.trigger("commit", { racer: scrub.racer, name: scrub.name, index: notch,
+                             value: scrub.values[notch] });
   }
 
   async show(message) {
@@ -83,10 +103,13 @@ class Stage {
       if (!this.views) this.views = new Views(Plotly, this.parts);
       await this.views.draw(message, surface);
       this.attachPointer();
-      this.scrubber.load(message.racers, message.ladders);
+      this.scrubber.load(message.racers, message.scrubs);
     }
     this.player.load(message.frames, message.steps, message.frame);
     this.root.dataset.grid = store.get(message.grid) ? "ready" : "no";
+    this.root.dataset.ladders = store.get(message.ladders) ? "ready" : "no";
+    // What the user may scrub next is computed while they look at what is drawn.
+    store.request("ladders", message.ladders);
     this.root.dataset.ready = message.id;
     this.root.dataset.shown = String(Number(this.root.dataset.shown || 0) + 1);
     this.idle();
@@ -103,11 +126,11 @@ class Stage {
     this.pointer = new Pointer(this.parts.map, {
       fontScale: this.message.fontScale,
       start: () => this.views.startPoint(),
-      onNear: () => store.requestGrid(this.message.grid),
+      onNear: () => store.request("grid", this.message.grid),
       onClick: (p) => this.trigger("start", p),
       onDragStart: () => {
         this.player.pause(false);
-        store.requestGrid(this.message.grid);
+        store.request("grid", this.message.grid);
         this.views.beginDrag();
       },
       onDrag: (p) => this.views.drag(store.get(this.message.grid), p),
@@ -144,11 +167,13 @@ export function mount(component) {
   }
   performance.mark("stage-message", { detail: data.byteLength });
   const message = decode(data);
-  if (message.kind === "grid" || message.kind === "grid-request") {
-    store.setGridRequester((id) => setTriggerValue("want", id));
+  if (message.kind === "request") {
+    // An element that answers requests ("grid", "ladders"): how to ask it.
+    store.setRequester(message.of, (id) => setTriggerValue("want", id));
+    return undefined;
   }
   if (message.kind !== "race") {
-    if (message.kind !== "grid-request") store.put(message);
+    store.put(message);
     return undefined;
   }
   let stage = stages.get(parentElement);

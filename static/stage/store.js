@@ -1,9 +1,9 @@
-// What the stage's elements share in one page: the surface and the drag grid arrive in
-// elements of their own (each sent only when it changes), the race waits for them by id.
+// What the stage's elements share in one page. The surface, the drag grid and the
+// ladders' runs arrive in elements of their own (each sent only when it changes); the
+// race waits for them by id.
 
 const messages = new Map(); // id -> message
 const waiting = new Map(); // id -> [resolve]
-let gridRequester = null;
 
 export function put(message) {
   messages.set(message.id, message);
@@ -23,20 +23,28 @@ export function when(id) {
   });
 }
 
-// The grid element registers how to ask the server for a grid. A request can be lost (a
-// full rerun in flight replaces the fragment's), so one unanswered for a while is sent
-// again.
-const asked = new Map(); // id -> when it was asked
+// What is computed on request ("grid", "ladders"): its element registers how to ask the
+// server. A request can be lost (a full rerun in flight replaces the fragment's run), so
+// one unanswered is sent again, a few times.
+const requesters = new Map(); // kind -> (id) => void
+const asked = new Map(); // id -> times asked
 const RETRY_MS = 1500;
+const TRIES = 4;
 
-export function setGridRequester(request) {
-  gridRequester = request;
+export function setRequester(kind, ask) {
+  requesters.set(kind, ask);
 }
 
-export function requestGrid(id) {
-  if (messages.has(id) || !gridRequester) return;
-  const now = performance.now();
-  if (asked.has(id) && now - asked.get(id) < RETRY_MS) return;
-  asked.set(id, now);
-  gridRequester(id);
+export function request(kind, id) {
+  if (messages.has(id) || asked.has(id)) return;
+  asked.set(id, 0);
+  const attempt = () => {
+    const ask = requesters.get(kind);
+    const tries = asked.get(id);
+    if (messages.has(id) || tries >= TRIES) return;
+    asked.set(id, tries + 1);
+    if (ask) ask(id);
+    setTimeout(attempt, RETRY_MS);
+  };
+  attempt();
 }

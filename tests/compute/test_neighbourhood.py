@@ -16,6 +16,7 @@ from compute.neighbourhood import (
     ladders,
     preview_steps,
     scrubbed,
+    scrubs,
     start_grid,
 )
 from compute.race import run_options
@@ -51,25 +52,30 @@ def test_the_learning_rate_is_always_scrubbed_and_a_short_ladder_too():
     assert scrubbed("sgd") == ("learning_rate",)
 
 
-def test_each_ladder_is_the_sliders_ladder_with_the_racers_own_value():
-    by_racer = {(lad.racer, lad.name): lad for lad in the_ladders()}
-    assert set(by_racer) == {(0, "learning_rate"), (1, "learning_rate"), (1, "momentum")}
-    for (i, name), ladder in by_racer.items():
+def test_each_scrub_is_the_sliders_ladder_with_the_racers_own_value():
+    by_racer = {(s.racer, s.name): s for s in scrubs(SETUP)}
+    assert list(by_racer) == [(0, "learning_rate"), (1, "learning_rate"), (1, "momentum")]
+    for (i, name), scrub in by_racer.items():
         racer = SETUP.racers[i]
         spec = OPTIMIZERS[racer.slug].hparams[name]
         expected = np.asarray(spec.ladder(racer.values[name]), dtype=np.float32)
-        np.testing.assert_array_equal(ladder.values, expected)
-        assert ladder.values[ladder.current] == np.float32(racer.values[name])
+        np.testing.assert_array_equal(scrub.values, expected)
+        assert scrub.values[scrub.current] == np.float32(racer.values[name])
+    # the ladders' runs come in the same order, one row per value
+    assert [(lad.scrub.racer, lad.scrub.name) for lad in the_ladders()] == list(by_racer)
+    for ladder in the_ladders():
         np.testing.assert_array_equal(ladder.steps, preview_steps(SETUP.steps, SCRUB_POINTS))
+        assert ladder.path.shape == (len(ladder.scrub.values), len(ladder.steps), 2)
 
 
 @pytest.mark.parametrize("which", [(0, "learning_rate"), (1, "momentum")])
 def test_a_ladder_row_is_the_run_at_that_notch(which):
-    ladder = next(lad for lad in the_ladders() if (lad.racer, lad.name) == which)
-    racer = SETUP.racers[ladder.racer]
+    ladder = next(lad for lad in the_ladders() if (lad.scrub.racer, lad.scrub.name) == which)
+    scrub = ladder.scrub
+    racer = SETUP.racers[scrub.racer]
     landscape = SETUP.landscape()
-    for k in (0, ladder.current, len(ladder.values) - 1):
-        values = {**racer.values, ladder.name: float(ladder.values[k])}
+    for k in (0, scrub.current, len(scrub.values) - 1):
+        values = {**racer.values, scrub.name: float(scrub.values[k])}
         one = simulate(landscape, racer.slug, values, SETUP.start, SETUP.steps,
                        **run_options(SETUP))
         assert ladder.diverged_at[k] == (-1 if one.diverged_at is None else one.diverged_at)

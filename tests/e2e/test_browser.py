@@ -3,12 +3,13 @@
 The race is the stage (static/stage/, ui/stage.py). Selectors, read off the live DOM
 (streamlit 1.67, plotly.js 4.1):
 - the stage is `.stage`; `data-ready` holds the id of the race it has drawn, `data-busy`
-  is set while it draws one, `data-grid="ready"` once the drag grid has arrived;
+  is set while it draws one, `data-grid` and `data-ladders` are "ready" once the drag
+  grid and the ladders' runs have arrived;
 - its plots are plotly graph divs: `.stage-map`, `.stage-chart`, `.stage-scene` (the 3D
   mesh) and `.stage-marks` (the 3D markers, a transparent scene above the mesh);
 - each moving trace names its role in `meta` ("paths:0", "markers:2", "start:0");
 - the player: `.stage-play`, `.stage-speed`, `.stage-step` (a range input) and
-  `.stage-counter` ("step 12 / 200"); the scrubbers: `.stage-scrubs input[data-ladder]`;
+  `.stage-counter` ("step 12 / 200"); the scrubbers: `.stage-scrubs input[data-scrub]`;
 - the share box: `.share-url` (a read-only input holding the link).
 """
 
@@ -303,6 +304,9 @@ def test_scrubbing_a_learning_rate_moves_its_path_without_a_round_trip(page, ser
                                                                         console):
     sent = track_sent_frames(page)
     open_app(page, server)
+    # the ladders' runs are asked for as soon as the race is drawn
+    wait_for_js(page, "() => document.querySelector('.stage').dataset.ladders === 'ready'",
+                what="the ladders to arrive", timeout_ms=60_000)
     scrub = page.locator(".stage-scrubs input[aria-label^='learning rate']"
                          "[aria-label$='of racer 3']")
     assert scrub.count() == 1

@@ -241,10 +241,9 @@ def test_a_malformed_start_from_the_browser_changes_nothing(value):
 def test_a_committed_scrub_sets_the_sliders_notch_and_the_link():
     at = run_app()
     race = staged(at)
-    (ladder,) = [lad for lad in race["ladders"]
-                 if lad["racer"] == 2 and lad["name"] == "learning_rate"]
-    values = race.array(ladder["values"])
-    index = ladder["current"] + 3
+    (scrub,) = [s for s in race["scrubs"] if s["racer"] == 2 and s["name"] == "learning_rate"]
+    values = race.array(scrub["values"])
+    index = scrub["current"] + 3
     stage_event(at, "commit", {"racer": 2, "name": "learning_rate", "index": index,
                                "value": float(values[index])})
     assert_clean(at)
@@ -253,13 +252,9 @@ def test_a_committed_scrub_sets_the_sliders_notch_and_the_link():
     assert chosen == pytest.approx(float(values[index]), rel=1e-6)
     assert from_state(at.session_state).setup.racers[2].values["learning_rate"] == chosen
     assert at.query_params["adam.learning_rate"] == f"{chosen:g}"
-    assert staged(at)["ladders"][ladder_index(staged(at), 2, "learning_rate")]["current"] \
-        == index
-
-
-def ladder_index(race, racer: int, name: str) -> int:
-    return next(k for k, lad in enumerate(race["ladders"])
-                if lad["racer"] == racer and lad["name"] == name)
+    (scrub,) = [s for s in staged(at)["scrubs"]
+                if s["racer"] == 2 and s["name"] == "learning_rate"]
+    assert scrub["current"] == index
 
 
 @pytest.mark.parametrize("commit", [
@@ -271,6 +266,8 @@ def ladder_index(race, racer: int, name: str) -> int:
     {"racer": 0, "name": "learning_rate", "index": "3"},
     {"racer": "0", "name": "learning_rate", "index": 3},
     {"racer": 0, "name": ["learning_rate"], "index": 3},
+    {"racer": True, "name": "learning_rate", "index": 3},
+    {"racer": 0, "name": "learning_rate", "index": False},
     "learning_rate=1",
 ])
 def test_a_malformed_commit_from_the_browser_changes_nothing(commit):
@@ -304,26 +301,47 @@ def test_the_surface_is_sent_again_only_when_the_surface_changes():
     assert stage_elements(at)["stage.surface"].proto.bytes != surface
 
 
-def test_the_drag_grid_is_computed_when_the_browser_wants_it():
+def test_the_drag_grid_and_the_ladders_are_computed_when_the_browser_wants_them():
     at = run_app()
-    idle, race = staged(at, "stage.grid"), staged(at)
-    assert idle["kind"] == "grid-request" and not idle.arrays
-    # the race names the surface and the grid it draws with, each by an id of its own
+    race = staged(at)
+    idle = {name: staged(at, f"stage.{name}") for name in ("grid", "ladders")}
+    for name, message in idle.items():
+        assert message["kind"] == "request" and message["of"] == name and not message.arrays
+    # the race names the messages it draws and scrubs with, each by an id of its own
     assert race["surface"] == staged(at, "stage.surface")["id"]
-    assert race["grid"] == idle["id"]
-    assert len({race["id"], race["surface"], race["grid"]}) == 3
-    stage_event(at, "want", idle["id"], key="stage.grid")
+    assert (race["grid"], race["ladders"]) == (idle["grid"]["id"], idle["ladders"]["id"])
+    assert len({race["id"], race["surface"], race["grid"], race["ladders"]}) == 4
+
+    stage_event(at, "want", race["grid"], key="stage.grid")
     assert_clean(at)
     grid = staged(at, "stage.grid")
-    assert grid["kind"] == "grid" and grid["id"] == idle["id"]
-    starts = grid.array(grid["starts"])
-    assert starts.shape == (grid["n"] ** 2, 2)
+    assert grid["kind"] == "grid" and grid["id"] == race["grid"]
+    assert grid.array(grid["starts"]).shape == (grid["n"] ** 2, 2)
     # every racer's paths from every start (quantized)
     assert grid.array(grid["path"]).shape[:2] == (3, grid["n"] ** 2)
-    # a stale or hostile request leaves it idle
+    assert staged(at, "stage.ladders")["kind"] == "request"  # each only when asked
+
+    stage_event(at, "want", race["ladders"], key="stage.ladders")
+    assert_clean(at)
+    ladders = staged(at, "stage.ladders")
+    assert ladders["kind"] == "ladders" and ladders["id"] == race["ladders"]
+    assert len(ladders["ladders"]) == len(race["scrubs"])
+    for scrub, ladder in zip(race["scrubs"], ladders["ladders"], strict=True):
+        rows = len(race.array(scrub["values"]))
+        assert ladders.array(ladder["path"]).shape[0] == rows
+    # the answered elements keep their data over a rerun of the page
+    at.run()
+    assert staged(at, "stage.grid")["kind"] == "grid"
+    assert staged(at, "stage.ladders")["kind"] == "ladders"
+
+
+@pytest.mark.parametrize("name", ["grid", "ladders"])
+def test_a_stale_or_hostile_request_leaves_the_element_idle(name):
     at = run_app()
-    stage_event(at, "want", "not-this-grid", key="stage.grid")
-    assert staged(at, "stage.grid")["kind"] == "grid-request"
+    for wanted in ("not-this-one", 3, None, ["x"]):
+        stage_event(at, "want", wanted, key=f"stage.{name}")
+        assert_clean(at)
+        assert staged(at, f"stage.{name}")["kind"] == "request"
 
 
 # -- the error boundary ----------------------------------------------------------------------

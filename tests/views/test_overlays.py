@@ -11,7 +11,6 @@ hyperparameters.
 from __future__ import annotations
 
 import functools
-import json
 
 import numpy as np
 import optax
@@ -27,7 +26,6 @@ from tests.helpers import OVERLAY_RACERS as RACERS
 from tests.helpers import OVERLAY_SCENE as SCENE
 from tests.helpers import OVERLAY_THETA as THETA
 from tests.helpers import race_result
-from views import race_figure
 from views.overlays import (
     arrows,
     live_rule,
@@ -36,8 +34,9 @@ from views.overlays import (
     table_rows,
     tex_vector,
     update_index,
-    with_overlay,
 )
+from views.packing import unpack
+from views.stage import race_message
 
 #: compute_inside compiles a look-inside program for each of the five racers.
 pytestmark = pytest.mark.slow
@@ -226,12 +225,12 @@ def test_table_and_live_rule_carry_this_steps_numbers():
         assert tex_vector(run.path[at + 1]) in live_rule(run, at, CLIP)
 
 
-def test_the_figure_with_overlays_validates_and_the_cached_one_is_untouched():
-    fig = race_figure(result(), frame=5)
-    before = json.dumps(fig["layout"], sort_keys=True, default=str)
+def test_the_stage_map_with_overlays_validates_as_plotly():
     extra = overlay_layout(insides(), SCENE.setup.landscape().domain, int(frame_steps(40)[5]))
-    decorated = with_overlay(fig, extra)
-    assert json.dumps(fig["layout"], sort_keys=True, default=str) == before
-    assert len(decorated["layout"]["annotations"]) == len(extra["annotations"]) > 10
-    go.Figure(decorated)  # validates every property
-    assert decorated["frames"] is fig["frames"]  # the animation is untouched
+    data = race_message(result(), (), key="r", surface_key="s", grid_key="g",
+                        ladders_key="l", plotly_src="plotly.js", frame=5, overlay=extra)
+    header, _ = unpack(data)
+    layout = header["plots"]["map"]["layout"]
+    assert len(layout["annotations"]) == len(extra["annotations"]) > 10
+    assert layout["shapes"] == extra["shapes"]
+    go.Figure(header["plots"]["map"])  # validates every property the overlay adds

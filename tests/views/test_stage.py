@@ -13,14 +13,20 @@ import plotly.io as pio
 import pytest
 
 from compute import GRID, frame_steps
-from compute.neighbourhood import ladders, start_grid
+from compute.neighbourhood import ladders, scrubs, start_grid
 from scene import Racer, Scene
 from tests.helpers import decode_png, race_result
 from views import race_figure
 from views.image import color_values
 from views.packing import unpack
 from views.race import MESH_GRID, curve_values
-from views.stage import _snapped, grid_message, race_message, surface_message
+from views.stage import (
+    _snapped,
+    grid_message,
+    ladders_message,
+    race_message,
+    surface_message,
+)
 
 SCENE = Scene.of(racers=(Racer("sgd", (("learning_rate", 0.01),)), Racer.default("adam")))
 NETWORK = Scene.of(surface="tanh_unit", view="3d")
@@ -30,8 +36,9 @@ def message(scene: Scene, **display) -> tuple[dict, list[np.ndarray]]:
     result = race_result(scene)
     d = scene.display
     options = {"frame": d.frame, "view": d.view, "curve": d.curve, **display}
-    data = race_message(result, the_ladders(scene), key="race", surface_key="surface",
-                        grid_key="grid", plotly_src="app/static/plotly.min.js", **options)
+    data = race_message(result, scrubs(scene.setup), key="race", surface_key="surface",
+                        grid_key="grid", ladders_key="ladders",
+                        plotly_src="app/static/plotly.min.js", **options)
     return unpack(data)
 
 
@@ -106,25 +113,37 @@ def test_the_map_figure_stays_the_same_when_only_the_runs_change():
     assert a["start"] != b["start"]
 
 
-def test_ladders_carry_the_previews_within_their_quantization():
+def test_the_race_names_its_scrubs_and_their_runs_come_after_it():
     header, arrays = message(SCENE)
-    computed = the_ladders(SCENE)
-    assert len(header["ladders"]) == len(computed)
+    assert header["ladders"] == "ladders"
+    expected = scrubs(SCENE.setup)
+    assert [(s["racer"], s["name"], s["current"]) for s in header["scrubs"]] == [
+        (s.racer, s.name, s.current) for s in expected]
+    for sent, scrub in zip(header["scrubs"], expected, strict=True):
+        np.testing.assert_array_equal(array(arrays, sent["values"]), scrub.values)
+    assert header["scrubs"][0]["label"].startswith("learning rate")
+
+
+@pytest.mark.parametrize("view", ["contour", "3d"])
+def test_the_ladders_carry_the_previews_within_their_quantization(view):
+    result, computed = race_result(SCENE), the_ladders(SCENE)
+    header, arrays = unpack(ladders_message(result, computed, "ladders", view, "loss"))
+    assert header["kind"] == "ladders" and header["id"] == "ladders"
+    assert len(header["ladders"]) == len(computed) == len(scrubs(SCENE.setup))
     for sent, ladder in zip(header["ladders"], computed, strict=True):
-        assert (sent["racer"], sent["name"], sent["current"]) == (ladder.racer, ladder.name,
-                                                                   ladder.current)
-        np.testing.assert_array_equal(array(arrays, sent["values"]), ladder.values)
         path = array(arrays, sent["path"])
         span = np.ptp(ladder.path)
         np.testing.assert_allclose(path, ladder.path, atol=span / 65535 + 1e-6)
         np.testing.assert_array_equal(array(arrays, sent["diverged"]), ladder.diverged_at)
+        np.testing.assert_array_equal(array(arrays, sent["steps"]), ladder.steps)
+        assert ("height" in sent) == (view == "3d")
 
 
 def test_a_race_message_is_a_fraction_of_the_old_figure():
     result = race_result(SCENE)
     old = len(pio.to_json(race_figure(result), validate=False).encode())
-    new = len(race_message(result, the_ladders(SCENE), key="k", surface_key="s",
-                           grid_key="g", plotly_src="p"))
+    new = len(race_message(result, scrubs(SCENE.setup), key="k", surface_key="s",
+                           grid_key="g", ladders_key="l", plotly_src="p"))
     assert new <= old / 3, (new, old)
 
 
