@@ -43,13 +43,16 @@ _compile_cache_per_worker()
 #: of those scenes in the worker's cache instead of compiling them itself.
 SHARED = {
     "page": ("ui/test_page.py", "ui/test_teaching.py", "lessons/test_lessons.py",
-             "views/test_overlays.py", "views/test_race.py", "views/test_summary.py", "e2e/"),
+             "views/test_overlays.py", "views/test_race.py", "views/test_summary.py",
+             "e2e/test_browser.py", "e2e/test_teaching_browser.py"),
     "studies": ("compute/test_studies.py", "compute/test_keys.py", "views/test_studies.py",
                 "ui/test_studies.py"),
     "network": ("landscapes/test_network.py", "landscapes/test_mlp.py",
                 "optimizers/test_training.py", "compute/test_mlp.py", "views/test_network.py",
                 "ui/test_network.py"),
 }
+#: The screens matrix (a browser server of its own): a long unit by itself.
+SCREENS = "e2e/test_screens.py"
 #: Golden links: each its own unit, except those of the default scene and the lessons
 #: (the page's scenes) and of the MLP (the network's).
 GOLDEN = "test_golden_links.py"
@@ -97,6 +100,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = groups[item.nodeid] or ""
         if group == "page":
             return (0, 1 if item.get_closest_marker("browser") else 0), index
+        if group == SCREENS:  # the other long unit: the other worker starts on it
+            return (0, 2), index
         return (1 if group.startswith(("surface:", "optimizer:")) else 2, 0), index
 
     items[:] = [item for _, item in sorted(enumerate(items), key=rank)]

@@ -29,6 +29,7 @@ from views.overlays import overlay_layout
 from views.race import race_figure
 from views.stage import grid_message, ladders_message, race_message, surface_message
 from views.studies import study_figure
+from views.style import themed
 
 
 @st.cache_data(max_entries=128, show_spinner="Computing trajectories…")
@@ -100,9 +101,12 @@ def cached_study(computation: str, key: str) -> Study:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def cached_study_figure(mode: str, computation: str, key: str, figure_key: str) -> dict:
-    """A study's figure dict; shared read-only (st.plotly_chart does not mutate it)."""
-    return study_figure(setup_of(figure_key), mode, cached_study(computation, key))
+def cached_study_figure(mode: str, computation: str, key: str, figure_key: str,
+                        theme: str) -> dict:
+    """A study's figure dict drawn for ``theme``; shared read-only (st.plotly_chart does
+    not mutate it)."""
+    return themed(study_figure(setup_of(figure_key), mode, cached_study(computation, key)),
+                  theme)
 
 
 @st.cache_data(max_entries=32, show_spinner="Training the MLP and slicing its loss…")
@@ -112,6 +116,6 @@ def cached_mlp(key: str) -> MlpResult:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def cached_mlp_figure(key: str) -> dict:
-    """The MLP figure dict; shared read-only."""
-    return mlp_figure(cached_mlp(key))
+def cached_mlp_figure(key: str, theme: str) -> dict:
+    """The MLP figure dict drawn for ``theme``; shared read-only."""
+    return themed(mlp_figure(cached_mlp(key)), theme)

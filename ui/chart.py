@@ -10,6 +10,9 @@ figure they make through plotly once.
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import streamlit as st
+
+from views.style import THEMES
 
 
 class SpecFigure(go.Figure):
@@ -21,3 +24,21 @@ class SpecFigure(go.Figure):
 
     def to_dict(self) -> dict:
         return self._prebuilt_spec
+
+
+def page_theme() -> str:
+    """``"light"`` or ``"dark"``: the theme the browser reports for this page (Streamlit
+    infers it from the background; light until it knows)."""
+    kind = getattr(st.context.theme, "type", None)
+    return kind if kind in THEMES else "light"
+
+
+def show_figure(figure: dict, key: str, **options) -> None:
+    """A figure drawn for the page's theme (views.style.themed) by ``st.plotly_chart``,
+    whose Streamlit theme supplies the text and grid colours of that theme. On a screen
+    narrower than the figure's layout needs, it keeps that width in a box that scrolls
+    sideways (ui/page.py's CSS) rather than squeezing its panels into each other."""
+    name = key.replace(".", "-")
+    with st.container(key=f"scrolls-{name}"), st.container(key=f"wide-{name}"):
+        st.plotly_chart(SpecFigure(figure), key=key, theme="streamlit", width="stretch",
+                        config={"displaylogo": False, "scrollZoom": True}, **options)

@@ -81,10 +81,13 @@ def keep_hidden(keys) -> None:
             ss[key] = ss[shadow]
 
 
-def mode_selector(labels: dict[str, str]) -> None:
-    """The switch between the race and the studies, at the top of the main area."""
-    st.segmented_control("Show", list(labels), key="mode", required=True,
-                         format_func=labels.get, label_visibility="collapsed")
+def mode_selector(labels: dict[str, str], in_sidebar: bool = False) -> None:
+    """The switch between the race and the studies, at the top of the main area (or of
+    the sidebar)."""
+    where = st.sidebar if in_sidebar else st.container(key="modes")
+    where.segmented_control("Show", list(labels), key="mode", required=True,
+                            format_func=labels.get,
+                            label_visibility="visible" if in_sidebar else "collapsed")
 
 
 def _surface_controls() -> None:

@@ -14,7 +14,7 @@ from landscapes import mlp
 from scene import MLP_PLANES, Scene
 from scene.settings import BY_KEY, MLP
 from ui.caches import cached_mlp, cached_mlp_figure
-from ui.chart import SpecFigure
+from ui.chart import page_theme, show_figure
 from views.network import mlp_summary_rows
 from views.summary import markdown_table
 
@@ -50,6 +50,5 @@ def render_mlp(scene: Scene) -> None:
                 "is the trajectory's *projection* onto it, so it need not follow the "
                 "contours: away from θ* the network is off the plane, where the loss "
                 "differs (the table gives the distance).")
-    st.plotly_chart(SpecFigure(cached_mlp_figure(key)), key="mlp", theme=None,
-                    width="stretch", config={"displaylogo": False, "scrollZoom": True})
+    show_figure(cached_mlp_figure(key, page_theme()), "mlp")
     st.markdown(markdown_table(mlp_summary_rows(result)))

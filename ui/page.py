@@ -23,6 +23,26 @@ COMPILATION_CACHE = os.environ.get(
 use_compilation_cache(COMPILATION_CACHE)
 
 
+#: The page's own layout rules, whatever the mode.
+_LAYOUT_CSS = """
+<style>
+/* A phone: the mode switch is one row that scrolls sideways, not three rows of buttons
+   before anything moves. */
+@media (max-width: 640px) {
+  .st-key-modes [role="radiogroup"] { flex-wrap: nowrap; overflow-x: auto;
+    scrollbar-width: none; }
+  .st-key-modes [role="radiogroup"] button { flex: 0 0 auto; }
+}
+/* A study's figure (panels side by side) keeps the width its layout needs and scrolls
+   sideways on a narrower screen. */
+[class*="st-key-scrolls-"] { overflow-x: auto; overflow-y: hidden; }
+[class*="st-key-wide-"] { min-width: 1100px; }
+/* A formula wider than the screen scrolls inside its own box. */
+.katex-display { overflow-x: auto; overflow-y: hidden; }
+</style>
+"""
+
+
 def _query_lists() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
@@ -78,7 +98,10 @@ def main() -> None:
         _start_session()
     keep_hidden(HIDDEN_IN_SOME_MODES)
     prepare_state()
-    mode_selector({**studies.MODE_LABELS, **network.MODE_LABELS})
+    st.html(_LAYOUT_CSS)
+    # a presenter's screen holds the figure: the switch waits in the sidebar
+    mode_selector({**studies.MODE_LABELS, **network.MODE_LABELS},
+                  in_sidebar=bool(st.session_state.get("present")))
     # The Scene is read from the session state before the sidebar is drawn: the figure's
     # data leaves for the browser before the sidebar's widgets do.
     scene = _current_scene()
@@ -119,14 +142,15 @@ def _update_rules(scene: Scene) -> None:
 def _race(scene: Scene) -> None:
     key = cache_key(scene.setup, RACE)
     result = cached_result(key)
-    landscape_col, _ = st.columns([4, 1])
-    with landscape_col:
-        st.markdown(f"### {plain_markdown(result.surface.title)}")
-        st.latex(result.surface.latex)
+    # one row (two on a phone): in presenter mode the figure must fit below it
+    title_col, formula_col = st.columns([2, 3], vertical_alignment="center")
+    title_col.markdown(f"### {plain_markdown(result.surface.title)}")
+    formula_col.latex(result.surface.latex)
     teaching.lesson_text(scene)
+    # above the figure: in presenter mode everything fits one screen, the stage below
+    teaching.step_buttons(scene)
     stage.show_race(scene, teaching.font_scale(scene))
     _sidebars("race")
-    teaching.step_buttons(scene)
     teaching.inside_panel(scene, key)
     st.markdown(markdown_table(summary_rows(result)))
     _update_rules(scene)

@@ -15,7 +15,7 @@ from optimizers.sweeps import TOLERANCE
 from scene import SWEEP_LR_HIGH, SWEEP_LR_LOW, Scene, from_state, second_params
 from scene.settings import BY_KEY
 from ui.caches import cached_study, cached_study_figure
-from ui.chart import SpecFigure
+from ui.chart import page_theme, show_figure
 from ui.controls import number_slider
 from views.studies import study_summary
 
@@ -146,14 +146,13 @@ def render(scene: Scene) -> None:
     computation = study_computation(mode, setup)
     key = cache_key(setup, computation)
     study = cached_study(computation, key)
-    figure = cached_study_figure(mode, computation, key, study_figure_key(setup))
-    config = {"displaylogo": False, "scrollZoom": True}
+    figure = cached_study_figure(mode, computation, key, study_figure_key(setup),
+                                 page_theme())
     if mode == "heatmap" and setup.sweep_param:
-        st.plotly_chart(SpecFigure(figure), key="study.heatmap", on_select=_on_heatmap_click,
-                        selection_mode="points", theme=None, width="stretch", config=config)
+        show_figure(figure, "study.heatmap", on_select=_on_heatmap_click,
+                    selection_mode="points")
     else:
-        st.plotly_chart(SpecFigure(figure), key=f"study.{mode}", theme=None,
-                        width="stretch", config=config)
+        show_figure(figure, f"study.{mode}")
     summary = study_summary(study)
     if summary:
         st.markdown(summary)

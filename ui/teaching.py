@@ -38,7 +38,9 @@ PRESENTER_SCALE = 1.6
 
 _PRESENTER_CSS = """
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 4.5rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.75rem; padding-bottom: 1rem;
+  max-width: 100%; }
+[data-testid="stMainBlockContainer"] h3 { padding: 0; }
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] li {
   font-size: 1.3rem; line-height: 1.5; }
@@ -130,7 +132,7 @@ def step_buttons(scene: Scene) -> None:
               disabled=frame == 0, width="stretch")
     c2.button("step ▶", key="frame.forward", shortcut="Right", on_click=_move,
               args=(1, last), disabled=frame == last, width="stretch")
-    c3.markdown(f"Showing **step {at}** of {scene.setup.steps} (frame {frame} of {last}); "
+    c3.markdown(f"Opens at **step {at}** of {scene.setup.steps} (frame {frame} of {last}); "
                 "the ← and → keys step too.")
 
 

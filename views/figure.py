@@ -26,23 +26,27 @@ def typed_array(a) -> dict | list:
 
 
 def axis(title: str, font_scale: float = 1.0, **extra) -> dict:
-    """An axis with a title, no grid and no zero line."""
+    """An axis with a title, no grid and no zero line; its margin grows to hold its tick
+    labels and title (``automargin``), so neither runs into a neighbour on a small
+    screen or at a presenter's font size."""
     fs = font_scale
     return {"title": {"text": title, "font": {"size": 14 * fs}}, "tickfont": {"size": 12 * fs},
-            "showgrid": False, "zeroline": False, **extra}
+            "showgrid": False, "zeroline": False, "automargin": True, **extra}
 
 
 def map_axes(domain, x_domain, y_domain=(0.0, 1.0), suffix: str = "",
              font_scale: float = 1.0, titles: tuple[str, str] = ("x", "y")) -> dict:
-    """The x and y axes of a map: the domain's ranges at equal scale."""
+    """The x and y axes of a map: the domain's ranges at equal scale. Their tick labels
+    stand off the frame, so the two labels at the lower left corner stay apart."""
     (x0, x1), (y0, y1) = domain
     xref, yref = f"x{suffix}", f"y{suffix}"
+    apart = round(5 * font_scale)
     return {
         f"xaxis{suffix}": axis(titles[0], font_scale, range=[x0, x1], domain=list(x_domain),
-                               anchor=yref, constrain="domain"),
+                               anchor=yref, constrain="domain", ticklabelstandoff=apart),
         f"yaxis{suffix}": axis(titles[1], font_scale, range=[y0, y1], domain=list(y_domain),
                                anchor=xref, scaleanchor=xref, scaleratio=1,
-                               constrain="domain"),
+                               constrain="domain", ticklabelstandoff=apart),
     }
 
 
@@ -92,12 +96,18 @@ def log_axis(axis_spec: dict, rng: list[float], max_ticks: int = 8) -> dict:
     return axis_spec
 
 
+#: The colours of a figure that stands alone (an exported file): on the page, the
+#: theme's colours show instead (views.style.themed, the stage).
+STANDALONE_COLORS = {"paper_bgcolor": "white", "plot_bgcolor": "#f4f4f4"}
+STANDALONE_TEXT = "#222"
+
+
 def base_layout(font_scale: float = 1.0, **extra) -> dict:
-    """What every figure's layout starts from: the font, the backgrounds, closest-point
-    hover and panning."""
-    return {"font": {"family": FONT, "size": 13 * font_scale, "color": "#222"},
-            "paper_bgcolor": "white", "plot_bgcolor": "#f4f4f4", "hovermode": "closest",
-            "dragmode": "pan", **extra}
+    """What every figure's layout starts from: the font, transparent backgrounds (the
+    page's theme shows through), closest-point hover and panning."""
+    return {"font": {"family": FONT, "size": 13 * font_scale},
+            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+            "hovermode": "closest", "dragmode": "pan", **extra}
 
 
 class Traces:

@@ -17,6 +17,8 @@ import numpy as np
 from compute import Result, Run, frame_steps
 from views.animation import BOTTOM_MARGIN, playback_controls
 from views.figure import (
+    STANDALONE_COLORS,
+    STANDALONE_TEXT,
     START_HOVER,
     Traces,
     axis,
@@ -272,6 +274,9 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
     # The page accepts a click as a new start only on these traces (not on the chart).
     layout["meta"] = {"start_traces": [k for k, t in enumerate(traces.data)
                                        if t.get("xaxis") == "x"]}
+    # a file of its own (the export): its own colours, not the page's theme
+    layout.update(STANDALONE_COLORS)
+    layout["font"] = {**layout["font"], "color": STANDALONE_TEXT}
     return {"data": traces.data, "layout": layout, "frames": frames}
 
 

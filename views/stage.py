@@ -53,7 +53,7 @@ from views.race import (
     geometry,
     scene_3d,
 )
-from views.style import background_colorscale, style_of
+from views.style import DARK_BELOW, THEMES, background_colorscale, style_of
 
 #: Heights of the plots (px, before the presenter's scale).
 MAP_HEIGHT = 560
@@ -118,10 +118,9 @@ def map_figure(result: Result, shade: Shading, fs: float, titles: tuple[str, str
         traces.append(_without_data(marker_trace(
             [], [], style, run.name, run.slug,
             f"{run.name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>", 13 * fs)))
-    layout = base_layout(fs, uirevision="map", margin={"l": 56, "r": 80, "t": 36, "b": 48},
-                         legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom",
-                                 "font": {"size": 13 * fs}},
-                         images=[image("", result.surface.domain)])
+    # the legend is the stage's own (static/stage/legend.js), above the plots
+    layout = base_layout(fs, uirevision="map", margin={"l": 56, "r": 80, "t": 16, "b": 48},
+                         showlegend=False, images=[image("", result.surface.domain)])
     layout.update(map_axes(result.surface.domain, [0.0, 1.0], [0.0, 1.0], font_scale=fs,
                            titles=titles))
     return {"traces": traces, "layout": layout, "bind": bind}
@@ -304,9 +303,15 @@ def race_message(result: Result, scrubs: tuple[Scrub, ...], *, key: str, surface
         "frame": int(np.clip(frame, 0, len(steps_at) - 1)), "view": view,
         "fontScale": fs, "mapHeight": round(MAP_HEIGHT * fs**0.5),
         "chartHeight": round(CHART_HEIGHT * fs**0.5), "logChart": log_curve,
+        # presenter mode (its scale is the only one above 1): the plots fit the screen
+        "fitScreen": fs > 1,
         "chartLabel": curve_label(result, curve), "start": list(result.start),
         "racers": [_racer(result, i) for i in range(len(result.runs))], "runs": runs,
         "plots": plots, "scrubs": [_scrub(scrub, result, pack) for scrub in scrubs],
+        # the racers' colours in each theme (the figures draw the light ones)
+        "palettes": {theme: [style_of(i, theme)["color"] for i in range(len(result.runs))]
+                     for theme in THEMES},
+        "darkBelow": DARK_BELOW,
     }
     return pack.pack(header)
 

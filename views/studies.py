@@ -163,7 +163,8 @@ def _study_layout(title: str, height: int, **extra) -> dict:
         "title": {"text": title, "x": 0.0, "xanchor": "left", "y": 0.985, "yanchor": "top",
                   "font": {"size": 17}},
         "margin": {"l": 70, "r": 30, "t": 96, "b": 60}, "height": height,
-        "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom",
+        # clear of the top tick label, which stands half a line above the plot
+        "legend": {"orientation": "h", "x": 0.0, "y": 1.03, "yanchor": "bottom",
                    "font": {"size": 13}},
         **extra,
     })
@@ -180,7 +181,8 @@ def _landmarks(backdrop: Backdrop) -> list[dict]:
 def _map_and_steps_layout(title: str, backdrop, yaxis2: dict, steps: int, steps_at,
                           speed_ms: int, *, right_margin: int, map_right: float) -> dict:
     """The layout of a study animated over steps: the map left, a per-step chart right."""
-    layout = _study_layout(title, 640, margin={"l": 70, "r": right_margin, "t": 96,
+    # room above for the title and a legend of two rows
+    layout = _study_layout(title, 660, margin={"l": 70, "r": right_margin, "t": 124,
                                                "b": BOTTOM_MARGIN},
                            images=[image(_grey_surface(backdrop), backdrop.surface.domain)])
     layout.update(map_axes(backdrop.surface.domain, (0.0, map_right)))

@@ -17,9 +17,10 @@ export class Scrubber {
   }
 
   // One row a racer, one slider a scrub; rebuilt only when the scrubs change.
-  load(racers, scrubs) {
+  // `force`: rebuild anyway (the racers' colours changed with the theme).
+  load(racers, scrubs, force = false) {
     const signature = JSON.stringify(scrubs.map((l) => [l.racer, l.name, l.current, l.values.length]));
-    if (signature === this.signature) return;
+    if (signature === this.signature && !force) return;
     this.signature = signature;
     this.root.innerHTML = "";
     racers.forEach((racer, i) => {
@@ -30,7 +31,8 @@ export class Scrubber {
       const name = document.createElement("span");
       name.className = "stage-scrub-name";
       name.textContent = racer.name;
-      name.style.color = racer.color;
+      // the racer's colour as a swatch: text stays in the theme's text colour
+      name.style.borderLeftColor = racer.color;
       rowEl.append(name);
       for (const [scrub, k] of mine) rowEl.append(this.control(scrub, k));
       this.root.append(rowEl);

@@ -8,15 +8,23 @@
 // them on one clock, and answers scrubbing and dragging from the runs the server already
 // computed. It computes no optimizer and no loss.
 
+import { drawLegend } from "./legend.js";
 import { decode } from "./payload.js";
 import { loadPlotly } from "./plotly_loader.js";
 import { Player } from "./player.js";
 import { Pointer } from "./pointer.js";
 import { Scrubber } from "./scrub.js";
 import * as store from "./store.js";
+import { isNarrow } from "./screen.js";
+import { readTheme, recoloring, themeName } from "./theme.js";
 import { Views } from "./views.js";
 
+// How often the stage looks for a change of the page's theme (Streamlit sets new CSS
+// variables and tells a component nothing).
+const THEME_POLL_MS = 1000;
+
 const stages = new WeakMap();
+const partOf = (root, name) => root.querySelector(`.stage-${name}`);
 
 class Stage {
   constructor(parent, setTriggerValue) {
@@ -26,6 +34,7 @@ class Stage {
     this.root.tabIndex = 0;
     this.root.innerHTML = `
       <div class="stage-controls"></div>
+      <div class="stage-legend"></div>
       <div class="stage-plots">
         <div class="stage-map"></div><div class="stage-chart"></div>
         <div class="stage-scene"></div><div class="stage-marks"></div><div class="stage-panel"></div>
@@ -55,6 +64,52 @@ class Stage {
       }
     };
     document.addEventListener("optplay-message", this.onMessage);
+    this.themePoll = setInterval(() => this.followPage(), THEME_POLL_MS);
+    // The stage's own size, not the window's: opening Streamlit's sidebar narrows it too.
+    this.resizing = new ResizeObserver(() => {
+      if (this.resizeQueued || !this.message) return;
+      this.resizeQueued = true;
+      requestAnimationFrame(() => {
+        this.resizeQueued = false;
+        if (this.message.fitScreen) this.fit();
+        if (this.views) this.views.resize();
+        this.followPage();
+      });
+    });
+    this.resizing.observe(this.root);
+    this.onResize = () => this.message && this.message.fitScreen && this.fit();
+    window.addEventListener("resize", this.onResize);
+  }
+
+  // The theme of the page, the racers' colours in it, and whether the screen is narrow.
+  dressing() {
+    const theme = readTheme(this.root);
+    const name = themeName(theme, this.message.darkBelow);
+    const narrow = isNarrow(this.root);
+    this.root.dataset.theme = name;
+    this.root.dataset.narrow = narrow ? "yes" : "no";
+    return { theme, name, narrow, recolor: recoloring(this.message, name),
+             colors: this.message.palettes[name] };
+  }
+
+  async followPage() {
+    if (!this.views || !this.message || !this.dressed || this.drawing > 0) return;
+    if (readTheme(this.root).key === this.dressed.theme.key
+        && isNarrow(this.root) === this.dressed.narrow) return;
+    this.drawing += 1;
+    this.root.dataset.busy = "yes";
+    try {
+      this.dressed = this.dressing();
+      this.scrubber.load(this.themedRacers(), this.message.scrubs, true);
+      drawLegend(partOf(this.root, "legend"), this.themedRacers());
+      await this.views.redress(this.dressed, this.player.frame);
+    } finally {
+      this.idle();
+    }
+  }
+
+  themedRacers() {
+    return this.message.racers.map((r, i) => ({ ...r, color: this.dressed.colors[i] }));
   }
 
   key(event) {
@@ -97,13 +152,16 @@ class Stage {
     this.message = message;
     this.root.dataset.view = message.view;
     this.root.dataset.panel = message.plots.panel ? "yes" : "no";
-    this.root.style.setProperty("--map-height", `${message.mapHeight}px`);
-    this.root.style.setProperty("--chart-height", `${message.chartHeight}px`);
+    this.root.dataset.fit = message.fitScreen ? "yes" : "no";
     if (!same) {
       if (!this.views) this.views = new Views(Plotly, this.parts);
+      this.dressed = this.dressing();
+      this.views.dressing = this.dressed;
+      this.scrubber.load(this.themedRacers(), message.scrubs);
+      drawLegend(partOf(this.root, "legend"), this.themedRacers());
+      this.fit();
       await this.views.draw(message, surface);
       this.attachPointer();
-      this.scrubber.load(message.racers, message.scrubs);
     }
     this.player.load(message.frames, message.steps, message.frame);
     this.root.dataset.grid = store.get(message.grid) ? "ready" : "no";
@@ -114,6 +172,30 @@ class Stage {
     this.root.dataset.shown = String(Number(this.root.dataset.shown || 0) + 1);
     this.idle();
     performance.mark("stage-shown");
+  }
+
+  // The plots' heights: the message's, or in presenter mode whatever keeps the title,
+  // the controls and every plot on one screen (a lecturer does not scroll in front of
+  // the room). The stage sits below the page's title; its controls are above the plots.
+  fit() {
+    const message = this.message;
+    let map = message.mapHeight, chart = message.chartHeight;
+    if (message.fitScreen) {
+      const plots = this.root.querySelector(".stage-plots");
+      // the scrub sliders below may run past the fold: the figure and its controls not
+      const top = plots.getBoundingClientRect().top + window.scrollY;
+      const room = Math.max(240, window.innerHeight - top - 16);
+      const gap = 8;
+      if (message.view === "3d") {
+        map = Math.round(room * 0.6);
+        chart = room - map - gap;
+      } else {
+        map = room;
+        chart = message.plots.panel ? Math.round((room - gap) / 2) : room;
+      }
+    }
+    this.root.style.setProperty("--map-height", `${map}px`);
+    this.root.style.setProperty("--chart-height", `${chart}px`);
   }
 
   idle() {
@@ -139,6 +221,9 @@ class Stage {
   }
 
   destroy() {
+    clearInterval(this.themePoll);
+    this.resizing.disconnect();
+    window.removeEventListener("resize", this.onResize);
     document.removeEventListener("optplay-message", this.onMessage);
     if (this.pointer) this.pointer.destroy();
     if (this.views) this.views.purge();

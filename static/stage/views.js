@@ -6,6 +6,8 @@
 import { Channel } from "./channel.js";
 import { row, column } from "./payload.js";
 import { exactRun, previewRun, seek } from "./runs.js";
+import { narrowed } from "./screen.js";
+import { dress } from "./theme.js";
 
 const CONFIG = { displaylogo: false, scrollZoom: true, responsive: true,
                  modeBarButtonsToRemove: ["select2d", "lasso2d"] };
@@ -17,6 +19,17 @@ export class Views {
     this.channels = {};
     this.shapes = {};
     this.chartDimmed = false;
+    this.dressing = { theme: { text: "#31333f" }, recolor: new Map(), narrow: false };
+  }
+
+  // The page's theme or the screen's width class changed: every plot drawn again for
+  // it, at frame `j`.
+  async redress(dressing, j) {
+    this.dressing = dressing;
+    if (!this.message) return;
+    this.shapes = {};
+    await this.draw(this.message, this.surface);
+    this.frame(j);
   }
 
   // A new race: a plot whose figure (layout and trace styles) is unchanged gets only the
@@ -68,7 +81,10 @@ export class Views {
     const traces = figure.traces.map((t) => ({ ...t }));
     const layout = JSON.parse(JSON.stringify(figure.layout));
     fill(traces, layout);
-    await this.Plotly.react(div, traces, layout, CONFIG);
+    dress(layout, traces, this.dressing.theme, this.dressing.recolor);
+    if (this.dressing.narrow) narrowed(name, layout, traces);
+    const config = this.dressing.narrow ? { ...CONFIG, displayModeBar: false } : CONFIG;
+    await this.Plotly.react(div, traces, layout, config);
   }
 
   imageUrl() {
@@ -283,6 +299,13 @@ export class Views {
     this.message.racers.forEach((_, i) => this.swap(i, exactRun(this.message, i)));
     this.dimChart(false);
     this.frame(this.frameIndex);
+  }
+
+  // The plots' cells changed size (presenter mode follows the window).
+  resize() {
+    for (const div of Object.values(this.parts)) {
+      if (!div.hidden && div.data) this.Plotly.Plots.resize(div);
+    }
   }
 
   purge() {

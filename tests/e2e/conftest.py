@@ -7,6 +7,7 @@ test, and a full-page one named after the test when it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -61,14 +62,22 @@ def _copy_until_ready(proc: subprocess.Popen, log, ready_text: str,
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     """A `streamlit run app.py` on a free loopback port; yields its base URL."""
+    with serving() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(*options: str, log_name: str = "e2e-server.log") -> Iterator[str]:
+    """Run `streamlit run app.py` (with extra command-line ``options``) until the block
+    ends; give its base URL."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--server.fileWatcherType", "none",
-           "--browser.gatherUsageStats", "false"]
-    log_path = ARTIFACTS / "e2e-server.log"
+           "--browser.gatherUsageStats", "false", *options]
+    log_path = ARTIFACTS / log_name
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT,

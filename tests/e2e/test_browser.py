@@ -156,7 +156,7 @@ def test_the_page_draws_the_stage_from_the_apps_own_plotly(page, server, console
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     open_app(page, server)
-    assert page.locator(f"{MAP} .legendtext").all_text_contents() == list(RACERS)
+    assert page.locator(".stage-legend-item").all_text_contents() == list(RACERS)
     href = background_href(page)
     assert href and href.startswith("blob:"), "no contour image"
     assert page.locator("h3", has_text="Rosenbrock").count() == 1
@@ -392,7 +392,7 @@ def test_hostile_link_warns_and_still_draws(page, server, console):
     assert "<script" not in text
     assert not page.locator("[data-testid='stMain'] script").count()
     # the stage draws the fallbacks: Rosenbrock, and Adam alone (zzz skipped)
-    assert page.locator(f"{MAP} .legendtext").all_text_contents() == ["Adam"]
+    assert page.locator(".stage-legend-item").all_text_contents() == ["Adam"]
     assert page.locator("h3", has_text="Rosenbrock").count() == 1
     assert background_href(page)
     after_frames(page, 10)  # the drawn page has painted: a script would have run by now
@@ -415,7 +415,7 @@ def test_a_hostile_value_is_echoed_only_as_code(page, server, console):
     assert not page.locator("[data-testid='stMain'] script").count()
     assert not page.locator("[data-testid='stMain'] a[href^='javascript']").count()
     assert not page.locator("[data-testid='stException']").count()
-    assert page.locator(f"{MAP} .legendtext").all_text_contents() == ["SGD"]
+    assert page.locator(".stage-legend-item").all_text_contents() == ["SGD"]
     assert console.errors == []
 
 

@@ -139,7 +139,7 @@ def test_a_lesson_link_shows_its_text(page, server, console):
     assert alerts.count() == 1, "only the lesson's text: no warning"
     text = alerts.inner_text()
     assert lesson.title in text and lesson.text[:120] in text
-    assert page.locator(".stage-map .legendtext").all_text_contents() == ["SGD", "Adam"]
+    assert page.locator(".stage-legend-item").all_text_contents() == ["SGD", "Adam"]
     assert page.locator("h3", has_text="Saddle").count() == 1
     wait_for_js(page, "() => window.location.href.includes('lesson=adam-saddle')",
                 what="the URL to keep the lesson", timeout_ms=60_000)

@@ -35,6 +35,7 @@ from views.studies import (
     seed_cloud_figure,
     study_figure,
 )
+from views.style import BACKGROUNDS, LINE_CONTRAST, THEMES, contrast, themed
 
 
 @functools.cache
@@ -56,6 +57,17 @@ def end_of(diverged_at: int, steps: int) -> int:
 
 
 # -- every figure --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("name", list(STUDY_SCENES))
+def test_every_study_figure_drawn_for_a_theme_validates_and_reads(name, theme):
+    fig = themed(figure_of(name), theme)
+    go.Figure(fig)
+    for trace in fig["data"]:
+        color = (trace.get("line") or {}).get("color")
+        if isinstance(color, str) and color.startswith("#"):
+            assert all(contrast(color, bg) >= LINE_CONTRAST for bg in BACKGROUNDS[theme])
 
 
 @pytest.mark.parametrize("name", list(STUDY_SCENES))
