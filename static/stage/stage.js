@@ -24,7 +24,6 @@ import { Views } from "./views.js";
 const THEME_POLL_MS = 1000;
 
 const stages = new WeakMap();
-const partOf = (root, name) => root.querySelector(`.stage-${name}`);
 
 class Stage {
   constructor(parent, setTriggerValue) {
@@ -50,6 +49,7 @@ class Stage {
       onScrub: (k, notch) => this.scrub(k, notch),
       onRelease: (k, notch) => this.commit(this.message.scrubs[k], notch),
     });
+    this.legend = part("legend");
     this.parts = { map: part("map"), chart: part("chart"), scene: part("scene"),
                    marks: part("marks"), panel: part("panel") };
     this.root.addEventListener("keydown", (e) => this.key(e));
@@ -100,16 +100,19 @@ class Stage {
     this.root.dataset.busy = "yes";
     try {
       this.dressed = this.dressing();
-      this.scrubber.load(this.themedRacers(), this.message.scrubs, true);
-      drawLegend(partOf(this.root, "legend"), this.themedRacers());
+      this.dressRacers(true);
       await this.views.redress(this.dressed, this.player.frame);
     } finally {
       this.idle();
     }
   }
 
-  themedRacers() {
-    return this.message.racers.map((r, i) => ({ ...r, color: this.dressed.colors[i] }));
+  // The legend and the scrub sliders' swatches in the racers' colours of the theme
+  // (`rebuild`: the sliders too, though the scrubs are unchanged).
+  dressRacers(rebuild) {
+    const racers = this.message.racers.map((r, i) => ({ ...r, color: this.dressed.colors[i] }));
+    this.scrubber.load(racers, this.message.scrubs, rebuild);
+    drawLegend(this.legend, racers);
   }
 
   key(event) {
@@ -157,8 +160,7 @@ class Stage {
       if (!this.views) this.views = new Views(Plotly, this.parts);
       this.dressed = this.dressing();
       this.views.dressing = this.dressed;
-      this.scrubber.load(this.themedRacers(), message.scrubs);
-      drawLegend(partOf(this.root, "legend"), this.themedRacers());
+      this.dressRacers(false);
       this.fit();
       await this.views.draw(message, surface);
       this.attachPointer();

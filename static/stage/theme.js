@@ -42,12 +42,10 @@ function faded(text, alpha) {
   return `rgba(${r},${g},${b},${alpha})`;
 }
 
-function dressAxis(axis, text) {
-  if (!axis) return;
-  axis.color = text;
-  axis.gridcolor = faded(text, 0.14);
-  axis.zerolinecolor = faded(text, 0.3);
-  axis.linecolor = faded(text, 0.45);
+// An axis's colours, all drawn from the text colour.
+function axisColors(text) {
+  return { color: text, gridcolor: faded(text, 0.14), zerolinecolor: faded(text, 0.3),
+           linecolor: faded(text, 0.45) };
 }
 
 // `layout` and `traces` (copies) in the theme; `recolor` maps each racer's light colour
@@ -56,12 +54,15 @@ export function dress(layout, traces, theme, recolor) {
   layout.paper_bgcolor = TRANSPARENT;
   layout.plot_bgcolor = TRANSPARENT;
   layout.font = { ...(layout.font || {}), color: theme.text };
+  const colors = axisColors(theme.text);
   for (const key of Object.keys(layout)) {
-    if (/^[xy]axis\d*$/.test(key)) dressAxis(layout[key], theme.text);
+    if (/^[xy]axis\d*$/.test(key)) Object.assign(layout[key], colors);
   }
   if (layout.scene) {
     layout.scene.bgcolor = TRANSPARENT;
-    for (const k of ["xaxis", "yaxis", "zaxis"]) dressAxis(layout.scene[k], theme.text);
+    for (const k of ["xaxis", "yaxis", "zaxis"]) {
+      if (layout.scene[k]) Object.assign(layout.scene[k], colors);
+    }
   }
   if (!recolor.size) return;
   const swap = (holder, key) => {

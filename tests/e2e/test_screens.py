@@ -145,10 +145,26 @@ JS_SETTLED = """() => {
 }"""
 
 
+#: The page's layout has stopped moving: the main column's and the sidebar's widths and
+#: every plot's size are the same at 12 animation frames in a row (Streamlit opens or
+#: closes its sidebar with a transition after a resize).
+JS_STEADY = """() => {
+  const size = (el) => el ? `${Math.round(el.getBoundingClientRect().width)}x` +
+    `${Math.round(el.getBoundingClientRect().height)}` : '-';
+  const now = [document.querySelector("[data-testid='stMain']"),
+               document.querySelector("[data-testid='stSidebar']"),
+               ...document.querySelectorAll('.js-plotly-plot')].map(size).join('|');
+  const last = window._steady || { now: '', frames: 0 };
+  window._steady = { now, frames: now === last.now ? last.frames + 1 : 0 };
+  return window._steady.frames >= 12;
+}"""
+
+
 def settle(page) -> None:
     """After a resize: the layout has followed (Streamlit may open or close its sidebar,
     which animates), and every plot has been redrawn at its new size."""
-    page.wait_for_timeout(400)  # the sidebar's transition
+    page.evaluate("() => { window._steady = null; }")
+    wait_for_js(page, JS_STEADY, what="the layout to stop moving")
     wait_for_js(page, JS_SETTLED, what="the plots to follow the new size")
     after_frames(page, 2)
     wait_for_js(page, JS_SETTLED, what="the plots to follow the new size")
