@@ -103,11 +103,8 @@ def report(label, ours, compile_s, target, loop_one_s, n_runs, sub, loop_vec_s, 
     row("  speed-up vs vectorized numpy", f"{loop_vec_s / ours:.1f}×")
 
 
-def main() -> None:
-    rng = np.random.default_rng(0)
-    print("Sweep benchmark (best-of wall clock; 2 shared cores)")
-
-    # -- 256 learning rates × 1000 steps, whole paths (the LR fan / LR animation) ----------
+def lr_fan_sweep() -> None:
+    """256 learning rates × 1000 steps, whole paths (the LR fan / LR animation)."""
     ls = LANDSCAPES["rosenbrock"]
     start, steps = np.array([-1.5, 2.5]), 1000
     center, radius = np.array(ls.center), ls.escape_radius
@@ -132,8 +129,12 @@ def main() -> None:
     row("  |end point − numpy| at η = lrs[100]", f"{np.abs(ours.path[100, -1] - ref).max():.1e}",
         "float32 vs float64")
 
-    # -- (η, β) grid 64 × 64 × 500 steps, outcomes only (the stability heatmap) ----------------
-    steps = 500
+
+def stability_sweep(rng: np.random.Generator) -> None:
+    """(η, β) grid 64 × 64 × 500 steps, outcomes only (the stability heatmap)."""
+    ls = LANDSCAPES["rosenbrock"]
+    start, steps = np.array([-1.5, 2.5]), 500
+    center, radius = np.array(ls.center), ls.escape_radius
     glrs = lr_grid(1e-5, 1e-2, 64)
     betas = np.linspace(0.0, 0.99, 64).astype(np.float32)
 
@@ -153,10 +154,12 @@ def main() -> None:
     report("64 × 64 (η, β) grid × 500 steps", warm, first - warm, 1.0, per_run, L.size, k, vec,
            "measured")
 
-    # -- basin map 200 × 200 starts × 500 steps, SGD on Himmelblau ------------------------------
+
+def basin_sweep(rng: np.random.Generator) -> None:
+    """Basin map 200 × 200 starts × 500 steps, SGD on Himmelblau."""
     hb = LANDSCAPES["himmelblau"]
     hcenter, hradius = np.array(hb.center), hb.escape_radius
-    n, lr = 200, 0.01
+    n, lr, steps = 200, 0.01, 500
 
     def basins():
         return basin_map(hb, "sgd", {"learning_rate": lr}, n, steps)
@@ -178,6 +181,14 @@ def main() -> None:
                            hcenter, hradius, False)
     gap = np.abs(bm.final.reshape(-1, 2) - np.stack(ends, axis=1)).max()
     row("  max |end point − numpy| over the 40 000 runs", f"{gap:.1e}", "float32 vs float64")
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    print("Sweep benchmark (best-of wall clock; 2 shared cores)")
+    lr_fan_sweep()
+    stability_sweep(rng)
+    basin_sweep(rng)
 
 
 if __name__ == "__main__":

@@ -514,12 +514,18 @@ async def memory(target: Target, args: argparse.Namespace) -> bool:
     if not target.pid:
         print("  (no server pid: RSS not sampled; pass --pid)")
         return ok
+    return _memory_levels_off(series) and ok
+
+
+def _memory_levels_off(series: list[tuple[int, float, float]]) -> bool:
+    """The verdicts on a series of (scenes done, RSS MB, cached MB) samples: a peak under
+    the limit, and a flat second half."""
     print("  RSS series (MB): " + " ".join(f"{mb:.0f}" for _, mb, _ in series))
     peak = max(mb for _, mb, _ in series)
     half = [(n, mb) for n, mb, _ in series if n >= series[-1][0] / 2]
     slope = _slope(half) * 100
     row("RSS slope over the last half", f"{slope:+.1f} MB per 100 scenes")
-    ok &= verdict(peak < RSS_LIMIT_MB, f"peak RSS {peak:.0f} MB < {RSS_LIMIT_MB:.0f} MB")
+    ok = verdict(peak < RSS_LIMIT_MB, f"peak RSS {peak:.0f} MB < {RSS_LIMIT_MB:.0f} MB")
     ok &= verdict(slope <= SLOPE_LIMIT_MB_PER_100,
                   f"levels off: last-half slope {slope:+.1f} MB/100 scenes ≤ "
                   f"{SLOPE_LIMIT_MB_PER_100:g} (1000 more scenes: "

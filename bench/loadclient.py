@@ -190,80 +190,108 @@ async def open_link(base_url: str, query: str, *, timeout: float = 60.0,
     return result
 
 
+async def _preflight(base: str, cookies: SimpleCookie, deadline: float,
+                     result: SessionResult) -> bool:
+    """The page's own HTTP requests before its websocket; False (with the error) on a
+    failure. Sets the replica that served them (nginx's X-Upstream), if any."""
+    for path in ("/", "/_stcore/health", "/_stcore/host-config"):
+        status, headers, _ = await http_get(base, path, cookies,
+                                            max(deadline - time.perf_counter(), 0.1))
+        if status != 200:
+            result.errors.append(f"GET {path}: HTTP {status}")
+            return False
+        result.upstream = result.upstream or ",".join(headers.get("x-upstream", []))
+    return True
+
+
+def _check_affinity(ws, result: SessionResult) -> None:
+    """Whether the websocket reached the replica that served the page."""
+    headers = ws.response.headers if ws.response else {}
+    result.compressed = "permessage-deflate" in headers.get("Sec-WebSocket-Extensions", "")
+    socket_upstream = headers.get("X-Upstream", "")
+    if result.upstream and socket_upstream and socket_upstream != result.upstream:
+        result.errors.append(f"no affinity: page from {result.upstream}, "
+                             f"websocket to {socket_upstream}")
+    result.upstream = result.upstream or socket_upstream
+
+
+async def _run_until_chart(ws, query: str, base: str, result: SessionResult,
+                           t0: float) -> None:
+    """Ask for a run of ``query`` and read the server's messages until it finishes."""
+    await ws.send(rerun_message(query, base + "/"))
+    while True:
+        data = await ws.recv()
+        now = time.perf_counter() - t0
+        if isinstance(data, str):
+            result.errors.append("text frame from the server")
+            return
+        result.bytes_received += len(data)
+        result.messages += 1
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        if _read(result, msg, now):
+            result.time_to_finish = now
+            return
+
+
+async def _stay_idle(ws, hold: asyncio.Event, result: SessionResult) -> None:
+    """An idle student: the socket stays open (the library answers the server's pings)
+    and anything the server sends is still read, until ``hold`` is set."""
+    idle = asyncio.ensure_future(hold.wait())
+    try:
+        while not idle.done():
+            reader = asyncio.ensure_future(ws.recv())
+            await asyncio.wait({idle, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if reader.done():
+                data = reader.result()  # raises ConnectionClosed if dropped
+                result.bytes_received += len(data)
+            else:
+                reader.cancel()
+    finally:
+        idle.cancel()
+
+
+async def _session(base: str, query: str, deadline: float, hold: asyncio.Event | None,
+                   preflight: bool, on_done: Callable[[SessionResult], None] | None,
+                   result: SessionResult) -> None:
+    """One student's session, start to end (errors raise; ``_open_link`` words them)."""
+    t0 = result.started
+    cookies: SimpleCookie = SimpleCookie()
+    if preflight and not await _preflight(base, cookies, deadline, result):
+        return
+    xsrf = cookies["_streamlit_xsrf"].value if "_streamlit_xsrf" in cookies else ""
+    ws_url = "ws" + base[len("http"):] + "/_stcore/stream"
+    extra = {"Cookie": cookie_header(cookies)} if cookies else {}
+    loop = asyncio.get_running_loop()
+    remaining = max(deadline - time.perf_counter(), 0.1)
+    async with asyncio.timeout_at(loop.time() + remaining) as scope:
+        ws = await websockets.connect(
+            ws_url, subprotocols=["streamlit", xsrf or PLACEHOLDER_TOKEN],
+            additional_headers=extra, max_size=MAX_MESSAGE, ping_interval=None,
+            open_timeout=None, close_timeout=2, user_agent_header="optplay-loadclient")
+    try:
+        result.time_to_socket = time.perf_counter() - t0
+        _check_affinity(ws, result)
+        async with asyncio.timeout_at(scope.when()):
+            await _run_until_chart(ws, query, base, result, t0)
+        if result.time_to_chart is None and not result.errors:
+            result.errors.append("the run finished without a chart")
+        if on_done is not None:
+            result.done_reported = True
+            on_done(result)
+        if hold is not None and result.ok:
+            await _stay_idle(ws, hold, result)
+    finally:
+        await ws.close()
+
+
 async def _open_link(base_url: str, query: str, timeout: float, hold: asyncio.Event | None,
                      preflight: bool, on_done: Callable[[SessionResult], None] | None
                      ) -> SessionResult:
     result = SessionResult(query=query, started=time.perf_counter())
-    t0 = result.started
-    deadline = t0 + timeout
-    base = base_url.rstrip("/")
-    cookies: SimpleCookie = SimpleCookie()
     try:
-        if preflight:
-            for path in ("/", "/_stcore/health", "/_stcore/host-config"):
-                status, headers, _ = await http_get(base, path, cookies,
-                                                    max(deadline - time.perf_counter(), 0.1))
-                if status != 200:
-                    result.errors.append(f"GET {path}: HTTP {status}")
-                    return result
-                result.upstream = result.upstream or ",".join(headers.get("x-upstream", []))
-        xsrf = cookies["_streamlit_xsrf"].value if "_streamlit_xsrf" in cookies else ""
-        ws_url = "ws" + base[len("http"):] + "/_stcore/stream"
-        extra = {"Cookie": cookie_header(cookies)} if cookies else {}
-        loop = asyncio.get_running_loop()
-        remaining = max(deadline - time.perf_counter(), 0.1)
-        async with asyncio.timeout_at(loop.time() + remaining) as scope:
-            ws = await websockets.connect(
-                ws_url, subprotocols=["streamlit", xsrf or PLACEHOLDER_TOKEN],
-                additional_headers=extra, max_size=MAX_MESSAGE, ping_interval=None,
-                open_timeout=None, close_timeout=2, user_agent_header="optplay-loadclient")
-        try:
-            result.time_to_socket = time.perf_counter() - t0
-            headers = ws.response.headers if ws.response else {}
-            result.compressed = "permessage-deflate" in headers.get("Sec-WebSocket-Extensions", "")
-            socket_upstream = headers.get("X-Upstream", "")
-            if result.upstream and socket_upstream and socket_upstream != result.upstream:
-                result.errors.append(f"no affinity: page from {result.upstream}, "
-                                     f"websocket to {socket_upstream}")
-            result.upstream = result.upstream or socket_upstream
-            async with asyncio.timeout_at(scope.when()):
-                await ws.send(rerun_message(query, base + "/"))
-                while True:
-                    data = await ws.recv()
-                    now = time.perf_counter() - t0
-                    if isinstance(data, str):
-                        result.errors.append("text frame from the server")
-                        break
-                    result.bytes_received += len(data)
-                    result.messages += 1
-                    msg = ForwardMsg()
-                    msg.ParseFromString(data)
-                    if _read(result, msg, now):
-                        result.time_to_finish = now
-                        break
-            if result.time_to_chart is None and not result.errors:
-                result.errors.append("the run finished without a chart")
-            if on_done is not None:
-                result.done_reported = True
-                on_done(result)
-            if hold is not None and result.ok:
-                # An idle student: the socket stays open (the library answers the
-                # server's pings) and anything the server sends is still read.
-                idle = asyncio.ensure_future(hold.wait())
-                try:
-                    while not idle.done():
-                        reader = asyncio.ensure_future(ws.recv())
-                        await asyncio.wait({idle, reader},
-                                           return_when=asyncio.FIRST_COMPLETED)
-                        if reader.done():
-                            data = reader.result()  # raises ConnectionClosed if dropped
-                            result.bytes_received += len(data)
-                        else:
-                            reader.cancel()
-                finally:
-                    idle.cancel()
-        finally:
-            await ws.close()
+        await _session(base_url.rstrip("/"), query, result.started + timeout, hold,
+                       preflight, on_done, result)
     except TimeoutError:
         result.errors.append(f"timeout after {timeout:g} s "
                              f"({'chart seen' if result.time_to_chart else 'no chart'})")

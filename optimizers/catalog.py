@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 import optax
@@ -51,12 +51,14 @@ from optimizers.anatomy import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OptimizerSpec:
     """One optimizer: how to build it (optax), what can be tuned, what it does.
 
     ``needs`` names the extra arguments ``update`` requires beyond the gradient:
-    ``"value"`` (value, grad and value_fn, for L-BFGS's line search) or ``"hessian"``.
+    ``"value"`` (value, grad and value_fn, for L-BFGS's line search) or ``"hessian"``
+    (``NEEDS_ARGUMENTS``). A spec is its own identity (equal only to itself, hashed by
+    identity), so compiled programs can be cached by spec.
     ``anatomy`` is what the overlays show of its state (optimizers/anatomy.py);
     ``script`` the source of the factory an exported optax script defines, when the
     factory is not one of optax's own public functions. ``heavy_ball`` names the
@@ -79,6 +81,19 @@ class OptimizerSpec:
 
     def defaults(self) -> dict[str, float]:
         return {name: hp.default for name, hp in self.hparams.items()}
+
+
+#: The extra arguments of ``update`` that each word of ``OptimizerSpec.needs`` brings.
+NEEDS_ARGUMENTS: Mapping[str, tuple[str, ...]] = {
+    "value": ("value", "grad", "value_fn"),
+    "hessian": ("hessian",),
+}
+
+
+def update_arguments(spec: OptimizerSpec, available: Mapping[str, Any]) -> dict[str, Any]:
+    """The extra arguments of ``spec``'s update, taken from ``available``."""
+    return {name: available[name] for need in sorted(spec.needs)
+            for name in NEEDS_ARGUMENTS[need]}
 
 
 def _lr(default: float) -> HParam:

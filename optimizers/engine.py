@@ -25,7 +25,7 @@ import numpy as np
 import optax
 
 from landscapes.base import Landscape
-from optimizers.catalog import OPTIMIZERS, OptimizerSpec
+from optimizers.catalog import OPTIMIZERS, OptimizerSpec, update_arguments
 from optimizers.schedules import (
     SCHEDULE_PARAMS,
     learning_rate_at,
@@ -159,12 +159,12 @@ def guarded_update(spec: OptimizerSpec, opt, f, value_and_grad, healthy, carry, 
     """
     p, state, value, grad, dead = carry
     frozen = jnp.asarray(frozen, dtype=bool)
-    extra = {}
+    available = {}
     if "value" in spec.needs:
-        extra = {"value": value, "grad": seen, "value_fn": f}
+        available.update(value=value, grad=seen, value_fn=f)
     if "hessian" in spec.needs:
-        extra = {"hessian": jax.hessian(f)(p)}
-    updates, new_state = opt.update(seen, state, p, **extra)
+        available["hessian"] = jax.hessian(f)(p)
+    updates, new_state = opt.update(seen, state, p, **update_arguments(spec, available))
     p_new = optax.apply_updates(p, updates)
     v_new, g_new = value_and_grad(p_new)
     stop = dead | ~healthy(p_new, v_new, g_new)
@@ -306,9 +306,8 @@ def float32_program(fn: Callable) -> Callable:
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(losses, slug: str, length: int, layout: tuple[str, ...], static: _Static,
-              outcome_only: bool = False, inside: bool = False):
-    spec = OPTIMIZERS[slug]
+def _compiled(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
+              static: _Static, outcome_only: bool = False, inside: bool = False):
     if outcome_only:
         body = functools.partial(_run_outcome, losses, spec, length, layout, static)
     else:
@@ -347,7 +346,7 @@ def _batch_size(named: Mapping[str, Any]) -> int | None:
 class _Prepared:
     """A validated simulation, packed for its compiled program."""
 
-    # the static key: ((loss, stochastic_loss), slug, step bucket, layout, _Static,
+    # the static key: ((loss, stochastic_loss), spec, step bucket, layout, _Static,
     # outcome_only)
     program: tuple
     packed: np.ndarray
@@ -422,9 +421,14 @@ def _pack_batch(columns: dict[str, Any], hp, start, seed, noise, clip_norm):
     return n, batched, layout, packed
 
 
+def spec_of(optimizer: str | OptimizerSpec) -> OptimizerSpec:
+    """The catalogue's spec for a slug (a spec is taken as it is: an ``ensemble``)."""
+    return optimizer if isinstance(optimizer, OptimizerSpec) else OPTIMIZERS[optimizer]
+
+
 def _prepare(
     landscape: Landscape,
-    optimizer: str,
+    optimizer: str | OptimizerSpec,
     hparams: Mapping[str, Any] | None = None,
     start: Any = None,
     steps: int = 200,
@@ -438,7 +442,8 @@ def _prepare(
     outcome_only: bool = False,
 ) -> _Prepared:
     """Validate and pack a simulation (arguments as ``simulate``)."""
-    hp, sp = _checked(OPTIMIZERS[optimizer], hparams, steps, schedule, schedule_params)
+    spec = spec_of(optimizer)
+    hp, sp = _checked(spec, hparams, steps, schedule, schedule_params)
     steps = int(steps)
     start = landscape.start if start is None else start
     columns: dict[str, Any] = {f"hparams.{k}": v for k, v in hp.items()}
@@ -456,11 +461,12 @@ def _prepare(
     static = _Static(noisy=bool(np.any(np.asarray(noise) != 0)), schedule=schedule,
                      clipped=bool(np.any(np.isfinite(np.asarray(clip_norm, dtype=float)))))
     losses = (landscape.loss, landscape.stochastic_loss)
-    program = (losses, optimizer, bucket_steps(steps), layout, static, outcome_only)
+    program = (losses, spec, bucket_steps(steps), layout, static, outcome_only)
     return _Prepared(program, packed, n, steps, batched)
 
 
-def launch(landscape: Landscape, optimizer: str, *args: Any, **options: Any) -> _Launched:
+def launch(landscape: Landscape, optimizer: str | OptimizerSpec, *args: Any,
+           **options: Any) -> _Launched:
     """Validate, pack and dispatch a simulation; ``collect`` waits for it.
 
     Arguments as ``simulate``. Each optimizer has its own compiled program, so adding
@@ -485,13 +491,15 @@ def collect(launched: _Launched) -> Trajectory:
 
 def simulate(
     landscape: Landscape,
-    optimizer: str,
+    optimizer: str | OptimizerSpec,
     hparams: Mapping[str, Any] | None = None,
     start: Any = None,
     steps: int = 200,
     **options: Any,
 ) -> Trajectory:
-    """Run ``optimizer`` (a slug of ``OPTIMIZERS``) on ``landscape`` for ``steps`` updates.
+    """Run ``optimizer`` on ``landscape`` for ``steps`` updates.
+
+    ``optimizer`` is a slug of ``OPTIMIZERS``, or a spec (such as an ``ensemble``).
 
     Keyword options: ``seed``, ``schedule`` (a name of ``SCHEDULES``),
     ``schedule_params``, ``clip_norm``, ``noise``. Missing hyperparameters take the
@@ -509,8 +517,8 @@ def simulate(
 
 @functools.lru_cache(maxsize=64)
 def _compiled_race(programs: tuple[tuple, ...]):
-    runs = [jax.vmap(functools.partial(_run, losses, OPTIMIZERS[slug], length, layout, static))
-            for losses, slug, length, layout, static, _ in programs]
+    runs = [jax.vmap(functools.partial(_run, losses, spec, length, layout, static))
+            for losses, spec, length, layout, static, _ in programs]
     # one array back to the host for the whole race (traces share their step length)
     return float32_program(lambda packed: jnp.concatenate(
         [run(p) for run, p in zip(runs, packed, strict=True)]))
@@ -547,7 +555,8 @@ class Outcome:
     diverged_at: np.ndarray
 
 
-def outcomes(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] | None = None,
+def outcomes(landscape: Landscape, optimizer: str | OptimizerSpec,
+             hparams: Mapping[str, Any] | None = None,
              start: Any = None, steps: int = 200, *, target: float = -np.inf,
              **options: Any) -> Outcome:
     """The ends of a batch of runs (arguments as ``simulate``), for maps and sweeps.
@@ -594,7 +603,8 @@ def _leaf_name(path) -> str:
     return ".".join(parts)
 
 
-def look_inside(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any] | None = None,
+def look_inside(landscape: Landscape, optimizer: str | OptimizerSpec,
+                hparams: Mapping[str, Any] | None = None,
                 start: Any = None, steps: int = 200, **options: Any) -> Inside:
     """One run with everything the optimizer kept, read from optax's own state.
 
@@ -604,8 +614,8 @@ def look_inside(landscape: Landscape, optimizer: str, hparams: Mapping[str, Any]
     job = _prepare(landscape, optimizer, hparams, start, steps, **options)
     if job.batched:
         raise ValueError("look_inside takes a single run")
-    losses, slug, length, layout, static, _ = job.program
-    trace, (grads, states) = _compiled(losses, slug, length, layout, static,
+    losses, spec, length, layout, static, _ = job.program
+    trace, (grads, states) = _compiled(losses, spec, length, layout, static,
                                        inside=True)(job.packed)
     trajectory = collect(_Launched(trace, job.n, job.steps, job.batched))
     grads = np.asarray(grads)[0, :steps]
