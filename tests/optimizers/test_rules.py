@@ -14,8 +14,10 @@ horizons short enough (30 steps) that float32 rounding stays at that level.
 Compile budget: the engine compiles once per (loss function, optimizer, step bucket,
 batch bucket), about a second each. The update-rule tests therefore run on ``TRIO``, a
 test landscape whose traced parameter ``surface`` picks the registry's own quadratic,
-Booth or Himmelblau loss function, so one program per optimizer serves all three; a
-separate test checks that ``TRIO`` reproduces the registered landscapes.
+Booth or Himmelblau loss function, and every optimizer is a member of one
+``optimizers.ensemble``: one program, one batch per surface, serves every case (a
+separate test checks that ``TRIO`` reproduces the registered landscapes; the divergence
+matrix, that an ensemble's member runs as the optimizer alone).
 
 Also here: gradient clipping, additive gradient noise, schedules applied to the learning
 rate, divergence bookkeeping, batching, compilation counts and cross-process
@@ -24,6 +26,7 @@ determinism of ``optimizers.simulate``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import subprocess
@@ -40,7 +43,8 @@ import optimizers
 from hparam import HParam
 from landscapes import LANDSCAPES, Landscape
 from landscapes.classic import booth, himmelblau, quadratic
-from optimizers import engine
+from optimizers import OPTIMIZERS, Trajectory, engine
+from optimizers.ensemble import WHICH, ensemble, member_key
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = 30  # one step bucket (64) for every run of this file, except where noted
@@ -519,17 +523,45 @@ def assert_paths_close(actual, expected, surface: Surface, rtol=1e-4):
 # Update rules
 # ---------------------------------------------------------------------------------------
 
-#: The default race's optimizers are checked in the fast layer; each other optimizer is
-#: one more compiled program, so its cases (and the tests below that are about one of
-#: them only) are the slow layer's.
+#: The default race's optimizers are checked in the fast layer, through a small ensemble
+#: of their own; every optimizer's cases, through one ensemble of all of them, are the
+#: slow layer's (as are the tests below that are about one optimizer only).
 FAST_RULES = ("sgd", "momentum", "adam")
+SETTINGS = ("default", "custom")
 RULE_CASES = [
     pytest.param(slug, setting, surface, id=f"{slug}-{setting}-{surface}",
                  marks=() if slug in FAST_RULES else pytest.mark.slow)
     for slug in REFERENCES
     for surface in SURFACE_NAMES
-    for setting in ("default", "custom")
+    for setting in SETTINGS
 ]
+
+
+def case_hparams(slug: str, setting: str) -> dict[str, float]:
+    return {} if setting == "default" else NON_DEFAULT[slug]
+
+
+@functools.cache
+def rule_runs(slugs: tuple[str, ...], surface_name: str) -> dict[tuple[str, str], Trajectory]:
+    """Every optimizer of ``slugs`` at both settings on one surface: one batch of one
+    ensemble's program (the same program serves every surface of TRIO)."""
+    spec = ensemble(slugs)
+    cases = [(slug, setting) for slug in slugs for setting in SETTINGS]
+    columns = {name: np.full(len(cases), hp.default, np.float64)
+               for name, hp in spec.hparams.items()}
+    for row, (slug, setting) in enumerate(cases):
+        member = slugs.index(slug)
+        columns[WHICH][row] = member
+        for name, value in {**OPTIMIZERS[slug].defaults(),
+                            **case_hparams(slug, setting)}.items():
+            key = name if name == "learning_rate" else member_key(member, name)
+            columns[key][row] = value
+    surface = SURFACES[surface_name]
+    batch = optimizers.simulate(surface.landscape, spec, columns, surface.start, STEPS)
+    return {case: Trajectory(batch.path[i], batch.loss[i], batch.grad_norm[i],
+                             batch.learning_rate[i],
+                             None if batch.diverged_at[i] < 0 else int(batch.diverged_at[i]))
+            for i, case in enumerate(cases)}
 
 
 def test_every_optimizer_has_a_reference():
@@ -546,8 +578,9 @@ def test_every_optimizer_has_a_reference():
 @pytest.mark.parametrize(("slug", "setting", "surface_name"), RULE_CASES)
 def test_update_rule_matches_reference(slug, setting, surface_name):
     surface = SURFACES[surface_name]
-    hparams = {} if setting == "default" else NON_DEFAULT[slug]
-    traj = optimizers.simulate(surface.landscape, slug, hparams, surface.start, STEPS)
+    hparams = case_hparams(slug, setting)
+    group = FAST_RULES if slug in FAST_RULES else tuple(REFERENCES)
+    traj = rule_runs(group, surface_name)[slug, setting]
     expected = reference_path(make_reference(slug, hparams, surface), surface.grad,
                               surface.start, STEPS)
 
