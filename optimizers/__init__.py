@@ -1,6 +1,6 @@
 """How it is minimized: the optax catalogue, schedules, and the JAX engine."""
 
-from optimizers.catalog import OPTIMIZERS, OptimizerSpec
+from optimizers.catalog import FAMILIES, OPTIMIZERS, Family, OptimizerSpec
 from optimizers.engine import (
     MAX_STEPS,
     Outcome,
@@ -15,6 +15,7 @@ from optimizers.engine import (
 from optimizers.schedules import SCHEDULE_PARAMS, SCHEDULES
 
 __all__ = [
-    "MAX_STEPS", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PARAMS", "OptimizerSpec", "Outcome",
-    "Trajectory", "bucket_steps", "collect", "launch", "outcomes", "race", "simulate",
+    "FAMILIES", "MAX_STEPS", "OPTIMIZERS", "SCHEDULES", "SCHEDULE_PARAMS", "Family",
+    "OptimizerSpec", "Outcome", "Trajectory", "bucket_steps", "collect", "launch", "outcomes",
+    "race", "simulate",
 ]

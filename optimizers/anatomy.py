@@ -213,6 +213,19 @@ class AdamMoments(Anatomy):
 
 
 @dataclass(frozen=True)
+class LayerwiseAdamMoments(AdamMoments):
+    """LAMB: Adam's moments, then the whole step rescaled by the layer's trust ratio
+    ``‖p‖/‖u‖`` (the 2-D point is one layer). That ratio is common to both coordinates
+    and changes every step, so there is no per-coordinate factor of g to show: the step
+    is shown as taken."""
+
+    final: str = "step"
+
+    def effective_lr(self, u, values):
+        return None
+
+
+@dataclass(frozen=True)
 class SignedMomentum(Anatomy):
     """Lion: the step is the sign of an interpolation ``c`` of the moment and the
     gradient; the moment itself moves with ``β₂`` afterwards."""

@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import optax
 
 from hparam import HParam
+from optimizers import wrappers
 from optimizers.anatomy import (
     FIRST_MOMENT,
     STEP_ONLY,
@@ -45,10 +46,34 @@ from optimizers.anatomy import (
     AdamMoments,
     Anatomy,
     GradientStep,
+    LayerwiseAdamMoments,
     Moment,
     SignedMomentum,
     Velocity,
 )
+
+
+class Family(NamedTuple):
+    """A group of the optimizer picker: its name and what its members have in common."""
+
+    name: str
+    description: str
+
+
+#: The picker's groups, in order.
+FAMILIES: tuple[Family, ...] = tuple(Family(*pair) for pair in (
+    ("classic", "gradient descent, with or without momentum: one step size for every "
+     "coordinate"),
+    ("adaptive", "a step size per coordinate (or per layer) from running statistics of "
+     "the gradients"),
+    ("sign-based", "only the sign of each coordinate's (averaged) gradient sets the step"),
+    ("parameter-free", "the method estimates its own step size; the learning rate is a "
+     "multiplier, 1 by default"),
+    ("schedule-free and wrappers", "built around another optimizer: averaging its "
+     "iterates, looking ahead, or sharpening its gradient"),
+    ("second-order", "curvature from the Hessian or from past gradients"),
+))
+FAMILY_NAMES: tuple[str, ...] = tuple(family.name for family in FAMILIES)
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +84,7 @@ class OptimizerSpec:
     ``"value"`` (value, grad and value_fn, for L-BFGS's line search) or ``"hessian"``
     (``NEEDS_ARGUMENTS``). A spec is its own identity (equal only to itself, hashed by
     identity), so compiled programs can be cached by spec.
+    ``family`` is its group in the picker, one of ``FAMILY_NAMES``.
     ``anatomy`` is what the overlays show of its state (optimizers/anatomy.py);
     ``script`` the source of the factory an exported optax script defines, when the
     factory is not one of optax's own public functions. ``heavy_ball`` names the
@@ -72,15 +98,31 @@ class OptimizerSpec:
     hparams: Mapping[str, HParam]
     latex: str
     reference: str
-    family: str = "first-order"
+    family: str
     needs: frozenset[str] = field(default_factory=frozenset)
     notes: str = ""
     anatomy: Anatomy = STEP_ONLY
     script: str = ""
     heavy_ball: str = ""
 
+    def __post_init__(self):
+        if self.family not in FAMILY_NAMES:
+            raise ValueError(f"{self.slug}: unknown family {self.family!r}")
+
     def defaults(self) -> dict[str, float]:
         return {name: hp.default for name, hp in self.hparams.items()}
+
+    @property
+    def optax_call(self) -> str:
+        """The factory as an exported script calls it: optax's public name
+        (``optax.lamb``, ``optax.contrib.dowg``), or the slug of the ``script``."""
+        if self.script:
+            return self.slug
+        name = getattr(self.factory, "__name__", self.slug)  # optax.nadam is a partial
+        for module, prefix in ((optax, "optax."), (optax.contrib, "optax.contrib.")):
+            if getattr(module, name, None) is self.factory:
+                return prefix + name
+        raise ValueError(f"{self.slug}: {name} is not optax's; give the spec a script")
 
 
 #: The extra arguments of ``update`` that each word of ``OptimizerSpec.needs`` brings.
@@ -96,10 +138,22 @@ def update_arguments(spec: OptimizerSpec, available: Mapping[str, Any]) -> dict[
             for name in NEEDS_ARGUMENTS[need]}
 
 
-def _lr(default: float) -> HParam:
-    return HParam(default, 1e-5, 10.0, log=True, label="learning rate η",
-                  help="optax has no default learning rate; this one suits the default "
-                  "scene.")
+_OURS = "optax has no default learning rate; this one suits the default scene."
+
+
+def _lr(default: float, help: str = _OURS) -> HParam:
+    return HParam(default, 1e-5, 10.0, log=True, label="learning rate η", help=help)
+
+
+def _lr_multiplier() -> HParam:
+    """The learning rate of a learning-rate-free method: optax's default, 1."""
+    return HParam(1.0, 1e-5, 10.0, log=True, label="multiplier η",
+                  help="optax's default, 1: the method sets its own step size; η only "
+                  "scales it (optax recommends using it for a schedule).")
+
+
+def _decay(default: float, label: str = "weight decay λ") -> HParam:
+    return HParam(default, 0.0, 1.0, label=label)
 
 
 def _beta(default: float, label: str) -> HParam:
@@ -152,6 +206,7 @@ _ADAM_RULE = (
 _SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         slug="sgd", name="SGD", factory=optax.sgd,
+        family="classic",
         hparams={"learning_rate": _lr(1e-3)},
         latex=r"p_{t+1} = p_t - \eta\, g_t",
         reference="Robbins & Monro, A stochastic approximation method (1951); optax.sgd",
@@ -159,6 +214,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     ),
     OptimizerSpec(
         slug="momentum", name="Momentum", factory=optax.sgd,
+        family="classic",
         hparams={"learning_rate": _lr(1e-3), "momentum": _beta(0.9, "momentum β")},
         latex=r"v_t = g_t + \beta v_{t-1},\quad p_{t+1} = p_t - \eta\, v_t",
         reference="Polyak, Some methods of speeding up the convergence of iteration "
@@ -170,6 +226,7 @@ _SPECS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec(
         slug="nesterov", name="Nesterov", factory=lambda learning_rate, momentum: optax.sgd(
             learning_rate, momentum=momentum, nesterov=True),
+        family="classic",
         hparams={"learning_rate": _lr(1e-3), "momentum": _beta(0.9, "momentum β")},
         latex=r"v_t = g_t + \beta v_{t-1},\quad p_{t+1} = p_t - \eta\,(g_t + \beta v_t)",
         reference="Nesterov (1983); Sutskever et al., On the importance of initialization "
@@ -182,6 +239,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="adagrad", name="AdaGrad", factory=optax.adagrad,
+        family="adaptive",
         hparams={
             "learning_rate": _lr(0.5),
             "initial_accumulator_value": HParam(0.1, 0.0, 10.0, label="G₀"),
@@ -197,6 +255,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="rmsprop", name="RMSProp", factory=optax.rmsprop,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.01), "decay": _beta(0.9, "decay ρ"),
                  "eps": _eps(1e-8)},
         latex=r"\nu_t = \rho\,\nu_{t-1} + (1-\rho)\,g_t^2,\quad "
@@ -209,6 +268,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="adadelta", name="AdaDelta", factory=optax.adadelta,
+        family="adaptive",
         hparams={"learning_rate": _lr(1.0), "rho": _beta(0.9, "ρ"), "eps": _eps(1e-6)},
         latex=r"E[g^2]_t = \rho E[g^2]_{t-1} + (1-\rho) g_t^2,\quad "
         r"\Delta_t = \frac{\sqrt{E[\Delta^2]_{t-1}+\varepsilon}}{\sqrt{E[g^2]_t+\varepsilon}}"
@@ -220,6 +280,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="adam", name="Adam", factory=optax.adam,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=_ADAM_RULE + r"p_{t+1} = p_t - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon}",
@@ -229,6 +290,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="adamw", name="AdamW", factory=optax.adamw,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
                  "weight_decay": HParam(1e-4, 0.0, 1.0, label="weight decay λ")},
@@ -243,6 +305,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="nadam", name="NAdam", factory=optax.nadam,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=r"m_t,\ v_t\ \text{as Adam},\quad "
@@ -254,6 +317,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="amsgrad", name="AMSGrad", factory=optax.amsgrad,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=_ADAM_RULE + r"\tilde v_t = \max(\tilde v_{t-1}, \hat v_t),\quad "
@@ -266,6 +330,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="adamax", name="AdaMax", factory=optax.adamax,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8)},
         latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
@@ -276,6 +341,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="adabelief", name="AdaBelief", factory=optax.adabelief,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-16)},
         latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
@@ -291,6 +357,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="lion", name="Lion", factory=optax.lion,
+        family="sign-based",
         hparams={"learning_rate": _lr(0.02), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.99, "β₂"),
                  "weight_decay": HParam(1e-3, 0.0, 1.0, label="weight decay λ")},
@@ -305,6 +372,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="radam", name="RAdam", factory=optax.radam,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.001), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
                  "threshold": HParam(5.0, 4.0, 100.0, label="ρ threshold τ")},
@@ -325,6 +393,7 @@ def nesterov(learning_rate, momentum):
     ),
     OptimizerSpec(
         slug="yogi", name="Yogi", factory=optax.yogi,
+        family="adaptive",
         hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-3)},
         latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
@@ -376,6 +445,335 @@ def newton(learning_rate, damping):
 def lbfgs(learning_rate):
     return optax.lbfgs(learning_rate=learning_rate, memory_size=10)
 ''',
+    ),
+    # -- parameter-free: each estimates its own step size; η multiplies it ------------
+    OptimizerSpec(
+        slug="prodigy", name="Prodigy", factory=wrappers.prodigy, family="parameter-free",
+        hparams={"learning_rate": _lr_multiplier(), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
+                 "estim_lr0": HParam(1e-6, 1e-10, 1.0, log=True, label="initial estimate d₀"),
+                 "estim_lr_coef": HParam(1.0, 0.01, 100.0, log=True,
+                                         label="estimate multiplier c"),
+                 "weight_decay": _decay(0.0)},
+        latex=r"\hat\eta_t = \eta\, d_t\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\quad "
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, d_t g_t,\quad "
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, d_t^2 g_t^2,\quad "
+        r"s_t = \beta_3 s_{t-1} + \tfrac{d_t}{d_0}\hat\eta_t\, g_t,\quad "
+        r"r_t = \beta_3 r_{t-1} + \tfrac{d_t}{d_0}\hat\eta_t\,\langle g_t, p_0 - p_t\rangle,"
+        r"\quad d_{t+1} = \max\!\left(d_t,\ c\,\frac{r_t}{\|s_t\|_1}\right),\quad "
+        r"p_{t+1} = p_t - \hat\eta_t\left(\frac{m_t}{\sqrt{v_t} + d_{t+1}\varepsilon}"
+        r" + \lambda p_t\right)",
+        reference="Mishchenko & Defazio, Prodigy: an expeditiously adaptive parameter-free "
+        "learner (ICML 2024); optax.contrib.prodigy",
+        notes="d_t estimates the distance to the solution, starting from d₀ and only "
+        "growing. optax follows the authors' PyTorch code: the bias correction sits in η̂_t, "
+        "the (1−β₃) weights of the paper's r_t and s_t cancel in their ratio and are "
+        "dropped, ε is scaled by the new estimate d_{t+1}, β₃ = √β₂ (optax's default, "
+        "fixed here) and safeguard_warmup is off. "
+        "optax's betas tuple is split into the β₁ and β₂ sliders.",
+        anatomy=Anatomy(moments=(Moment("m", "exp_avg"), Moment("v", "exp_avg_sq")),
+                        momentum="m"),
+        script=wrappers.source(wrappers.prodigy),
+    ),
+    OptimizerSpec(
+        slug="dadapt_adamw", name="D-Adaptation AdamW", factory=wrappers.dadapt_adamw,
+        family="parameter-free",
+        hparams={"learning_rate": _lr_multiplier(), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
+                 "estim_lr0": HParam(1e-6, 1e-10, 1.0, log=True, label="initial estimate d₀"),
+                 "weight_decay": _decay(0.0)},
+        latex=r"\hat\eta_t = \eta\, d_t\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t},\quad "
+        r"r_t = \sqrt{\beta_2}\, r_{t-1} + (1-\sqrt{\beta_2})\,\hat\eta_t\left\langle g_t, "
+        r"\frac{s_{t-1}}{\sqrt{v_{t-1}}+\varepsilon}\right\rangle,\quad "
+        r"s_t = \sqrt{\beta_2}\, s_{t-1} + (1-\sqrt{\beta_2})\,\hat\eta_t g_t,\quad "
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,\hat\eta_t g_t,\quad "
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad "
+        r"p_{t+1} = p_t - \frac{m_t}{\sqrt{v_t}+\varepsilon} - \lambda\hat\eta_t p_t,\quad "
+        r"d_{t+1} = \max\!\left(d_t,\ \frac{r_t}{(1-\sqrt{\beta_2})\,\|s_t\|_1}\right)",
+        reference="Defazio & Mishchenko, Learning-rate-free learning by D-Adaptation "
+        "(ICML 2023), its Adam variant; optax.contrib.dadapt_adamw",
+        notes="The step size η̂_t enters m_t itself (so earlier small steps stay small in "
+        "the average). d_t starts at d₀ and only grows; the first update leaves it there "
+        "(s₀ = 0). optax's betas tuple is split into the β₁ and β₂ sliders.",
+        anatomy=Anatomy(moments=(Moment("m", "exp_avg"), Moment("v", "exp_avg_sq")),
+                        momentum="m"),
+        script=wrappers.source(wrappers.dadapt_adamw),
+    ),
+    OptimizerSpec(
+        slug="dog", name="DoG", factory=wrappers.dog, family="parameter-free",
+        hparams={"learning_rate": _lr_multiplier(),
+                 "init_step_value": HParam(1e-6, 1e-10, 1.0, log=True,
+                                           label="initial distance r_ε/(1+‖p₀‖)"),
+                 "eps": _eps(1e-8), "weight_decay": _decay(0.0)},
+        latex=r"\bar r_t = \max\!\left(r_\varepsilon,\ \max_{i\le t}\|p_i - p_0\|\right),\ "
+        r"r_\varepsilon = \rho\,(1+\|p_0\|),\quad G_t = \sum_{i\le t}\|g_i\|^2,\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{\bar r_t}{\sqrt{G_t+\varepsilon}}\, g_t",
+        reference="Ivgi, Hinder & Carmon, DoG is SGD's best friend: a parameter-free "
+        "dynamic step size schedule (ICML 2023); optax.contrib.dog",
+        notes="One step size for both coordinates: the largest distance travelled over "
+        "the root of the summed squared gradient norms. optax's init_step is fixed at its "
+        "default kind, \"heuristic\" (r_ε = ρ(1+‖p₀‖), ρ the slider); the \"distance\" and "
+        "\"learning_rate\" kinds are not offered. With λ > 0, g_t is g_t + λp_t "
+        "(optax's default, no decay, is λ = 0).",
+        script=wrappers.source(wrappers.dog),
+    ),
+    OptimizerSpec(
+        slug="dowg", name="DoWG", factory=optax.contrib.dowg, family="parameter-free",
+        hparams={"learning_rate": _lr_multiplier(), "eps": _eps(1e-4),
+                 "weight_decay": _decay(0.0)},
+        latex=r"\bar r_t^2 = \max\!\left(\bar r_{t-1}^2,\ \|p_t - p_0\|^2\right),\ "
+        r"\bar r_0^2 = \varepsilon,\quad "
+        r"v_t = v_{t-1} + \bar r_t^2\,\|g_t\|^2,\quad "
+        r"p_{t+1} = p_t - \eta\,\frac{\bar r_t^2}{\sqrt{v_t}+\varepsilon}\, g_t",
+        reference="Khaled, Mishchenko & Jin, DoWG unleashed: an efficient universal "
+        "parameter-free gradient descent method (NeurIPS 2023); optax.contrib.dowg",
+        notes="Distance over weighted gradients: recent gradients weigh more as the "
+        "distance estimate grows. optax's init_estim_sq_dist is left at its default, None, "
+        "which starts r̄² at ε. With λ > 0, g_t is g_t + λp_t (optax's default, no decay, "
+        "is λ = 0).",
+    ),
+    OptimizerSpec(
+        slug="cocob", name="COCOB", factory=optax.contrib.cocob, family="parameter-free",
+        hparams={"learning_rate": _lr_multiplier(),
+                 "alpha": HParam(100.0, 1.0, 1000.0, log=True, label="α"),
+                 "eps": _eps(1e-8), "weight_decay": _decay(0.0)},
+        latex=r"\tilde g_t = \eta\,(g_t + \lambda p_t),\quad "
+        r"L_t = \max(L_{t-1}, |\tilde g_t|),\ L_0 = \varepsilon,\quad "
+        r"G_t = G_{t-1} + |\tilde g_t|,\quad "
+        r"R_t = \max\!\left(R_{t-1} - \tilde g_t\,(p_t - p_0),\ 0\right),\quad "
+        r"\theta_t = \theta_{t-1} - \tilde g_t,\quad "
+        r"p_{t+1} = p_0 + \frac{\theta_t\,(L_t + R_t)}{L_t\,\max(G_t + L_t,\ \alpha L_t)}",
+        reference="Orabona & Tommasi, Training deep networks without learning rates "
+        "through coin betting (NeurIPS 2017), COCOB-Backprop; "
+        "optax.contrib.cocob",
+        notes="Each coordinate bets a fraction of its winnings R_t on the sign of the "
+        "summed negative gradient θ_t: no step size at all. η scales the gradient before "
+        "the bet (optax), which only rescales L, G, R and θ together. α caps the first "
+        "bets at about θ/(αL²).",
+    ),
+    # -- adaptive: per-coordinate (or per-layer) scaling ----------------------------
+    OptimizerSpec(
+        slug="adopt", name="ADOPT", factory=wrappers.adopt, family="adaptive",
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.9999, "β₂"), "eps": _eps(1e-6)},
+        latex=r"v_0 = g_0^2,\quad "
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\,\operatorname{clip}\!\left("
+        r"\frac{g_t}{\max(\sqrt{v_{t-1}}, \varepsilon)},\ t^{1/4}\right),\quad "
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2,\quad p_{t+1} = p_t - \eta\, m_t",
+        reference="Taniguchi et al., ADOPT: modified Adam can converge with any β₂ with "
+        "the optimal rate (NeurIPS 2024); optax.contrib.adopt",
+        notes="The gradient is normalized by the previous v, never one that contains it, "
+        "and only then averaged into m. The first update only sets v₀ = g₀²: the point "
+        "does not move. optax counts t from 0 at that first update, so the clip of the "
+        "k-th move is k^¼ (clip_value_fn, a callable, fixed at optax's default; no "
+        "Nesterov). No bias correction.",
+        anatomy=FIRST_MOMENT,
+        script=wrappers.source(wrappers.adopt),
+    ),
+    OptimizerSpec(
+        slug="ademamix", name="AdEMAMix", factory=optax.contrib.ademamix, family="adaptive",
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "b3": _beta(0.9999, "β₃ (slow)"),
+                 "alpha": HParam(5.0, 0.0, 20.0, label="mix α"),
+                 "eps": _eps(1e-8), "weight_decay": _decay(0.0)},
+        latex=r"m^{(1)}_t = \beta_1 m^{(1)}_{t-1} + (1-\beta_1) g_t,\quad "
+        r"m^{(2)}_t = \beta_3 m^{(2)}_{t-1} + (1-\beta_3) g_t,\quad "
+        r"\nu_t = \beta_2 \nu_{t-1} + (1-\beta_2) g_t^2,\quad "
+        r"p_{t+1} = p_t - \eta\left(\frac{m^{(1)}_t/(1-\beta_1^t) + \alpha\, m^{(2)}_t}"
+        r"{\sqrt{\nu_t/(1-\beta_2^t)}+\varepsilon} + \lambda p_t\right)",
+        reference="Pagliardini, Ablin & Grangier, The AdEMAMix optimizer: better, faster, "
+        "older (ICLR 2025); optax.contrib.ademamix",
+        notes="A second, slow first moment (β₃ near 1, not bias-corrected) remembers "
+        "gradients thousands of steps old. The paper warms α and β₃ up with schedulers; "
+        "optax's alias takes them as constants (as here), so the slow moment starts at 0 "
+        "and grows in over ~1/(1−β₃) steps. The decay is decoupled, as AdamW's.",
+        anatomy=Anatomy(moments=(Moment("m₁", "m1"), Moment("m₂", "m2"), Moment("ν", "nu")),
+                        momentum="m₁"),
+    ),
+    OptimizerSpec(
+        slug="lamb", name="LAMB", factory=optax.lamb, family="adaptive",
+        hparams={"learning_rate": _lr(0.01), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-6), "weight_decay": _decay(0.0)},
+        latex=_ADAM_RULE + r"u_t = \frac{\hat m_t}{\sqrt{\hat v_t}+\varepsilon} + \lambda p_t,"
+        r"\quad p_{t+1} = p_t - \eta\,\frac{\|p_t\|}{\|u_t\|}\, u_t",
+        reference="You et al., Large batch optimization for deep learning: training BERT "
+        "in 76 minutes (ICLR 2020); optax.lamb",
+        notes="The trust ratio ‖p‖/‖u‖ is taken per layer; here the whole point is one "
+        "layer, so every step has length η‖p_t‖ (the ratio is 1 where either norm is 0, "
+        "and the paper's scaling function φ is the identity). Steps shrink near the "
+        "origin and grow far from it.",
+        anatomy=LayerwiseAdamMoments(),
+    ),
+    OptimizerSpec(
+        slug="lars", name="LARS", factory=optax.lars, family="adaptive",
+        hparams={"learning_rate": _lr(1.0), "weight_decay": _decay(0.0),
+                 "trust_coefficient": HParam(1e-3, 1e-5, 1.0, log=True,
+                                             label="trust coefficient τ"),
+                 "eps": HParam(0.0, 0.0, 1.0, label="ε"),
+                 "momentum": _beta(0.9, "momentum β")},
+        latex=r"\hat g_t = g_t + \lambda p_t,\quad "
+        r"v_t = \beta v_{t-1} + \eta\,\frac{\tau\,\|p_t\|}{\|\hat g_t\| + \varepsilon}\,\hat g_t,"
+        r"\quad p_{t+1} = p_t - v_t",
+        reference="You, Gitman & Ginsburg, Large batch training of convolutional networks "
+        "(arXiv:1708.03888, 2017); optax.lars",
+        notes="The trust ratio τ‖p‖/‖ĝ‖ is per layer; here the whole point is one layer, "
+        "so the step before momentum has length ητ‖p_t‖ (ratio 1 where either norm is 0). "
+        "optax applies the learning rate before the momentum trace (no (1−β) factor).",
+        anatomy=Anatomy(moments=(Moment("v", "trace"),), momentum="v"),
+    ),
+    OptimizerSpec(
+        slug="novograd", name="NovoGrad", factory=optax.novograd, family="adaptive",
+        hparams={"learning_rate": _lr(0.01), "b1": _beta(0.9, "β₁"),
+                 "b2": _beta(0.25, "β₂"), "eps": _eps(1e-6), "weight_decay": _decay(0.0)},
+        latex=r"\nu_1 = \|g_1\|^2,\ \nu_t = \beta_2\nu_{t-1} + (1-\beta_2)\|g_t\|^2,\quad "
+        r"m_1 = \frac{g_1}{\sqrt{\nu_1}+\varepsilon} + \lambda p_1,\ "
+        r"m_t = \beta_1 m_{t-1} + \frac{g_t}{\sqrt{\nu_t}+\varepsilon} + \lambda p_t,\quad "
+        r"p_{t+1} = p_t - \eta\, m_t",
+        reference="Ginsburg et al., Stochastic gradient methods with layer-wise adaptive "
+        "moments for training of deep networks (arXiv:1905.11286, 2019); optax.novograd",
+        notes="The second moment is one number per layer (here the whole point), the "
+        "squared gradient norm: the gradient is normalized, its direction kept. The first "
+        "moment has no (1−β₁) factor, as in the paper: steps approach η/(1−β₁).",
+        anatomy=FIRST_MOMENT,
+    ),
+    OptimizerSpec(
+        slug="sm3", name="SM3", factory=optax.sm3, family="adaptive",
+        hparams={"learning_rate": _lr(0.5), "momentum": _beta(0.9, "momentum β")},
+        latex=r"G_t = G_{t-1} + g_t^2,\ G_0 = 0,\quad "
+        r"m_t = \beta m_{t-1} + (1-\beta)\,\frac{g_t}{\sqrt{G_t + 10^{-8}}},\quad "
+        r"p_{t+1} = p_t - \eta\, m_t",
+        reference="Anil, Gupta, Koren & Singer, Memory-efficient adaptive optimization "
+        "(NeurIPS 2019); optax.sm3",
+        notes="SM3 keeps one accumulator per cover set (a row, a column) of a tensor and "
+        "takes the minimum over the sets of each entry; on a vector each coordinate is its "
+        "own set, so SM3 is exactly AdaGrad (from 0, ε = 10⁻⁸ inside the root) followed by "
+        "momentum with a (1−β) factor.",
+        anatomy=Anatomy(moments=(Moment("m", "nu"),), momentum="m"),
+    ),
+    OptimizerSpec(
+        slug="adafactor", name="Adafactor", factory=wrappers.adafactor, family="adaptive",
+        hparams={"learning_rate": _lr(0.01, help="optax's default, None, means η = 1 (no "
+                                      "scaling); ours is the paper's cap on its relative "
+                                      "step, 10⁻²."),
+                 "decay_rate": HParam(0.8, 0.0, 1.0, label="decay exponent c"),
+                 "clipping_threshold": HParam(1.0, 0.01, 100.0, log=True,
+                                              label="clipping threshold d"),
+                 "eps": HParam(1e-30, 1e-30, 1e-3, log=True, label="ε₁")},
+        latex=r"\hat\beta_{2,t} = 1 - t^{-c},\quad "
+        r"v_t = \hat\beta_{2,t} v_{t-1} + (1-\hat\beta_{2,t})(g_t^2 + \varepsilon_1),\quad "
+        r"u_t = \frac{g_t}{\sqrt{v_t}},\quad "
+        r"\hat u_t = \frac{u_t}{\max(1,\ \mathrm{RMS}(u_t)/d)},\quad "
+        r"p_{t+1} = p_t - \eta\,\max(\mathrm{RMS}(p_t), 10^{-3})\,\hat u_t",
+        reference="Shazeer & Stern, Adafactor: adaptive learning rates with sublinear "
+        "memory cost (ICML 2018); optax.adafactor",
+        notes="Adafactor factors the second moment of a matrix into row and column "
+        "averages; a vector (the 2-D point) is never factored, so v is a per-coordinate "
+        "average with the growing decay β̂₂ = 1 − t^(−c) (β̂₂ = 0 at t = 1). Fixed at optax's "
+        "defaults: min_dim_size_to_factor = 128, factored, multiply_by_parameter_scale "
+        "(the step scales with the parameters' RMS, at least 10⁻³), no momentum, no weight "
+        "decay, decay_offset = 0. optax has no relative-step schedule: η is constant.",
+        anatomy=Anatomy(moments=(Moment("v", "v"),)),
+        script=wrappers.source(wrappers.adafactor),
+    ),
+    OptimizerSpec(
+        slug="adan", name="Adan", factory=optax.adan, family="adaptive",
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.98, "β₁"),
+                 "b2": _beta(0.92, "β₂"), "b3": _beta(0.99, "β₃"), "eps": _eps(1e-8),
+                 "weight_decay": _decay(0.0)},
+        latex=r"\Delta g_t = g_t - g_{t-1}\ (0 \text{ at } t=1),\quad "
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
+        r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\Delta g_t,\quad "
+        r"n_t = \beta_3 n_{t-1} + (1-\beta_3)\left(g_t + (1-\beta_2)\Delta g_t\right)^2,"
+        r"\quad p_{t+1} = p_t - \eta\left(\frac{\hat m_t + (1-\beta_2)\hat v_t}"
+        r"{\sqrt{\hat n_t + \varepsilon_{\text{root}}}+\varepsilon} + \lambda p_t\right)",
+        reference="Xie, Zhou, Li, Lin & Yan, Adan: adaptive Nesterov momentum algorithm "
+        "for faster optimizing deep models (IEEE TPAMI 2024); optax.adan",
+        notes="optax's β's are 1 minus the paper's (0.02, 0.08, 0.01), and every moment "
+        "is bias-corrected (hats: divided by 1 − βᵗ). ε_root = 10⁻⁸ (optax's default, "
+        "fixed) sits inside the root. The paper decays the weights by dividing by 1 + λη; "
+        "optax adds ηλp, as AdamW.",
+        anatomy=Anatomy(moments=(Moment("m", "m"), Moment("v", "v"), Moment("n", "n")),
+                        momentum="m"),
+    ),
+    OptimizerSpec(
+        slug="madgrad", name="MADGRAD", factory=optax.contrib.madgrad, family="adaptive",
+        hparams={"learning_rate": _lr(0.01), "momentum": _beta(0.9, "momentum β"),
+                 "weight_decay": _decay(0.0), "eps": _eps(1e-6)},
+        latex=r"\hat g_t = g_t + \lambda p_t,\quad \lambda_t = (\eta+\varepsilon)\sqrt{t},\quad "
+        r"s_t = s_{t-1} + \lambda_t \hat g_t,\quad \nu_t = \nu_{t-1} + \lambda_t \hat g_t^2,"
+        r"\quad z_{t+1} = p_0 - \frac{s_t}{\sqrt[3]{\nu_t}+\varepsilon},\quad "
+        r"p_{t+1} = \beta\, p_t + (1-\beta)\, z_{t+1}",
+        reference="Defazio & Jelassi, Adaptivity without compromise: a momentumized, "
+        "adaptive, dual averaged gradient method for stochastic optimization (JMLR 23, "
+        "2022); optax.contrib.madgrad",
+        notes="Dual averaging: z is computed from the start p₀ and the weighted sum of all "
+        "gradients, not from the current point; with the cube root (not the square root) "
+        "a constant gradient g moves z away from p₀ in proportion to η^(2/3)·t·g^(1/3). "
+        "The momentum β averages the iterates. optax adds ε to η in λ_t and the weight "
+        "decay to the gradient (coupled).",
+        anatomy=Anatomy(moments=(Moment("s", "s"), Moment("ν", "grad_sum_sq"))),
+    ),
+    OptimizerSpec(
+        slug="fromage", name="Fromage", factory=optax.fromage, family="adaptive",
+        hparams={"learning_rate": _lr(0.01),
+                 "min_norm": HParam(1e-6, 1e-10, 1.0, log=True, label="minimum norm")},
+        latex=r"p_{t+1} = \frac{1}{\sqrt{1+\eta^2}}\left(p_t - \eta\,"
+        r"\frac{\|p_t\|}{\|g_t\|}\, g_t\right)",
+        reference="Bernstein, Vahdat, Yue & Liu, On the distance between two neural "
+        "networks and the stability of learning (NeurIPS 2020); optax.fromage",
+        notes="Every step moves the point by a fixed fraction η of its own norm (per "
+        "layer; here the whole point), then shrinks it by √(1+η²) so norms do not grow. "
+        "optax floors both norms at min_norm.",
+    ),
+    # -- sign-based: only the sign of each coordinate's (averaged) gradient counts -----
+    OptimizerSpec(
+        slug="sign_sgd", name="signSGD", factory=optax.sign_sgd, family="sign-based",
+        hparams={"learning_rate": _lr(0.01)},
+        latex=r"p_{t+1} = p_t - \eta\,\operatorname{sign}(g_t)",
+        reference="Bernstein, Wang, Azizzadenesheli & Anandkumar, signSGD: compressed "
+        "optimisation for non-convex problems (ICML 2018); optax.sign_sgd",
+        notes="Every coordinate moves by exactly ±η (0 where g = 0), whatever the "
+        "gradient's size: it cannot settle closer to a minimum than about η.",
+    ),
+    OptimizerSpec(
+        slug="signum", name="Signum", factory=optax.signum, family="sign-based",
+        hparams={"learning_rate": _lr(0.01), "beta": _beta(0.9, "momentum β")},
+        latex=r"m_t = \beta m_{t-1} + (1-\beta)\, g_t,\quad "
+        r"p_{t+1} = p_t - \eta\,\operatorname{sign}(m_t)",
+        reference="Bernstein, Wang, Azizzadenesheli & Anandkumar, signSGD: compressed "
+        "optimisation for non-convex problems (ICML 2018), Signum; "
+        "optax.signum",
+        notes="signSGD on the momentum: the moment is not bias-corrected (its sign does "
+        "not care). Lion differs in taking the sign of an interpolation of m and g.",
+        anatomy=Anatomy(moments=(Moment("m", "ema"),), momentum="m"),
+    ),
+    OptimizerSpec(
+        slug="rprop", name="Rprop", factory=optax.rprop, family="sign-based",
+        hparams={"learning_rate": _lr(0.01, help="optax has no default: the initial step "
+                                      "Δ₀ of every coordinate, read once (a schedule changes "
+                                      "nothing after the first step); ours suits the default "
+                                      "scene."),
+                 "eta_minus": HParam(0.5, 0.01, 0.99, label="shrink η⁻"),
+                 "eta_plus": HParam(1.2, 1.0, 3.0, label="growth η⁺"),
+                 "min_step_size": HParam(1e-6, 1e-10, 1.0, log=True, label="Δ_min"),
+                 "max_step_size": HParam(50.0, 1e-3, 1000.0, log=True, label="Δ_max")},
+        latex=r"\sigma_t = g_t\, d_{t-1},\quad "
+        r"\Delta_t = \begin{cases}\min(\eta^+\Delta_{t-1}, \Delta_{\max}) & \sigma_t > 0 \\ "
+        r"\max(\eta^-\Delta_{t-1}, \Delta_{\min}) & \sigma_t < 0 \\ \Delta_{t-1} & "
+        r"\sigma_t = 0\end{cases},\quad "
+        r"d_t = \begin{cases} 0 & \sigma_t < 0 \\ \Delta_t \operatorname{sign}(g_t) & "
+        r"\text{otherwise}\end{cases},\quad "
+        r"p_{t+1} = p_t - \begin{cases} 0 & \sigma_t < 0 \\ d_{t-1} & \text{otherwise}"
+        r"\end{cases},\quad \Delta_0 = \eta,\ d_0 = 0",
+        reference="Riedmiller & Braun, A direct adaptive method for faster backpropagation "
+        "learning: the RPROP algorithm (IEEE ICNN 1993); Igel & Hüsken, Improving the "
+        "Rprop learning algorithm (NC 2000) for the iRprop⁻ variant; optax.rprop",
+        notes="Per coordinate, the step size grows by η⁺ while the gradient keeps its sign "
+        "and shrinks by η⁻ when it flips; after a flip the step is skipped and the next "
+        "comparison starts afresh (iRprop⁻). optax 0.2.8 applies each step one update "
+        "late: update t moves by d_{t−1}, the step chosen at the previous update (the "
+        "first update does not move), unless the sign has just flipped.",
+        anatomy=Anatomy(moments=(Moment("Δ", "step_sizes", "learning_rate"),)),
     ),
 )
 

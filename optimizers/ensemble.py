@@ -113,4 +113,5 @@ def ensemble(slugs: Sequence[str]) -> OptimizerSpec:
         slug="ensemble:" + ",".join(slugs), name="Ensemble",
         factory=_factory(specs, tuple(hparams)), hparams=hparams,
         latex=r"p_{t+1} = p_t + u^{(k)}_t", reference="the members' own",
+        family="schedule-free and wrappers",  # built around other optimizers
         needs=frozenset().union(*(spec.needs for spec in specs)))

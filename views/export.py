@@ -142,9 +142,7 @@ def _self_contained_source(fn) -> str:
 def _factory(slug: str) -> tuple[str, str]:
     """The optax factory's expression and any definition it needs."""
     spec = OPTIMIZERS[slug]
-    if spec.script:
-        return slug, spec.script
-    return f"optax.{spec.factory.__name__}", ""
+    return spec.optax_call, spec.script
 
 
 def _f32_dict(values) -> str:

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from compute import frame_steps
+from optimizers import OPTIMIZERS
 from scene import SCHEMA_VERSION, Racer, Scene, from_query, query_string
 from tests.helpers import race_result
 from views import race_figure
@@ -99,6 +100,52 @@ def test_the_optax_script_reproduces_the_first_racer(tmp_path, scene):
     np.testing.assert_allclose(path, expected, rtol=1e-5, atol=1e-5)
     # far from a coincidence: the path moved a long way
     assert np.linalg.norm(expected[-1] - expected[0]) > 0.4
+
+
+#: Runs each exported script in a folder of its own, all in one fresh process (importing
+#: JAX and optax once), outside the repository as a user would.
+_RUN_EACH = """
+import os, runpy, sys
+for folder in sys.argv[1:]:
+    os.chdir(folder)
+    runpy.run_path("reproduce.py", run_name="__main__")
+"""
+EXPORT_STEPS = 30
+#: L-BFGS's zoom line search accepts a trial step by comparing nearly equal losses: on
+#: Rosenbrock, at step 16, the last-digit difference between the app's scan and the
+#: script's per-step jit tips one comparison and the paths part (by 0.1). Before that they
+#: agree to float32 rounding; that is what is checked of it.
+AGREES_FOR = {"lbfgs": 15}
+
+
+@pytest.mark.slow  # one fresh process compiles every optimizer's script
+def test_every_optimizer_s_script_reproduces_its_run(tmp_path):
+    """Every optimizer of the catalogue, at its defaults on the default surface: the
+    exported script (optax's public factory, or the definition the catalogue carries)
+    runs on its own and retraces the app's path."""
+    racers = tuple(Racer.default(slug) for slug in OPTIMIZERS)
+    runs = race_result(Scene.of(racers=racers, steps=EXPORT_STEPS)).runs
+    folders = []
+    for racer in racers:
+        scene = Scene.of(racers=(racer,), steps=EXPORT_STEPS)
+        folder = tmp_path / racer.slug
+        folder.mkdir()
+        (folder / "reproduce.py").write_text(python_snippet(scene))
+        folders.append(str(folder))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", _RUN_EACH, *folders], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    apart = {}
+    for racer, run in zip(racers, runs, strict=True):
+        path = np.loadtxt(tmp_path / racer.slug / "path.csv", delimiter=",", skiprows=1)
+        end = AGREES_FOR.get(racer.slug, EXPORT_STEPS)
+        if run.diverged_at is not None:
+            end = min(end, run.diverged_at - 1)  # the app froze it there; the script goes on
+        gap = np.abs(path[: end + 1] - run.path[: end + 1])
+        if not np.all(gap <= 1e-5 + 1e-5 * np.abs(run.path[: end + 1])):
+            apart[racer.slug] = (int(np.argmax(gap.max(axis=1) > 1e-5)), float(gap.max()))
+    assert not apart, apart  # slug: (first step apart, largest gap)
 
 
 def test_the_html_embeds_plotly_js_and_the_figure():

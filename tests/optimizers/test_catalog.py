@@ -1,0 +1,112 @@
+"""The catalogue's shape: every optimizer in a family of the picker, every family with
+members, every hyperparameter's default inside its range, every factory callable the way
+the engine calls it (each slider traced through optax.inject_hyperparams), and every
+factory written out for an exported script. (The update rules are test_rules.py's.)"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from optimizers import FAMILIES, OPTIMIZERS, Family
+from optimizers.catalog import FAMILY_NAMES
+
+
+def test_families_are_declared_once_in_order_with_descriptions():
+    assert FAMILY_NAMES == ("classic", "adaptive", "sign-based", "parameter-free",
+                            "schedule-free and wrappers", "second-order")
+    for family in FAMILIES:
+        assert isinstance(family, Family)
+        assert family.description and "\n" not in family.description
+
+
+@pytest.mark.parametrize("family", FAMILY_NAMES)
+def test_every_family_has_members(family):
+    assert [slug for slug, spec in OPTIMIZERS.items() if spec.family == family]
+
+
+def test_every_optimizer_belongs_to_a_family():
+    assert {spec.family for spec in OPTIMIZERS.values()} <= set(FAMILY_NAMES)
+    with pytest.raises(ValueError, match="unknown family"):
+        dataclasses.replace(OPTIMIZERS["sgd"], family="first-order")
+
+
+@pytest.mark.parametrize("slug", ["sgd", "momentum", "nesterov"])
+def test_classic_members(slug):
+    assert OPTIMIZERS[slug].family == "classic"
+
+
+@pytest.mark.parametrize(("slug", "family"), [
+    ("lion", "sign-based"), ("sign_sgd", "sign-based"), ("signum", "sign-based"),
+    ("rprop", "sign-based"), ("prodigy", "parameter-free"), ("cocob", "parameter-free"),
+    ("adam", "adaptive"), ("adafactor", "adaptive"), ("newton", "second-order"),
+    ("lbfgs", "second-order"),
+])
+def test_members_sit_in_their_family(slug, family):
+    assert OPTIMIZERS[slug].family == family
+
+
+@pytest.mark.parametrize("slug", sorted(OPTIMIZERS))
+def test_every_entry_is_complete(slug):
+    spec = OPTIMIZERS[slug]
+    assert spec.slug == slug and spec.name and spec.latex
+    assert "optax" in spec.reference or spec.script  # the optax function it runs
+    assert "learning_rate" in spec.hparams
+    for name, hp in spec.hparams.items():
+        assert hp.admits(hp.default), (slug, name)
+        assert hp.label, (slug, name)
+    # the exported script calls optax's own public function, or defines the slug
+    call = spec.optax_call
+    if spec.script:
+        assert call == slug and f"def {slug}(" in spec.script
+    else:
+        module, _, name = call.rpartition(".")
+        assert getattr(optax.contrib if module == "optax.contrib" else optax, name) is spec.factory
+
+
+def _quadratic(q):
+    return 0.5 * (q[0] ** 2 + 10.0 * q[1] ** 2) + q[0] * q[1]
+
+
+def _extra_args(spec, q):
+    """What ``update`` needs beyond the gradient (engine.guarded_update passes the same)."""
+    if "hessian" in spec.needs:
+        return {"hessian": jax.hessian(_quadratic)(q)}
+    if "value" in spec.needs:
+        value, grad = jax.value_and_grad(_quadratic)(q)
+        return {"value": value, "grad": grad, "value_fn": _quadratic}
+    return {}
+
+
+@pytest.mark.parametrize("slug", sorted(OPTIMIZERS))
+def test_every_slider_is_traced(slug):
+    """The engine injects every hyperparameter into optax's state (inject_hyperparams);
+    an argument optax reads in Python control flow, or a tuple, or a callable, would not
+    be injected, or would fail under jit once it is. Here each slider is a traced input of
+    one jitted update, which runs and moves the point."""
+    spec = OPTIMIZERS[slug]
+    opt = optax.inject_hyperparams(spec.factory)(
+        **{k: jnp.float32(v) for k, v in spec.defaults().items()})
+    p = jnp.array([-1.5, 2.5], jnp.float32)
+    state = opt.init(p)
+    # (optax's numeric arguments that no slider moves are injected too, at their defaults)
+    assert set(spec.hparams) <= set(state.hyperparams)
+
+    @jax.jit
+    def two_updates(sliders):
+        inner = state._replace(hyperparams={**state.hyperparams, **sliders})
+        q = p
+        for _ in range(2):
+            updates, inner = opt.update(jax.grad(_quadratic)(q), inner, q,
+                                        **_extra_args(spec, q))
+            q = optax.apply_updates(q, updates)
+        return q
+
+    moved = np.asarray(two_updates({k: jnp.float32(v) for k, v in spec.defaults().items()}))
+    assert np.isfinite(moved).all()
+    assert not np.array_equal(moved, np.asarray(p)), "two updates did not move the point"
