@@ -1,13 +1,16 @@
 """The optimizer catalogue: optax recipes, their hyperparameters, update rules, references.
 
-Every entry builds on optax (0.2.8): the ``factory`` is an optax alias (or, for Newton's
-method, which optax lacks, a GradientTransformation written in optax's style) called
-with optax's own argument names. Defaults of every hyperparameter except the learning
-rate are optax's, with two exceptions: optax.sgd's ``momentum`` defaults to None (no
-momentum), ours to the conventional 0.9; Newton's ``damping`` (0) is ours. optax has no
-default learning rate (adadelta and lbfgs accept None, meaning η = 1, which is also our
-default for them), so ours is chosen to make the default scene (Rosenbrock) instructive,
-and says so in its help text.
+Every entry builds on optax (0.2.8): the ``factory`` is an optax alias from ``optax`` or
+``optax.contrib`` (or, for Newton's method, which optax lacks, a GradientTransformation
+written in optax's style; or one of optimizers/wrappers.py's small factories, where an
+argument is a tuple, a callable or a mode that cannot be a slider) called with optax's
+own argument names. Defaults of every hyperparameter except the learning rate are
+optax's, with these exceptions: optax.sgd's ``momentum`` defaults to None (no momentum),
+ours to the conventional 0.9; Newton's ``damping`` (0) is ours; DoG's and DoWG's
+``weight_decay`` default to None in optax (no decay), ours to the same thing as a number,
+0. Most optax aliases have no default learning rate (adadelta, lbfgs and adafactor accept
+None, meaning η = 1), so ours is chosen to make the default scene (Rosenbrock)
+instructive, and says so in its help text; the parameter-free methods keep optax's 1.
 
 Conventions (where libraries and papers disagree, optax's rule is the one that runs,
 and the one written here):

@@ -9,7 +9,9 @@ reference side.
 The engine runs in float32, the references in float64 from the same float32-rounded
 inputs (the engine packs every scalar as float32), so paths are compared to
 ``rtol=1e-4`` and an absolute tolerance of ``1e-5`` times the landscape's size, over
-horizons short enough (30 steps) that float32 rounding stays at that level.
+horizons short enough (30 steps) that float32 rounding stays at that level. The newer
+optimizers, whose references live in recent_references.py, are matched over 100 steps on
+surfaces and starts chosen so that rounding does not grow (see ``LONG_SURFACES``).
 
 Compile budget: the engine compiles once per (loss function, optimizer, step bucket,
 batch bucket), about a second each. The update-rule tests therefore run on ``TRIO``, a

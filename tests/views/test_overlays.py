@@ -20,6 +20,8 @@ import pytest
 from compute import Insides, compute_inside, frame_steps
 from compute.inside import curvature
 from landscapes import LANDSCAPES
+from optimizers import OPTIMIZERS
+from scene import Racer
 from tests.helpers import OVERLAY_CLIP as CLIP
 from tests.helpers import OVERLAY_KAPPA as KAPPA
 from tests.helpers import OVERLAY_RACERS as RACERS
@@ -234,3 +236,37 @@ def test_the_stage_map_with_overlays_validates_as_plotly():
     assert len(layout["annotations"]) == len(extra["annotations"]) > 10
     assert layout["shapes"] == extra["shapes"]
     go.Figure(header["plots"]["map"])  # validates every property the overlay adds
+
+
+#: Every optimizer the overlays above do not follow, at its defaults, on the overlay scene
+#: (one look-inside program each).
+OTHERS = tuple(slug for slug in OPTIMIZERS if slug not in {r.slug for r in RACERS})
+
+
+@functools.lru_cache(maxsize=1)
+def other_insides() -> Insides:
+    return compute_inside(SCENE.replace(racers=tuple(Racer.default(s) for s in OTHERS)).setup)
+
+
+@pytest.mark.parametrize("slug", OTHERS)
+def test_every_anatomy_reads_its_optimizer_s_state(slug):
+    """Each moment an anatomy shows is a leaf of optax's state, one value per coordinate;
+    its live rule, table row and arrows are written from it without a failure, and the
+    step the rule ends on is the step the path took."""
+    insides = other_insides()
+    run = next(r for r in insides.runs if r.slug == slug)
+    anatomy = OPTIMIZERS[slug].anatomy
+    for moment in anatomy.moments:
+        assert moment.leaf in run.state, (moment.leaf, sorted(run.state))
+        assert run.state[moment.leaf].shape == (run.steps, 2)
+    if anatomy.momentum:
+        assert anatomy.momentum in {m.label for m in anatomy.moments}
+    last = run.steps - 1 if run.diverged_at is None else max(run.diverged_at - 2, 0)
+    for k in sorted({0, 1, last}):
+        shown = numbers(run, k, CLIP)
+        assert set(shown.moments) >= {m.label for m in anatomy.moments}
+        rule = live_rule(run, k, CLIP)
+        assert rule.startswith(r"\begin{aligned}") and "p_{t+1}" in rule
+        assert tex_vector(run.path[k + 1]) in rule
+        arrows(run, k, SCENE.setup.landscape().domain)
+    assert table_rows(insides, last)
