@@ -102,7 +102,7 @@ def _second_param(slug: str) -> None:
 def study_sidebar(mode: str) -> None:
     """The "Study" section of the sidebar (only in a study mode): the settings of the
     mode shown, under their URL keys."""
-    slug = (st.session_state.get("opt") or list(Scene().setup.slugs))[0]
+    slug = (st.session_state.get("racers") or list(Scene().setup.slugs))[0]
     with st.sidebar:
         st.header("Study")
         st.caption(f"Runs **{OPTIMIZERS[slug].name}**, the first optimizer of the race, with "
