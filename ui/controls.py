@@ -144,8 +144,9 @@ def _label_note(i: int, racers: tuple[Racer, ...]) -> str:
 def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str, ...]) -> None:
     """Racer ``i``'s label, sliders and buttons, in an expander titled by its label."""
     n, spec = len(racers), OPTIMIZERS[slug]
-    shown = racers[i].label or derived[i]
-    title = plain_markdown(shown if shown == spec.name else f"{shown} · {spec.name}")
+    # a label of one's own may not say which optimizer races: the title says it too
+    own = racers[i].label
+    title = plain_markdown(f"{own} · {spec.name}" if own else derived[i])
     with st.expander(title, expanded=n <= 2):
         st.text_input("Label", key=racer_key(i, "label"), max_chars=MAX_LABEL_LENGTH,
                       placeholder=derived[i],
@@ -156,14 +157,15 @@ def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str,
             st.caption(note)
         for name, hp in spec.hparams.items():
             slider(racer_key(i, name), hp, hp.label or name)
-        reset, twin, remove = st.columns(3)
-        reset.button("Reset", key=f"reset.{i}", on_click=_reset, args=(i,),
-                     help="Every hyperparameter back to its default.")
-        twin.button("Duplicate", key=f"duplicate.{i}", on_click=_duplicate, args=(i,),
-                    disabled=n >= MAX_OPTIMIZERS,
-                    help=f"Race a copy of this racer (up to {MAX_OPTIMIZERS} racers).")
-        remove.button("Remove", key=f"remove.{i}", on_click=_remove, args=(i,),
-                      disabled=n <= 1, help="Take this racer out of the race.")
+        # buttons as wide as their words, wrapping in a narrow sidebar
+        row = st.container(horizontal=True, gap="small")
+        row.button("Reset", key=f"reset.{i}", on_click=_reset, args=(i,),
+                   help="Every hyperparameter back to its default.")
+        row.button("Duplicate", key=f"duplicate.{i}", on_click=_duplicate, args=(i,),
+                   disabled=n >= MAX_OPTIMIZERS,
+                   help=f"Race a copy of this racer (up to {MAX_OPTIMIZERS} racers).")
+        row.button("Remove", key=f"remove.{i}", on_click=_remove, args=(i,),
+                   disabled=n <= 1, help="Take this racer out of the race.")
 
 
 def family_groups() -> dict[str, list[str]]:

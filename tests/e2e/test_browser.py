@@ -465,7 +465,7 @@ def test_an_optimizer_twice_shows_both_racers_with_their_labels_as_text(page, se
     (x1, y1), (x2, y2) = (p for p in paths(page).values())
     assert len(x1) > 1 and len(x2) > 1 and (x1, y1) != (x2, y2)
     # nothing anywhere was made of the label's markup
-    assert not page.locator("img[src='x'], [data-testid='stMain'] b:has-text('bold')").count()
+    assert not page.locator("img[src='x'], b:has-text('bold')").count()
     table = page.locator("[data-testid='stMarkdown'] table", has_text="hyperparameters")
     assert MARKUP_LABEL in table.inner_text()
     assert page.evaluate(JS_QUERY_VALUE, "r2.label") == MARKUP_LABEL
