@@ -329,10 +329,10 @@ def test_scrubbing_a_learning_rate_moves_its_path_without_a_round_trip(page, ser
     assert sent == [], f"{len(sent)} messages reached the server before the release"
     assert page.evaluate("window._scriptStates") == []
     page.mouse.up()  # the release commits the notch: the link, the table, the exports
-    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('adam.learning_rate') !== '0.1'",
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('r3.learning_rate') !== '0.1'",
                 what="the committed value to reach the link", timeout_ms=60_000)
     wait_for_app(page)
-    committed = parse_qs(urlsplit(address(page)).query)["adam.learning_rate"][0]
+    committed = parse_qs(urlsplit(address(page)).query)["r3.learning_rate"][0]  # Adam
     summary = page.locator("[data-testid='stMarkdownContainer'] table").last.inner_text()
     assert f"learning_rate={float(committed):g}" in summary
     assert sent, "the release sent nothing"
