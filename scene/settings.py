@@ -39,7 +39,7 @@ from scene.model import (
     second_params,
     without_label,
 )
-from scene.reader import Reader, clean, number_text
+from scene.reader import MAX_VALUE_LENGTH, Reader, clean, number_text
 
 #: The computations a setting can change (compute/keys.py keys each cache by them).
 #: "race" is the race and what is inside its optimizers; "drag" its runs from a grid of
@@ -377,22 +377,24 @@ class Racers(Setting):
         """Warn once for each racer key that names no racer of the link; the keys of a
         racer ``racers`` already refused (unknown, or past the limit) are read silently."""
         for key in list(reader.raw):
-            match = _RACER_KEY.fullmatch(key)
             if key == "opt" or key.partition(".")[0] in OPTIMIZERS:
                 reader.used.add(key)
                 reader.warn(key, "is a key of version 1 links; this link's racers are "
                             "`racers` and `r1.…`, `r2.…`, so it was ignored")
                 continue
+            match = _RACER_KEY.fullmatch(key)
             if match is None:
                 if _LOOKS_LIKE_RACER_KEY.fullmatch(key):
                     reader.used.add(key)
                     reader.warn(key, "is not a racer's key (racers are numbered from 1: "
                                 "r1, r2, …) and was ignored")
                 continue
-            k = int(match.group(1)) - 1 if len(match.group(1)) < 6 else len(listed)
+            digits = match.group(1)
+            # (a hostile index may have thousands of digits: int() refuses those)
+            k = int(digits) - 1 if len(digits) <= len(str(MAX_VALUE_LENGTH)) else len(listed)
             if k >= len(listed):
                 reader.used.add(key)
-                reader.warn(key, f"names racer {clean(match.group(1))}, but `racers` lists "
+                reader.warn(key, f"names racer {clean(digits)}, but `racers` lists "
                             f"{len(listed)}; ignored")
             elif k not in positions:
                 reader.used.add(key)

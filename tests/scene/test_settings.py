@@ -223,6 +223,8 @@ HOSTILE_V2 = [
     ("index-leading-zero", "r01.b1", {"racers": "adam", "r01.b1": "0.5"}, (ADAM,)),
     ("index-huge", "r" + "9" * 30 + ".b1", {"racers": "adam", "r" + "9" * 30 + ".b1": "0"},
      (ADAM,)),
+    ("index-5000-digits", "r" + HUGE + ".b1", {"racers": "adam", "r" + HUGE + ".b1": "0"},
+     (ADAM,)),
     ("hparam-unknown", "r1.momentum", {"racers": "adam", "r1.momentum": "0.5"}, (ADAM,)),
     ("hparam-out-of-range", "r1.b1", {"racers": "adam", "r1.b1": "1.5"}, (ADAM,)),
     ("hparam-script", "r1.b1", {"racers": "adam", "r1.b1": SCRIPT}, (ADAM,)),
