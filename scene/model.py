@@ -47,6 +47,9 @@ MAX_LABEL_LENGTH = 40
 #: Unicode categories a label refuses: control characters, lone surrogates (no UTF-8,
 #: so no link), line and paragraph separators.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: The bidirectional embeddings, overrides and isolates: they would reorder the text
+#: shown after the label.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def label_problem(text: str) -> str | None:
@@ -56,7 +59,8 @@ def label_problem(text: str) -> str | None:
         return "is empty"
     if len(text) > MAX_LABEL_LENGTH:
         return f"is longer than {MAX_LABEL_LENGTH} characters"
-    if any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in text):
+    if any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in BIDI_CONTROLS
+           for c in text):
         return "contains control characters"
     return None
 

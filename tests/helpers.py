@@ -57,7 +57,7 @@ from scene import (
     from_query,
     second_params,
 )
-from scene.model import repeated_label, without_label
+from scene.model import BIDI_CONTROLS, repeated_label, without_label
 from views.packing import unpack
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -394,9 +394,11 @@ def _value(draw, spec):
     return draw(st.floats(spec.low, spec.high, allow_nan=False, allow_infinity=False))
 
 
-#: A label a person may type: any text but control characters and line breaks.
-LABELS = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
-                 max_size=MAX_LABEL_LENGTH).filter(str.strip)
+#: A label a person may type: any text but control characters, line breaks and the
+#: bidirectional controls.
+LABELS = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"),
+                               exclude_characters=BIDI_CONTROLS),
+                 min_size=1, max_size=MAX_LABEL_LENGTH).filter(str.strip)
 
 
 @st.composite

@@ -216,6 +216,8 @@ HOSTILE_V2 = [
     ("label-control-characters", "r1.label", {"racers": "adam", "r1.label": "a\x00b"},
      (ADAM,)),
     ("label-newline", "r1.label", {"racers": "adam", "r1.label": "a\nb"}, (ADAM,)),
+    ("label-right-to-left-override", "r1.label", {"racers": "adam",
+                                                  "r1.label": "abc\u202edef"}, (ADAM,)),
     ("key-of-a-racer-not-there", "r2.b1", {"racers": "adam", "r2.b1": "0.5"}, (ADAM,)),
     ("index-0", "r0.b1", {"racers": "adam", "r0.b1": "0.5"}, (ADAM,)),
     ("index-minus-1", "r-1.b1", {"racers": "adam", "r-1.b1": "0.5"}, (ADAM,)),
