@@ -55,7 +55,7 @@ def warm_rerun() -> None:
     at.run()
     values = [0.02, 0.05, 0.1, 0.2]
     for v in values:  # compile and cache everything these values need
-        at.select_slider(key="adam.learning_rate").set_value(v).run()
+        at.select_slider(key="r3.learning_rate").set_value(v).run()  # Adam
     import streamlit as st
 
     times, same = [], []
@@ -66,7 +66,7 @@ def warm_rerun() -> None:
             st.cache_data.clear()
             st.cache_resource.clear()
             t = time.perf_counter()
-            at.select_slider(key="adam.learning_rate").set_value(v).run()
+            at.select_slider(key="r3.learning_rate").set_value(v).run()  # Adam
             times.append(time.perf_counter() - t)
             t = time.perf_counter()
             at.run()

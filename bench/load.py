@@ -64,7 +64,7 @@ SLOPE_LIMIT_MB_PER_100 = 10.0
 
 # -- links ---------------------------------------------------------------------------
 def base_query() -> dict[str, str]:
-    """The default scene's full share link (schema v=1), as the app writes it."""
+    """The default scene's full share link (schema v=2), as the app writes it."""
     from scene import Scene, to_query
 
     return to_query(Scene())
@@ -75,9 +75,10 @@ def link(seed: int, *, adam_lr: float = 0.1, sgd_lr: float = 0.001,
     """A share link on the default surface and optimizers: the same compiled programs
     as the default scene, a different cache entry."""
     query = base_query()
-    query.update({"seed": str(seed), "adam.learning_rate": f"{adam_lr:.4g}",
-                  "sgd.learning_rate": f"{sgd_lr:.4g}",
-                  "momentum.learning_rate": f"{momentum_lr:.4g}"})
+    # the default racers by position: r1 SGD, r2 momentum, r3 Adam
+    query.update({"seed": str(seed), "r3.learning_rate": f"{adam_lr:.4g}",
+                  "r1.learning_rate": f"{sgd_lr:.4g}",
+                  "r2.learning_rate": f"{momentum_lr:.4g}"})
     if start is not None:
         query["start"] = f"{start[0]:.3f},{start[1]:.3f}"
     return urlencode(query)

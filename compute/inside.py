@@ -16,8 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from compute.race import run_options
-from optimizers import OPTIMIZERS
+from compute.race import racer_id, run_options
 from optimizers.engine import look_inside
 from scene import Setup
 
@@ -40,6 +39,7 @@ class RunInside:
     """
 
     slug: str
+    key: str
     name: str
     hparams: dict[str, float]
     path: np.ndarray
@@ -113,13 +113,13 @@ def compute_inside(setup: Setup) -> Insides:
     landscape = setup.landscape()
     options = run_options(setup)
     runs = []
-    for racer in setup.racers:
+    for i, racer in enumerate(setup.racers):
         inside = look_inside(landscape, racer.slug, racer.values, setup.start, setup.steps,
                              **options)
         traj = inside.trajectory
         h, w, v = curvature(landscape, traj.path)
         runs.append(RunInside(
-            slug=racer.slug, name=OPTIMIZERS[racer.slug].name,
+            slug=racer.slug, key=racer_id(i), name=setup.labels[i],
             hparams={k: float(np.float32(x)) for k, x in racer.values.items()},
             path=traj.path, gradient=inside.gradient, step=inside.step, state=inside.state,
             learning_rate=traj.learning_rate, diverged_at=traj.diverged_at,

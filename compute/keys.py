@@ -3,7 +3,8 @@ reset to the defaults, written as a canonical link.
 
 What a computation depends on is read from the table of settings (each row's
 ``affects``, scene/settings.py), plus two facts about the studies: they run the first
-racer alone, and they set some of its hyperparameters themselves (``studies.swept``).
+racer alone, and they set some of its hyperparameters themselves (``studies.swept``);
+and one about labels: only the race and the MLP name their runs with them.
 So a hundred students opening one link share one entry, and moving a slider that a
 computation ignores (the frame, the view, another study's setting) keeps its entry.
 """
@@ -15,9 +16,11 @@ from dataclasses import fields, replace
 from compute.studies import swept
 from optimizers import OPTIMIZERS
 from scene import Racer, Scene, Setup, from_query_string, pairs, query_string
-from scene.settings import COMPUTATIONS, STUDIES, affecting
+from scene.settings import COMPUTATIONS, MLP, RACE, STUDIES, affecting
 
 _DEFAULT = Setup()
+#: The computations whose results carry the racers' labels (their runs' names).
+_NAMES_ITS_RUNS = frozenset({RACE, MLP})
 
 
 def project(setup: Setup, computation: str) -> Setup:
@@ -29,6 +32,8 @@ def project(setup: Setup, computation: str) -> Setup:
               for f in fields(Setup)}
     if "start" not in keep:
         values["start"] = None  # the surface's own default start
+    if computation not in _NAMES_ITS_RUNS:  # a label changes no number
+        values["racers"] = tuple(replace(r, label="") for r in values["racers"])
     if computation in STUDIES:
         racer = setup.study
         spec = OPTIMIZERS[racer.slug]

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compute.race import run_options
+from compute.race import racer_id, run_options
 from landscapes import mlp
-from optimizers import OPTIMIZERS
 from optimizers.training import train_race
 from scene import Setup
 
@@ -36,6 +35,7 @@ class MlpRun:
     """
 
     slug: str
+    key: str
     name: str
     hparams: dict[str, float]
     coords: np.ndarray
@@ -136,9 +136,10 @@ def compute_mlp(setup: Setup) -> MlpResult:
     zs = mlp.plane_losses(center, d1, d2, alphas, betas, points, labels)
 
     out = []
-    for racer, run, (coords, off) in zip(setup.racers, runs, projected, strict=True):
+    for i, (racer, run, (coords, off)) in enumerate(
+            zip(setup.racers, runs, projected, strict=True)):
         out.append(MlpRun(
-            slug=racer.slug, name=OPTIMIZERS[racer.slug].name, hparams=racer.values,
+            slug=racer.slug, key=racer_id(i), name=setup.labels[i], hparams=racer.values,
             coords=coords.astype(np.float32), loss=run.loss.astype(np.float32),
             plane_loss=mlp.losses_at(center, d1, d2, coords, points, labels),
             off_plane=off.astype(np.float32), diverged_at=run.diverged_at,

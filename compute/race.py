@@ -14,16 +14,23 @@ import numpy as np
 from compute.frames import panel_steps
 from compute.surface import Surface, surface
 from landscapes import Landscape
-from optimizers import OPTIMIZERS, collect, launch
+from optimizers import collect, launch
 from optimizers.sweeps import TOLERANCE
 from scene import Setup
 
 
+def racer_id(i: int) -> str:
+    """Racer ``i``'s name in traces and tables (0-based ``i``): its link prefix, ``r1``…"""
+    return f"r{i + 1}"
+
+
 @dataclass(frozen=True)
 class Run:
-    """One optimizer's trajectory and its summary."""
+    """One racer's trajectory and its summary: ``key`` names the racer by its position
+    (``r1``, ``r2``, … as the link does), ``name`` is its label."""
 
     slug: str
+    key: str
     name: str
     hparams: dict[str, float]
     path: np.ndarray  # (steps+1, 2)
@@ -101,10 +108,10 @@ def compute_race(setup: Setup) -> Result:
                 for r in setup.racers]
     grid = surface(landscape)
     runs = []
-    for racer, item in zip(setup.racers, launched, strict=True):
+    for i, (racer, item) in enumerate(zip(setup.racers, launched, strict=True)):
         traj = collect(item)
         runs.append(Run(
-            slug=racer.slug, name=OPTIMIZERS[racer.slug].name, hparams=racer.values,
+            slug=racer.slug, key=racer_id(i), name=setup.labels[i], hparams=racer.values,
             path=traj.path, loss=traj.loss, grad_norm=traj.grad_norm,
             learning_rate=traj.learning_rate,
             distance=distance_to_minima(traj.path, landscape.minima),

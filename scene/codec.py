@@ -1,5 +1,6 @@
 """The two encodings of a Scene, both derived from the table of settings: the share link
-(URL schema v=1, documented in README.md, "Share links") and the widgets' session state.
+(URL schema v=2, documented in README.md, "Share links"; a v=1 link is read as it was
+written: only its racers differ, scene/settings.py ``Racers``) and the widgets' session state.
 
 Encoding writes every value explicitly, defaults included, so that a link keeps its
 meaning if a default changes in a later version. Decoding never raises: an unknown key,
@@ -15,13 +16,14 @@ from urllib.parse import parse_qs, urlencode
 
 from scene.model import Scene
 from scene.reader import Reader, clean
-from scene.settings import SETTINGS
+from scene.settings import SCHEMA_VERSION, SETTINGS
 
-SCHEMA_VERSION = 1
+#: The schema versions a link may give.
+READ_VERSIONS = ("1", str(SCHEMA_VERSION))
 
 
 def to_query(scene: Scene) -> dict[str, str]:
-    """The share link's query parameters, every value explicit (schema v=1)."""
+    """The share link's query parameters, every value explicit (schema v=2)."""
     query = {"v": str(SCHEMA_VERSION)}
     for setting in SETTINGS:
         query.update(setting.write(scene))
@@ -40,9 +42,10 @@ def from_query(query: Mapping[str, str | Iterable[str]]) -> tuple[Scene, list[st
     for setting in SETTINGS:
         got.update(setting.prepare(reader))
     version = reader.text("v")
-    if version is not None and version != str(SCHEMA_VERSION):
-        reader.warn("v", f"is {clean(version)}, but this app reads links of version "
-                    f"{SCHEMA_VERSION}; values are read as version {SCHEMA_VERSION}")
+    if version is not None and version not in READ_VERSIONS:
+        reader.warn("v", f"is {clean(version)}, but this app reads links of versions "
+                    f"{' and '.join(READ_VERSIONS)}; values are read as version "
+                    f"{SCHEMA_VERSION}")
     for setting in SETTINGS:
         got.update(setting.read(reader, got))
     reader.warn_unread()

@@ -12,7 +12,9 @@ from, scene/settings.py): this module knows nothing of links.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -40,12 +42,42 @@ def second_params(slug: str) -> tuple[str, ...]:
     return tuple(preferred + [n for n in names if n not in preferred])
 
 
+#: A racer's label: plain text of at most this many characters.
+MAX_LABEL_LENGTH = 40
+#: Unicode categories a label refuses: control characters, lone surrogates (no UTF-8,
+#: so no link), line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: The bidirectional embeddings, overrides and isolates: they would reorder the text
+#: shown after the label.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def label_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a racer's label, in words (``None`` if it can). A label is
+    plain text: markup in it is shown as text wherever it appears, never rendered."""
+    if not text.strip():
+        return "is empty"
+    if len(text) > MAX_LABEL_LENGTH:
+        return f"is longer than {MAX_LABEL_LENGTH} characters"
+    if any(unicodedata.category(c) in _REFUSED_CATEGORIES or c in BIDI_CONTROLS
+           for c in text):
+        return "contains control characters"
+    return None
+
+
+def compact(value: float) -> str:
+    """A hyperparameter as a label shows it: four significant digits (0.9, 1e-08)."""
+    return f"{float(value):.4g}"
+
+
 @dataclass(frozen=True)
 class Racer:
-    """One optimizer in the race, with every hyperparameter set."""
+    """One instance in the race: an optimizer with every hyperparameter set, and the
+    label a person gave it (``""``: the label derived from the race, ``racer_labels``)."""
 
     slug: str
     hparams: Pairs
+    label: str = ""
 
     @classmethod
     def default(cls, slug: str) -> Racer:
@@ -54,6 +86,61 @@ class Racer:
     @property
     def values(self) -> dict[str, float]:
         return dict(self.hparams)
+
+
+def _symbol(name: str, slug: str) -> str:
+    """A hyperparameter's short name: the last word of its label ("learning rate η": η)."""
+    label = OPTIMIZERS[slug].hparams[name].label or name
+    return label.split()[-1]
+
+
+def _base_label(racer: Racer, siblings: Sequence[Racer]) -> str:
+    """The optimizer's name, and the hyperparameters in which it differs from the other
+    instances of the same optimizer (``siblings``, itself included)."""
+    name = OPTIMIZERS[racer.slug].name
+    if len(siblings) == 1:
+        return name
+    differing = [n for n, v in racer.hparams
+                 if any(dict(other.hparams).get(n) != v for other in siblings)]
+    if not differing:
+        return name
+    values = racer.values
+    shown = ", ".join(f"{_symbol(n, racer.slug)}={compact(values[n])}" for n in differing)
+    return f"{name} ({shown})"
+
+
+def racer_labels(racers: Sequence[Racer]) -> tuple[str, ...]:
+    """The derived label of each racer (its own label set aside): the optimizer's name
+    when it races once; with several instances, the name and the hyperparameters that
+    differ between them, "Adam (β₁=0)"; instances that would read alike are numbered,
+    "Adam #2"."""
+    bases = [_base_label(r, [o for o in racers if o.slug == r.slug]) for r in racers]
+    counts, seen = Counter(bases), Counter()
+    labels = []
+    for base in bases:
+        seen[base] += 1
+        labels.append(base if counts[base] == 1 else f"{base} #{seen[base]}")
+    return tuple(labels)
+
+
+def shown_labels(racers: Sequence[Racer]) -> tuple[str, ...]:
+    """Each racer's label as shown: its own, else the derived one."""
+    return tuple(r.label or d for r, d in zip(racers, racer_labels(racers), strict=True))
+
+
+def repeated_label(racers: Sequence[Racer]) -> int | None:
+    """The position of a racer whose own label is also another racer's shown label (the
+    later of two equal own labels), or ``None`` when every shown label is unique."""
+    shown = shown_labels(racers)
+    for i in reversed(range(len(racers))):
+        if racers[i].label and shown.count(shown[i]) > 1:
+            return i
+    return None
+
+
+def without_label(racers: tuple[Racer, ...], i: int) -> tuple[Racer, ...]:
+    """``racers`` with racer ``i`` back on its derived label."""
+    return (*racers[:i], replace(racers[i], label=""), *racers[i + 1:])
 
 
 def _default_racers() -> tuple[Racer, ...]:
@@ -105,6 +192,11 @@ class Setup:
         defaults = {name: spec.default for name, spec in SCHEDULE_PARAMS.items()}
         object.__setattr__(self, "schedule_params",
                            pairs({**defaults, **dict(self.schedule_params)}))
+        # A label equal to the derived one is the derived one: never stored.
+        derived = racer_labels(self.racers)
+        object.__setattr__(self, "racers", tuple(
+            replace(r, label="") if r.label == d else r
+            for r, d in zip(self.racers, derived, strict=True)))
         # The heatmap sweeps a hyperparameter of the study optimizer (the first racer):
         # anything else, or "", means its default.
         seconds = second_params(self.racers[0].slug) if self.racers else ()
@@ -126,6 +218,11 @@ class Setup:
     @property
     def slugs(self) -> tuple[str, ...]:
         return tuple(r.slug for r in self.racers)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Each racer's label as shown (its own, else derived from the race)."""
+        return shown_labels(self.racers)
 
 
 @dataclass(frozen=True)

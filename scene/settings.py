@@ -16,6 +16,7 @@ heatmap's parameter against the racers).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -26,8 +27,19 @@ from landscapes import LANDSCAPES, FormulaError, Landscape, from_formula
 from landscapes.mlp import PLANES as MLP_PLANES
 from lessons import LESSONS
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
-from scene.model import Display, Racer, Scene, Setup, pairs, second_params
-from scene.reader import Reader, clean, number_text
+from scene.model import (
+    MAX_LABEL_LENGTH,
+    Display,
+    Racer,
+    Scene,
+    Setup,
+    label_problem,
+    pairs,
+    repeated_label,
+    second_params,
+    without_label,
+)
+from scene.reader import MAX_VALUE_LENGTH, Reader, clean, number_text
 
 #: The computations a setting can change (compute/keys.py keys each cache by them).
 #: "race" is the race and what is inside its optimizers; "drag" its runs from a grid of
@@ -43,7 +55,10 @@ MODES = ("race", "lr_fan", "lr_frames", "lr_curve", "heatmap", "basins", "seeds"
 NETWORK_MODES = ("mlp",)
 LR_SWEEP_MODES = frozenset({"lr_fan", "lr_frames", "lr_curve", "heatmap"})
 
+#: The most racers a race holds (instances: one optimizer may race several times).
 MAX_OPTIMIZERS = 8
+#: The schema a link is written in (a v=1 link is still read, scene/codec.py).
+SCHEMA_VERSION = 2
 MAX_SEED = 2**31 - 1
 VIEWS = ("contour", "3d")
 CURVES = ("loss", "grad_norm", "distance")
@@ -262,29 +277,154 @@ class Surface(Setting):
                 "surface_params": pairs(params)}
 
 
+#: A racer's key in a v=2 link: ``r<position>.<hparam>`` or ``r<position>.label``,
+#: positions counted from 1 in the order of ``racers``.
+_RACER_KEY = re.compile(r"r([1-9][0-9]*)\.(.+)")
+#: A key that tries to be a racer's key (``r0.b1``, ``r-1.b1``, ``r1e3.b1``).
+_LOOKS_LIKE_RACER_KEY = re.compile(r"r[-+]?[0-9][^.]*\..*")
+
+
+def racer_key(i: int, name: str) -> str:
+    """The link's (and the widget's) key of racer ``i``'s setting ``name`` (0-based ``i``;
+    the key counts from 1)."""
+    return f"r{i + 1}.{name}"
+
+
+def _read_label(reader: Reader, key: str) -> str:
+    """``key`` as a racer's own label, else ``""`` (the derived label) with a warning."""
+    text = reader.text(key)
+    if text is None:
+        return ""
+    problem = label_problem(text)
+    if problem:
+        reader.warn(key, f"{problem}; using the label derived from the race")
+        return ""
+    return text
+
+
+def _unique_labels(racers: tuple[Racer, ...], warn) -> tuple[Racer, ...]:
+    """``racers`` with each own label that repeats another racer's label dropped (the
+    later one), calling ``warn(i, label)`` for each."""
+    while (i := repeated_label(racers)) is not None:
+        warn(i, racers[i].label)
+        racers = without_label(racers, i)
+    return racers
+
+
 @dataclass(frozen=True)
 class Racers(Setting):
-    """The race: optimizer slugs in order, each with every hyperparameter."""
+    """The race: its racers in order, each an optimizer with every hyperparameter and an
+    optional label. Written as schema v=2 (``racers`` and ``r<i>.<name>``); a link
+    without ``racers`` in its own keys is read as v=1 (``opt``, ``<slug>.<hparam>``: each
+    optimizer once)."""
 
     def write(self, scene):
-        query = {"opt": ",".join(scene.setup.slugs)}
-        for racer in scene.setup.racers:
+        racers = scene.setup.racers
+        query = {"racers": ",".join(r.slug for r in racers)}
+        for i, racer in enumerate(racers):
             for name, value in racer.hparams:
-                query[f"{racer.slug}.{name}"] = number_text(value)
+                query[racer_key(i, name)] = number_text(value)
+            if racer.label:
+                query[racer_key(i, "label")] = racer.label
         return query
 
     def read(self, reader, got):
+        if "racers" in reader.raw or ("opt" not in reader.raw and reader.raw.get("v") == "2"):
+            return {"racers": self._read_v2(reader)}
+        return {"racers": self._read_v1(reader)}
+
+    # -- schema v=2: racers by position ------------------------------------------------
+
+    def _read_v2(self, reader: Reader) -> tuple[Racer, ...]:
+        listed = self._listed(reader)
+        if not any(slug in OPTIMIZERS for slug in listed):
+            reader.warn("racers", "names no known optimizer; racing the defaults")
+            listed = [r.slug for r in default_of("racers")]
+        kept = [(k, slug) for k, slug in enumerate(listed) if slug in OPTIMIZERS]
+        kept = kept[:MAX_OPTIMIZERS]
+        self._check_keys(reader, listed, {k for k, _ in kept})
+        racers = tuple(self._racer_v2(reader, k, slug) for k, slug in kept)
+
+        def warn(i: int, label: str) -> None:
+            reader.warn(racer_key(kept[i][0], "label"),
+                        f"repeats the label of another racer ({clean(label)}); using the "
+                        "label derived from the race")
+        return _unique_labels(racers, warn)
+
+    @staticmethod
+    def _listed(reader: Reader) -> list[str]:
+        """The link's ``racers`` in order, and one warning for those it cannot race."""
+        text = reader.text("racers")
+        if text is None:
+            return [r.slug for r in default_of("racers")]
+        listed = [s.strip() for s in text.split(",") if s.strip()]
+        unknown = list(dict.fromkeys(s for s in listed if s not in OPTIMIZERS))
+        reasons = []
+        if unknown:
+            names = ", ".join(clean(slug) for slug in unknown[:3])
+            more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+            reasons.append(f"names unknown optimizers ({names}{more}), skipped with their "
+                           "settings")
+        if len(listed) - len(unknown) > MAX_OPTIMIZERS:
+            reasons.append(f"lists more than {MAX_OPTIMIZERS} racers; the first "
+                           f"{MAX_OPTIMIZERS} are raced")
+        if reasons:
+            reader.warn("racers", "; ".join(reasons))
+        return listed
+
+    @staticmethod
+    def _check_keys(reader: Reader, listed: list[str], positions: set[int]) -> None:
+        """Warn once for each racer key that names no racer of the link; the keys of a
+        racer ``racers`` already refused (unknown, or past the limit) are read silently."""
+        for key in list(reader.raw):
+            if key == "opt" or key.partition(".")[0] in OPTIMIZERS:
+                reader.used.add(key)
+                reader.warn(key, "is a key of version 1 links; this link's racers are "
+                            "`racers` and `r1.…`, `r2.…`, so it was ignored")
+                continue
+            match = _RACER_KEY.fullmatch(key)
+            if match is None:
+                if _LOOKS_LIKE_RACER_KEY.fullmatch(key):
+                    reader.used.add(key)
+                    reader.warn(key, "is not a racer's key (racers are numbered from 1: "
+                                "r1, r2, …) and was ignored")
+                continue
+            digits = match.group(1)
+            # (a hostile index may have thousands of digits: int() refuses those)
+            k = int(digits) - 1 if len(digits) <= len(str(MAX_VALUE_LENGTH)) else len(listed)
+            if k >= len(listed):
+                reader.used.add(key)
+                reader.warn(key, f"names racer {clean(digits)}, but `racers` lists "
+                            f"{len(listed)}; ignored")
+            elif k not in positions:
+                reader.used.add(key)
+            else:
+                name = match.group(2)
+                spec = OPTIMIZERS[listed[k]]
+                if name != "label" and name not in spec.hparams:
+                    reader.used.add(key)
+                    reader.warn(key, f"names no hyperparameter of {spec.name} (racer "
+                                f"{k + 1}: {', '.join(spec.hparams)}); ignored")
+
+    @staticmethod
+    def _racer_v2(reader: Reader, k: int, slug: str) -> Racer:
+        values = {name: reader.number(racer_key(k, name), spec, spec.default)
+                  for name, spec in OPTIMIZERS[slug].hparams.items()}
+        return Racer(slug, pairs(values), _read_label(reader, racer_key(k, "label")))
+
+    # -- schema v=1: each optimizer once, its settings keyed by its slug ---------------
+
+    def _read_v1(self, reader: Reader) -> tuple[Racer, ...]:
         slugs = self._slugs(reader)
         for key in reader.raw:
             head = key.partition(".")[0]
             if head in OPTIMIZERS and head not in slugs:
                 reader.used.add(key)
                 reader.warn(key, f"sets a hyperparameter of {head}, which is not in `opt`")
-        racers = tuple(
+        return tuple(
             Racer(slug, pairs({name: reader.number(f"{slug}.{name}", spec, spec.default)
                                for name, spec in OPTIMIZERS[slug].hparams.items()}))
             for slug in slugs)
-        return {"racers": racers}
 
     @staticmethod
     def _slugs(reader: Reader) -> list[str]:
@@ -312,18 +452,31 @@ class Racers(Setting):
             slugs = defaults
         return slugs
 
+    # -- the widgets: the slugs in order (``racers``), each racer's sliders and label ---
+
     def state(self, scene):
-        state: dict[str, Any] = {"opt": list(scene.setup.slugs)}
-        for racer in scene.setup.racers:
-            state.update({f"{racer.slug}.{name}": value for name, value in racer.hparams})
+        racers = scene.setup.racers
+        state: dict[str, Any] = {"racers": [r.slug for r in racers]}
+        for i, racer in enumerate(racers):
+            state.update({racer_key(i, name): value for name, value in racer.hparams})
+            state[racer_key(i, "label")] = racer.label
         return state
 
     def unstate(self, state, got):
         racers = tuple(
-            Racer(slug, pairs({name: state.get(f"{slug}.{name}", spec.default)
-                               for name, spec in OPTIMIZERS[slug].hparams.items()}))
-            for slug in state["opt"])
-        return {"racers": racers or default_of("racers")}
+            Racer(slug, pairs({name: state.get(racer_key(i, name), spec.default)
+                               for name, spec in OPTIMIZERS[slug].hparams.items()}),
+                  widget_label(state.get(racer_key(i, "label"))))
+            for i, slug in enumerate(state["racers"][:MAX_OPTIMIZERS]))
+        return {"racers": _unique_labels(racers, lambda i, label: None)
+                or default_of("racers")}
+
+
+def widget_label(text: Any) -> str:
+    """A label box's text as a racer's own label: ``""`` (derived) if it cannot be one
+    (the sidebar says why beside the box)."""
+    text = text if isinstance(text, str) else ""
+    return text if text and label_problem(text) is None else ""
 
 
 @dataclass(frozen=True)
@@ -482,9 +635,10 @@ class SweepParam(Setting):
 class Lesson(Setting):
     """Open a lesson: its query string is read as if it were the link, under the keys
     this link gives itself (those win). A lesson key that depends on a choice the link
-    overrides (a hyperparameter of an optimizer the link's ``opt`` drops, a parameter of
-    another surface) is left out, so it warns about nothing. Written only while a lesson
-    is open: it is a reference, not a value."""
+    overrides (a hyperparameter of an optimizer the link's ``opt`` drops, every racer key
+    when the link has ``racers``, a parameter of another surface) is left out, so it
+    warns about nothing. Written only while a lesson is open: it is a reference, not a
+    value."""
 
     def prepare(self, reader):
         slug = reader.text("lesson")
@@ -499,9 +653,13 @@ class Lesson(Setting):
         default_opt = ",".join(r.slug for r in default_of("racers"))
         racing = {s.strip() for s in reader.raw.get("opt", preset.get("opt", default_opt))
                   .split(",")}
+        # A link with racers of its own (v=2) replaces the lesson's (v=1) whole.
+        own_racers = "racers" in reader.raw
         for key, value in preset.items():
             head, dot, _ = key.partition(".")
             if key in reader.raw or (key == "formula" and surface != "formula"):
+                continue
+            if own_racers and (key == "opt" or (dot and head in OPTIMIZERS)):
                 continue
             if dot and ((head in OPTIMIZERS and head not in racing)
                         or (head in LANDSCAPES and head != surface)):
@@ -538,11 +696,15 @@ SETTINGS: tuple[Setting, ...] = (
                  "`xmin,xmax,ymin,ymax`", "domain=-3,3,-3,3"),
                 ("<surface>.<param>", "a surface parameter",
                  "quadratic.kappa=10`, `quadratic.theta=30"))),
-    Racers("opt", ("racers",), EVERYTHING, "Race", (
-        ("opt", f"comma list of optimizer slugs, raced in this order (at most "
-         f"{MAX_OPTIMIZERS})", "opt=sgd,momentum,adam"),
-        ("<slug>.<hparam>", "a hyperparameter, optax's argument name",
-         "adam.learning_rate=0.05`, `adam.b1=0.9"))),
+    Racers("racers", ("racers",), EVERYTHING, "Race", (
+        ("racers", f"comma list of optimizer slugs, raced in this order; one may race "
+         f"several times (at most {MAX_OPTIMIZERS} racers)", "racers=adam,adam,sgd"),
+        ("r<i>.<hparam>", "racer i's hyperparameter (i counts from 1 in `racers`), "
+         "optax's argument name", "r2.b1=0"),
+        ("r<i>.label", f"racer i's label, plain text of at most {MAX_LABEL_LENGTH} "
+         "characters (written only when set)", "r2.label=Adam%20fast"),
+        ("opt`, `<slug>.<hparam>", "v=1 links: comma list of optimizer slugs (each once), "
+         "a hyperparameter by the optimizer's slug", "opt=sgd,adam`, `adam.b1=0.9"))),
     Start("start", ("start",), _FROM_THE_START, "Start", (
         ("start", "start point `x,y` (inside the surface's plotting domain)",
          "start=-1.5,2.5"),)),
@@ -621,7 +783,8 @@ def affecting(computation: str) -> frozenset[str]:
 def markdown_table() -> str:
     """The README's table of link keys (v first), from the table above."""
     rows = ["| key | value | example |", "|---|---|---|",
-            "| `v` | schema version (this app reads 1) | `v=1` |"]
+            f"| `v` | schema version (this app writes {SCHEMA_VERSION}, reads 1 and 2) | "
+            f"`v={SCHEMA_VERSION}` |"]
     for setting in SETTINGS:
         rows += [f"| `{key}` | {what} | `{example}` |" for key, what, example in setting.docs]
     return "\n".join(rows)

@@ -42,8 +42,9 @@ _compile_cache_per_worker()
 #: The page's set ends with the browser tests, whose server then finds the programs
 #: of those scenes in the worker's cache instead of compiling them itself.
 SHARED = {
-    "page": ("ui/test_page.py", "ui/test_teaching.py", "lessons/test_lessons.py",
-             "views/test_overlays.py", "views/test_race.py", "views/test_summary.py",
+    "page": ("ui/test_page.py", "ui/test_controls.py", "ui/test_teaching.py",
+             "lessons/test_lessons.py", "views/test_overlays.py", "views/test_race.py",
+             "views/test_summary.py",
              "e2e/test_browser.py", "e2e/test_teaching_browser.py"),
     "studies": ("compute/test_studies.py", "compute/test_keys.py", "views/test_studies.py",
                 "ui/test_studies.py"),

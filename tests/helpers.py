@@ -41,6 +41,7 @@ from scene import (
     BASINS_N,
     CLIP,
     CURVES,
+    MAX_LABEL_LENGTH,
     MAX_OPTIMIZERS,
     MAX_SEED,
     MODES,
@@ -56,6 +57,7 @@ from scene import (
     from_query,
     second_params,
 )
+from scene.model import BIDI_CONTROLS, repeated_label, without_label
 from views.packing import unpack
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -392,18 +394,40 @@ def _value(draw, spec):
     return draw(st.floats(spec.low, spec.high, allow_nan=False, allow_infinity=False))
 
 
+#: A label a person may type: any text but control characters, line breaks and the
+#: bidirectional controls.
+LABELS = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"),
+                               exclude_characters=BIDI_CONTROLS),
+                 min_size=1, max_size=MAX_LABEL_LENGTH).filter(str.strip)
+
+
+@st.composite
+def racer_lists(draw) -> tuple[Racer, ...]:
+    """One to eight racers, an optimizer possibly several times (often with the same
+    hyperparameters), some with a label of their own, every shown label unique."""
+    slugs = draw(st.lists(st.sampled_from(sorted(OPTIMIZERS)[:4]) | st.sampled_from(
+        sorted(OPTIMIZERS)), min_size=1, max_size=MAX_OPTIMIZERS))
+    racers = []
+    for slug in slugs:
+        hparams = OPTIMIZERS[slug].hparams.items()
+        values = (tuple(sorted((name, spec.default) for name, spec in hparams))
+                  if draw(st.booleans())
+                  else tuple(sorted((name, _value(draw, spec)) for name, spec in hparams)))
+        racers.append(Racer(slug, values, draw(st.just("") | LABELS)))
+    racers = tuple(racers)
+    while (i := repeated_label(racers)) is not None:
+        racers = without_label(racers, i)
+    return racers
+
+
 @st.composite
 def scenes(draw) -> Scene:
     """Any valid Scene: every field drawn from its admissible range."""
     surface = draw(st.sampled_from(sorted(LANDSCAPES)))
     ls = LANDSCAPES[surface]
     surface_params = tuple((name, _value(draw, spec)) for name, spec in ls.params.items())
-    slugs = draw(st.lists(st.sampled_from(sorted(OPTIMIZERS)), min_size=1,
-                          max_size=MAX_OPTIMIZERS, unique=True))
-    racers = tuple(
-        Racer(slug, tuple(sorted((name, _value(draw, spec))
-                                 for name, spec in OPTIMIZERS[slug].hparams.items())))
-        for slug in slugs)
+    racers = draw(racer_lists())
+    slugs = [r.slug for r in racers]
     (x0, x1), (y0, y1) = ls.domain
     start = (draw(st.floats(x0, x1)), draw(st.floats(y0, y1)))
     schedule_params = tuple((name, _value(draw, spec)) for name, spec in SCHEDULE_PARAMS.items())

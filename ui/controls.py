@@ -3,15 +3,28 @@ settings (scene/settings.py)."""
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from compute import frame_steps
 from hparam import HParam
 from landscapes import LANDSCAPES, FormulaError, from_formula
-from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
+from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES, catalog
 from optimizers.schedules import PARAMS_OF_SCHEDULE
-from scene import CLIP, MAX_OPTIMIZERS, MAX_SEED, parse_domain
+from scene import (
+    CLIP,
+    MAX_LABEL_LENGTH,
+    MAX_OPTIMIZERS,
+    MAX_SEED,
+    Racer,
+    label_problem,
+    parse_domain,
+    racer_key,
+    racer_labels,
+)
 from scene.settings import BY_KEY, CURVES, VIEWS, Setting
+from views.summary import plain_markdown
 
 SURFACE_LABELS = {slug: ls.name for slug, ls in LANDSCAPES.items()}
 CURVE_LABELS = {"loss": "f − f* (loss)", "grad_norm": "‖∇f‖ (gradient norm)",
@@ -20,6 +33,8 @@ VIEW_LABELS = {"contour": "Contour", "3d": "Contour + 3D"}
 assert tuple(CURVE_LABELS) == CURVES and tuple(VIEW_LABELS) == VIEWS
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 DEFAULT_DOMAIN_TEXT = "-3, 3, -3, 3"
+#: A racer's widget key (its URL key): ``r<position>.<hyperparameter or label>``.
+RACER_WIDGET = re.compile(r"r[1-9][0-9]*\..+")
 
 
 def _fmt(value: float) -> str:
@@ -111,18 +126,81 @@ def _surface_controls() -> None:
                   help="Where the surface is drawn and where a run may start.")
 
 
+def _racers_shown() -> tuple[Racer, ...]:
+    """The racers the widgets show now (own labels as the race uses them)."""
+    return BY_KEY["racers"].unstate(st.session_state, {})["racers"]
+
+
+def _label_note(i: int, racers: tuple[Racer, ...]) -> str:
+    """Why the text in racer ``i``'s label box is not its label ("" when it is, or when
+    the box is empty)."""
+    text = st.session_state.get(racer_key(i, "label")) or ""
+    if not text or i >= len(racers) or racers[i].label == text:
+        return ""
+    problem = label_problem(text) or "repeats another racer's label"
+    return f"This label {problem}; the race shows the derived label instead."
+
+
+def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str, ...]) -> None:
+    """Racer ``i``'s label, sliders and buttons, in an expander titled by its label."""
+    n, spec = len(racers), OPTIMIZERS[slug]
+    # a label of one's own may not say which optimizer races: the title says it too
+    own = racers[i].label
+    title = plain_markdown(f"{own} · {spec.name}" if own else derived[i])
+    with st.expander(title, expanded=n <= 2):
+        st.text_input("Label", key=racer_key(i, "label"), max_chars=MAX_LABEL_LENGTH,
+                      placeholder=derived[i],
+                      help="Shown in the legend, the tables and the exports. Empty: "
+                      "the optimizer's name, with what sets it apart from its twins.")
+        note = _label_note(i, racers)
+        if note:
+            st.caption(note)
+        for name, hp in spec.hparams.items():
+            slider(racer_key(i, name), hp, hp.label or name)
+        # buttons as wide as their words, wrapping in a narrow sidebar
+        row = st.container(horizontal=True, gap="small")
+        row.button("Reset", key=f"reset.{i}", on_click=_reset, args=(i,),
+                   help="Every hyperparameter back to its default.")
+        row.button("Duplicate", key=f"duplicate.{i}", on_click=_duplicate, args=(i,),
+                   disabled=n >= MAX_OPTIMIZERS,
+                   help=f"Race a copy of this racer (up to {MAX_OPTIMIZERS} racers).")
+        row.button("Remove", key=f"remove.{i}", on_click=_remove, args=(i,),
+                   disabled=n <= 1, help="Take this racer out of the race.")
+
+
+def family_groups() -> dict[str, list[str]]:
+    """The catalogue's slugs grouped by ``OptimizerSpec.family``, families in the
+    catalogue's ``FAMILIES`` order when it declares one, else in order of appearance; a
+    spec without a family joins one group of its own."""
+    groups: dict[str, list[str]] = {family: [] for family in getattr(catalog, "FAMILIES", ())}
+    for slug, spec in OPTIMIZERS.items():
+        family = getattr(spec, "family", "") or "other"
+        groups.setdefault(str(family), []).append(slug)
+    return {family: slugs for family, slugs in groups.items() if slugs}
+
+
+def _picker_options() -> tuple[list[str], dict[str, str]]:
+    """Every slug, family by family, and each one's text ("Adam · first-order")."""
+    groups = family_groups()
+    shown = {slug: f"{OPTIMIZERS[slug].name} · {family}"
+             for family, slugs in groups.items() for slug in slugs}
+    return [slug for slugs in groups.values() for slug in slugs], shown
+
+
 def _racer_controls() -> None:
     ss = st.session_state
     st.header("Optimizers")
-    st.multiselect(BY_KEY["opt"].label, list(OPTIMIZERS), key="opt",
-                   max_selections=MAX_OPTIMIZERS, format_func=lambda s: OPTIMIZERS[s].name,
-                   help=f"Up to {MAX_OPTIMIZERS}, all from the same start.")
-    for slug in ss["opt"]:
-        spec = OPTIMIZERS[slug]
-        with st.expander(spec.name, expanded=len(ss["opt"]) <= 2):
-            for name, hp in spec.hparams.items():
-                slider(f"{slug}.{name}", hp, hp.label or name)
-            st.button("Reset to defaults", key=f"reset.{slug}", on_click=_reset, args=(slug,))
+    racers = _racers_shown()
+    derived = racer_labels(racers)
+    for i, slug in enumerate(ss["racers"]):
+        _racer_box(i, slug, racers, derived)
+    options, shown = _picker_options()
+    full = len(ss["racers"]) >= MAX_OPTIMIZERS
+    pick, add = st.columns([3, 1], vertical_alignment="bottom")
+    pick.selectbox("Add a racer", options, key="racer.pick", format_func=shown.get,
+                   disabled=full, help=f"Up to {MAX_OPTIMIZERS} racers, all from the same "
+                   "start; an optimizer may race more than once.")
+    add.button("Add", key="racer.add", on_click=_add, disabled=full)
 
 
 def _clip_control() -> None:
@@ -179,9 +257,10 @@ def prepare_state() -> None:
     else:
         for name, spec in LANDSCAPES[surface].params.items():
             _ensure(f"{surface}.{name}", spec.default)
-    for slug in ss["opt"]:
+    for i, slug in enumerate(ss["racers"]):
         for name, hp in OPTIMIZERS[slug].hparams.items():
-            _ensure(f"{slug}.{name}", hp.default)
+            _ensure(racer_key(i, name), hp.default)
+        _ensure(racer_key(i, "label"), "")
     for name in PARAMS_OF_SCHEDULE[ss["schedule"]]:
         _ensure(f"schedule.{name}", SCHEDULE_PARAMS[name].default)
     steps_at = frame_steps(int(ss["steps"]), ss.get("view") == "3d")
@@ -199,6 +278,50 @@ def sidebar(race: bool = True) -> None:
             _view_controls()
 
 
-def _reset(slug: str) -> None:
-    for name, hp in OPTIMIZERS[slug].hparams.items():
-        st.session_state[f"{slug}.{name}"] = hp.default
+def _racer_rows() -> list[tuple[str, dict[str, float], str]]:
+    """The racers as the widgets hold them: slug, hyperparameters, label text."""
+    ss = st.session_state
+    return [(slug, {name: ss.get(racer_key(i, name), hp.default)
+                    for name, hp in OPTIMIZERS[slug].hparams.items()},
+             ss.get(racer_key(i, "label")) or "")
+            for i, slug in enumerate(ss["racers"])]
+
+
+def _write_racers(rows: list[tuple[str, dict[str, float], str]]) -> None:
+    """Put ``rows`` in the widgets: each racer's keys by its new position, and no key
+    left behind by a racer that moved or went."""
+    ss = st.session_state
+    for key in [k for k in ss if isinstance(k, str) and RACER_WIDGET.fullmatch(k)]:
+        del ss[key]
+    ss["racers"] = [slug for slug, _, _ in rows]
+    for i, (_, values, label) in enumerate(rows):
+        ss.update({racer_key(i, name): value for name, value in values.items()})
+        ss[racer_key(i, "label")] = label
+
+
+def _add() -> None:
+    slug = st.session_state.get("racer.pick")
+    rows = _racer_rows()
+    if slug in OPTIMIZERS and len(rows) < MAX_OPTIMIZERS:
+        _write_racers([*rows, (slug, OPTIMIZERS[slug].defaults(), "")])
+
+
+def _duplicate(i: int) -> None:
+    """A copy of racer ``i`` right after it (with the derived label: the two are told
+    apart by number until one of them changes)."""
+    rows = _racer_rows()
+    if i < len(rows) and len(rows) < MAX_OPTIMIZERS:
+        slug, values, _ = rows[i]
+        _write_racers([*rows[: i + 1], (slug, dict(values), ""), *rows[i + 1:]])
+
+
+def _remove(i: int) -> None:
+    rows = _racer_rows()
+    if i < len(rows) and len(rows) > 1:
+        _write_racers(rows[:i] + rows[i + 1:])
+
+
+def _reset(i: int) -> None:
+    ss = st.session_state
+    for name, hp in OPTIMIZERS[ss["racers"][i]].hparams.items():
+        ss[racer_key(i, name)] = hp.default

@@ -16,7 +16,7 @@ from scene.settings import BY_KEY, MLP
 from ui.caches import cached_mlp, cached_mlp_figure
 from ui.chart import page_theme, show_figure
 from views.network import mlp_summary_rows
-from views.summary import markdown_table
+from views.summary import markdown_table, plain_markdown
 
 MODE_LABELS = {"mlp": "MLP landscape"}
 PLANE_LABELS = {"pca": "PCA of the paths", "random": "random (filter-normalized)"}
@@ -46,7 +46,9 @@ def render_mlp(scene: Scene) -> None:
                "picture is a 2-D slice of that space.")
     key = cache_key(scene.setup, MLP)
     result = cached_mlp(key)
-    st.markdown(f"{result.description} The map shows the loss on that plane; each path "
+    # the description names a racer by its label: typed text, shown as typed
+    st.markdown(f"{plain_markdown(result.description)} The map shows the loss on that "
+                "plane; each path "
                 "is the trajectory's *projection* onto it, so it need not follow the "
                 "contours: away from θ* the network is off the plane, where the loss "
                 "differs (the table gives the distance).")

@@ -131,8 +131,8 @@ def main() -> None:
 
 def _update_rules(scene: Scene) -> None:
     with st.expander("Update rules", expanded=False):
-        for racer in scene.setup.racers:
-            spec = OPTIMIZERS[racer.slug]
+        for slug in dict.fromkeys(scene.setup.slugs):  # each optimizer's rule once
+            spec = OPTIMIZERS[slug]
             st.markdown(f"**{spec.name}** — {spec.reference}")
             st.latex(spec.latex)
             if spec.notes:

@@ -32,7 +32,7 @@ import streamlit as st
 
 from compute import cache_key
 from optimizers import OPTIMIZERS
-from scene import Scene
+from scene import Scene, racer_key
 from scene.settings import DRAG, RACE, SURFACE
 from ui.caches import (
     cached_grid_message,
@@ -127,12 +127,12 @@ def _on_event() -> None:
 def _commit(commit: dict) -> None:
     """A scrubbed value: the notch of the slider's ladder the stage showed."""
     ss = st.session_state
-    slugs = ss.get("opt") or []
+    slugs = ss.get("racers") or []
     racer, name, index = commit.get("racer"), commit.get("name"), commit.get("index")
     if not (_is_index(racer) and racer < len(slugs) and _is_index(index)):
         return
     spec = OPTIMIZERS[slugs[racer]].hparams.get(name) if isinstance(name, str) else None
-    key = f"{slugs[racer]}.{name}"
+    key = racer_key(racer, name) if spec is not None else ""
     if spec is None or key not in ss:
         return
     ladder = spec.ladder(ss[key])

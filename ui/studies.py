@@ -12,7 +12,7 @@ from compute.keys import study_figure_key
 from compute.studies import CURVE_LRS, HEAT_LRS, HEAT_SECOND, SEED_NOISE
 from optimizers import OPTIMIZERS
 from optimizers.sweeps import TOLERANCE
-from scene import SWEEP_LR_HIGH, SWEEP_LR_LOW, Scene, from_state, second_params
+from scene import SWEEP_LR_HIGH, SWEEP_LR_LOW, Scene, from_state, racer_key, second_params
 from scene.settings import BY_KEY
 from ui.caches import cached_study, cached_study_figure
 from ui.chart import page_theme, show_figure
@@ -58,7 +58,7 @@ def _on_heatmap_click() -> None:
     for name, value in (("learning_rate", points[0]["x"]), (param, points[0]["y"])):
         spec = hparams[name]
         value = float(f"{float(value):.4g}")  # the grid's float32 value, as typed
-        ss[f"{slug}.{name}"] = min(max(value, spec.low), spec.high)
+        ss[racer_key(0, name)] = min(max(value, spec.low), spec.high)  # the first racer
     ss["mode"] = "race"
     ss["frame"] = 0
 
@@ -102,7 +102,7 @@ def _second_param(slug: str) -> None:
 def study_sidebar(mode: str) -> None:
     """The "Study" section of the sidebar (only in a study mode): the settings of the
     mode shown, under their URL keys."""
-    slug = (st.session_state.get("opt") or list(Scene().setup.slugs))[0]
+    slug = (st.session_state.get("racers") or list(Scene().setup.slugs))[0]
     with st.sidebar:
         st.header("Study")
         st.caption(f"Runs **{OPTIMIZERS[slug].name}**, the first optimizer of the race, with "

@@ -31,7 +31,7 @@ from views.export import (
     trajectories_json,
 )
 from views.overlays import live_rule, table_rows, update_index
-from views.summary import markdown_table
+from views.summary import markdown_table, plain_markdown
 
 #: Font and line scale of the figure in presenter mode.
 PRESENTER_SCALE = 1.6
@@ -160,7 +160,7 @@ def inside_panel(scene: Scene, key: str) -> None:
                 "learning rate the optimizer's state implies (none for momentum: η scales "
                 "the velocity v).")
     st.markdown(markdown_table(table_rows(insides, at)))
-    tabs = st.tabs([run.name for run in insides.runs])
+    tabs = st.tabs([plain_markdown(run.name) for run in insides.runs])
     for tab, run in zip(tabs, insides.runs, strict=True):
         with tab:
             st.latex(live_rule(run, update_index(run.steps, at), insides.clip_norm))

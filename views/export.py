@@ -39,7 +39,9 @@ from scene import SCHEMA_VERSION, Scene, query_string
 from views.image import color_values, contour_rgba
 from views.style import hex_to_rgb, style_of
 
-CSV_COLUMNS = ("optimizer", "step", "x", "y", "f", "grad_norm", "learning_rate")
+#: ``racer`` is the racer's position in the link (``r1``…): one optimizer may race twice.
+CSV_COLUMNS = ("racer", "label", "optimizer", "step", "x", "y", "f", "grad_norm",
+               "learning_rate")
 
 
 def _n(value) -> str:
@@ -80,7 +82,7 @@ def trajectories_csv(result: Result) -> str:
         steps = run.path.shape[0] - 1
         for t in range(steps + 1):
             lr = _n(run.learning_rate[t]) if t < steps else ""
-            writer.writerow((run.slug, t, _n(run.path[t, 0]), _n(run.path[t, 1]),
+            writer.writerow((run.key, run.name, run.slug, t, _n(run.path[t, 0]), _n(run.path[t, 1]),
                              _n(run.loss[t]), _n(run.grad_norm[t]), lr))
     return out.getvalue()
 
@@ -96,6 +98,7 @@ def trajectories_json(scene: Scene, result: Result, base_url: str = "") -> str:
         "steps": result.steps,
         "start": [float(v) for v in result.start],
         "runs": [{
+            "racer": run.key,
             "optimizer": run.slug,
             "name": run.name,
             "hparams": run.hparams,

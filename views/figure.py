@@ -12,6 +12,17 @@ import numpy as np
 
 from views.style import FONT
 
+#: What plotly.js would read as markup, a hover template's field or LaTeX in a text it
+#: draws, as the character entities it shows as themselves.
+_PLOTLY_LITERAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "%": "&#37;",
+                                 "$": "&#36;"})
+
+
+def plotly_text(text: str) -> str:
+    """``text`` (a racer's label: a person typed it) drawn by plotly.js as written:
+    ``<b>``, ``%{x}`` and ``$x$`` show as themselves, never as markup."""
+    return str(text).translate(_PLOTLY_LITERAL)
+
 
 def typed_array(a) -> dict | list:
     """A float32 array as plotly.js's typed-array spec: base64, 5.3 bytes a number

@@ -30,6 +30,7 @@ from views.figure import (
     log_range,
     map_axes,
     marker_trace,
+    plotly_text,
     typed_array,
 )
 from views.image import color_values, contour_rgba, data_uri, png_bytes
@@ -208,7 +209,7 @@ def mlp_figure(result: Any, *, frame: int = 0, speed_ms: int = 60,
                               PLANE_X[1] + 0.005, PLANE_Y))  # on the plane, as its title says
     for i, run in enumerate(result.runs):
         traces.add_all(haloed_path(run.coords[: end_of(run, result.steps) + 1], style_of(i),
-                                   run.name, run.slug, fs))
+                                   plotly_text(run.name), run.key, fs))
     traces.add_all(plane_landmarks(result, fs), touched=True)
     traces.add_all(_class_traces(result.points, result.labels, 6 * fs, digits=2), touched=True)
     for i, (run, loss) in enumerate(zip(result.runs, series, strict=True)):
@@ -226,7 +227,8 @@ def plane_landmarks(result: Any, fs: float) -> list[dict]:
     """θ* at the plane's origin, and the projected initial weights."""
     best = result.runs[result.center]
     return [landmark_trace((0.0, 0.0), "minimum", fs, name="θ*",
-                           hover=f"θ*: {best.name}'s final weights<extra></extra>"),
+                           hover=f"θ*: {plotly_text(best.name)}'s final weights"
+                                 "<extra></extra>"),
             landmark_trace(best.coords[0], "start", fs,
                            hover="θ₀, the initial weights (projected)<extra></extra>")]
 
@@ -238,14 +240,14 @@ def _on_plane_at(run: Any, step: int) -> dict:
 def mlp_racer_traces(traces: Traces, run: Any, i: int, loss: np.ndarray, at: int,
                      steps: int, fs: float) -> None:
     """One racer's moving marker on the plane, its loss curve and its moving marker on it."""
-    style = style_of(i)
-    traces.add(marker_trace(**_on_plane_at(run, at), style=style, name=run.name,
-                            group=run.slug, size=13 * fs,
-                            hover=f"{run.name}<br>α = %{{x:.3g}}, β = %{{y:.3g}}"
+    style, name = style_of(i), plotly_text(run.name)
+    traces.add(marker_trace(**_on_plane_at(run, at), style=style, name=name,
+                            group=run.key, size=13 * fs,
+                            hover=f"{name}<br>α = %{{x:.3g}}, β = %{{y:.3g}}"
                                   "<extra></extra>"), moving=True)
-    traces.add(chart_line(loss, end_of(run, steps), style, run.slug, fs))
-    traces.add(marker_trace([at], typed_array(loss[[at]]), style, run.name, run.slug,
-                            f"{run.name}<br>step %{{x}}<br>L = %{{y:.4g}}<extra></extra>",
+    traces.add(chart_line(loss, end_of(run, steps), style, run.key, fs))
+    traces.add(marker_trace([at], typed_array(loss[[at]]), style, name, run.key,
+                            f"{name}<br>step %{{x}}<br>L = %{{y:.4g}}<extra></extra>",
                             11 * fs, axes=("x2", "y2"), halo=1), moving=True)
 
 
@@ -295,8 +297,9 @@ def mlp_titles(result: Any, fs: float) -> list[dict]:
     return [_panel_title(f"loss on a plane through θ* ({plane_name})<br>{small}the paths are "
                          "projections: they need not follow the contours</span>",
                          PLANE_X, PLANE_Y, fs),
-            _panel_title(f"θ* = {best.name}'s final network<br>{small}{best.accuracy:.0%} of "
-                         "the two moons correct</span>", DATA_X, DATA_Y, fs)]
+            _panel_title(f"θ* = {plotly_text(best.name)}'s final network<br>{small}"
+                         f"{best.accuracy:.0%} of the two moons correct</span>",
+                         DATA_X, DATA_Y, fs)]
 
 
 def mlp_summary_rows(result) -> list[dict[str, str]]:

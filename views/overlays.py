@@ -128,7 +128,7 @@ class Arrow:
     ``origin + scale * vector``."""
 
     kind: str  # "gradient", "momentum" or "step"
-    slug: str
+    racer: str  # the racer's key, r1, r2, …
     origin: tuple[float, float]
     vector: tuple[float, float]
     scale: float
@@ -172,16 +172,16 @@ def arrows(run: RunInside, k: int, domain) -> list[Arrow]:
     longest = max(lengths)
     if np.isfinite(longest) and longest > 0:
         scale = DIRECTION_LENGTH * span / longest
-        out.append(Arrow("gradient", run.slug, origin, tuple(neg_g.tolist()), scale, "−∇f"))
+        out.append(Arrow("gradient", run.key, origin, tuple(neg_g.tolist()), scale, "−∇f"))
         if mom is not None and np.hypot(*mom[0]) > 0:
-            out.append(Arrow("momentum", run.slug, origin,
+            out.append(Arrow("momentum", run.key, origin,
                              tuple(np.asarray(mom[0], np.float64).tolist()), scale, mom[1]))
     step = run.step[k].astype(np.float64)
     length = float(np.hypot(*step))
     if length > 0 and np.isfinite(length):
         scale = float(np.clip(length, MIN_STEP_LENGTH * span, MAX_STEP_LENGTH * span)) / length
         label = "step" if math.isclose(scale, 1.0) else f"step ×{scale:.3g}"
-        out.append(Arrow("step", run.slug, origin, tuple(step.tolist()), scale, label))
+        out.append(Arrow("step", run.key, origin, tuple(step.tolist()), scale, label))
     return out
 
 
@@ -190,7 +190,7 @@ def _arrow_annotation(arrow: Arrow, color: str, width: float, fs: float) -> dict
     return {"x": x, "y": y, "ax": arrow.origin[0], "ay": arrow.origin[1], "xref": "x",
             "yref": "y", "axref": "x", "ayref": "y", "text": "", "showarrow": True,
             "arrowhead": 2, "arrowsize": 1.0, "arrowwidth": width * fs, "arrowcolor": color,
-            "standoff": 0, "startstandoff": 0, "name": f"{arrow.slug}.{arrow.kind}"}
+            "standoff": 0, "startstandoff": 0, "name": f"{arrow.racer}.{arrow.kind}"}
 
 
 def _label_annotation(arrow: Arrow, color: str, fs: float) -> dict:
@@ -200,7 +200,7 @@ def _label_annotation(arrow: Arrow, color: str, fs: float) -> dict:
     return {"x": x, "y": y, "xref": "x", "yref": "y", "text": arrow.label,
             "showarrow": False, "xshift": 14 * fs * dx / norm, "yshift": 14 * fs * dy / norm,
             "font": {"size": 12 * fs, "color": color}, "bgcolor": "rgba(255,255,255,0.7)",
-            "borderpad": 1, "name": f"{arrow.slug}.{arrow.kind}.label"}
+            "borderpad": 1, "name": f"{arrow.racer}.{arrow.kind}.label"}
 
 
 def _field_shape(insides: Insides, domain) -> dict | None:

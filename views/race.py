@@ -34,6 +34,7 @@ from views.figure import (
     log_range,
     map_axes,
     marker_trace,
+    plotly_text,
     typed_array,
 )
 from views.image import color_values, contour_rgba, data_uri, png_bytes
@@ -169,9 +170,9 @@ def landmarks(result: Result, fs: float) -> list[dict]:
 def divergence_mark(run: Run, style: dict, fs: float) -> dict:
     """An × where ``run`` diverged, labelled in words."""
     k = run.diverged_at
-    text = f"{run.name} diverged at step {k}"
+    text = f"{plotly_text(run.name)} diverged at step {k}"
     return {"type": "scatter", "x": [float(run.path[k, 0])], "y": [float(run.path[k, 1])],
-            "mode": "markers+text", "showlegend": False, "legendgroup": run.slug,
+            "mode": "markers+text", "showlegend": False, "legendgroup": run.key,
             "xaxis": "x", "yaxis": "y", "text": [text], "textposition": "top center",
             "cliponaxis": False, "textfont": {"color": style["color"], "size": 13 * fs},
             "marker": {"symbol": "x", "size": 14 * fs, "color": style["color"],
@@ -188,19 +189,20 @@ def racer_traces(traces: Traces, result: Result, run: Run, i: int, ys: np.ndarra
     """What moves for one racer (its trail and marker, its chart marker, its 3D marker),
     its divergence mark and its chart line."""
     style, path, at = style_of(i), run.path, int(steps_at[frame])
+    name = plotly_text(run.name)
     end, trail = end_of(run, result.steps), _trail(steps_at, frame)
     traces.add({"type": "scatter", "x": typed_array(path[trail, 0]),
                 "y": typed_array(path[trail, 1]), "mode": "lines", "showlegend": False,
-                "legendgroup": run.slug, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y",
+                "legendgroup": run.key, "hoverinfo": "skip", "xaxis": "x", "yaxis": "y",
                 "line": {"color": style["color"], "width": 4 * fs}}, moving=True)
     traces.add(marker_trace(typed_array(path[[at], 0]), typed_array(path[[at], 1]), style,
-                            run.name, run.slug, f"{run.name}<br>(%{{x:.4g}}, %{{y:.4g}})"
+                            name, run.key, f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})"
                             "<extra></extra>", 13 * fs), moving=True)
     if run.diverged_at is not None:
         traces.add(divergence_mark(run, style, fs))
-    traces.add(chart_line(ys, end, style, run.slug, fs))
-    traces.add(marker_trace([at], typed_array(ys[[at]]), style, run.name, run.slug,
-                            f"{run.name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
+    traces.add(chart_line(ys, end, style, run.key, fs))
+    traces.add(marker_trace([at], typed_array(ys[[at]]), style, name, run.key,
+                            f"{name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
                             11 * fs, axes=("x2", "y2"), halo=1), moving=True)
     if shade is not None:
         whole = path[: end + 1]
@@ -255,7 +257,7 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
         traces.add(surface_3d(result, shade))
     for i, run in enumerate(result.runs):
         traces.add_all(haloed_path(run.path[: end_of(run, result.steps) + 1], style_of(i),
-                                   run.name, run.slug, fs))
+                                   plotly_text(run.name), run.key, fs))
     traces.add_all(landmarks(result, fs))
     for i, (run, ys) in enumerate(zip(result.runs, series, strict=True)):
         racer_traces(traces, result, run, i, ys, steps_at, frame,
@@ -263,7 +265,7 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
     if result.panel is not None:
         row = panel_row(result.panel_steps, steps_at[frame])
         for trace, role in panel_traces(result.panel, row, style_of(0)["color"],
-                                        result.runs[0].name, fs):
+                                        plotly_text(result.runs[0].name), fs):
             traces.add(trace, moving=role == "moving")
 
     frames = [traces.frame(str(j), frame_updates(result, j, steps_at, series,
@@ -333,7 +335,8 @@ def race_layout(result: Result, geo: Geometry, shade: Shading, steps_at: np.ndar
     if result.panel is not None:
         panel = result.panel
         extra = panel_layout(panel, geo.panel_x, geo.panel_y,
-                             panel.title.format(name=result.runs[0].name), fs)
+                             panel.title.format(name=plotly_text(result.runs[0].name)),
+                             fs)
         layout["annotations"] = [extra.pop("annotation")]
         layout.update(extra)
     return layout

@@ -37,6 +37,7 @@ from views.figure import (
     landmark_trace,
     map_axes,
     marker_trace,
+    plotly_text,
 )
 from views.image import color_values, contour_rgba, png_bytes
 from views.network import panel_layout, panel_traces
@@ -94,7 +95,8 @@ def map_figure(result: Result, shade: Shading, fs: float, titles: tuple[str, str
                                          shade.label, 1.02, [0.0, 1.0])]
     bind: dict[str, list] = {"paths": [], "trails": [], "markers": [], "divergence": []}
     for i, run in enumerate(result.runs):
-        halo, line = haloed_path(run.path[:2], style_of(i), run.name, run.slug, fs)
+        halo, line = haloed_path(run.path[:2], style_of(i), plotly_text(run.name), run.key,
+                                 fs)
         bind["paths"].append([len(traces), len(traces) + 1])
         traces += [_without_data(halo), _without_data(line)]
     for trace in ([landmark_trace(m, "minimum", fs) for m in result.surface.minima]
@@ -103,7 +105,7 @@ def map_figure(result: Result, shade: Shading, fs: float, titles: tuple[str, str
     bind["start"] = len(traces)
     traces.append(_without_data(landmark_trace(result.start, "start", fs, hover=START_HOVER)))
     for i, run in enumerate(result.runs):
-        style = style_of(i)
+        style, name = style_of(i), plotly_text(run.name)
         # Always there (empty for a run that does not diverge): the figure stays the same
         # when a slider moves, and the stage only sends the new runs.
         bind["divergence"].append(len(traces))
@@ -112,12 +114,12 @@ def map_figure(result: Result, shade: Shading, fs: float, titles: tuple[str, str
                        if k not in ("text", "hovertemplate")})
         bind["trails"].append(len(traces))
         traces.append({"type": "scatter", "mode": "lines", "showlegend": False,
-                       "legendgroup": run.slug, "hoverinfo": "skip",
+                       "legendgroup": run.key, "hoverinfo": "skip",
                        "line": {"color": style["color"], "width": 4 * fs}})
         bind["markers"].append(len(traces))
         traces.append(_without_data(marker_trace(
-            [], [], style, run.name, run.slug,
-            f"{run.name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>", 13 * fs)))
+            [], [], style, name, run.key,
+            f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>", 13 * fs)))
     # the legend is the stage's own (static/stage/legend.js), above the plots
     layout = base_layout(fs, uirevision="map", margin={"l": 56, "r": 80, "t": 16, "b": 48},
                          showlegend=False, images=[image("", result.surface.domain)])
@@ -131,14 +133,14 @@ def chart_figure(result: Result, series: list[np.ndarray], log_curve: bool, curv
     """The metric chart: each racer's line and its marker at the current step."""
     traces, bind = [], {"lines": [], "markers": []}
     for i, run in enumerate(result.runs):
-        style = style_of(i)
-        line = chart_line(series[i], end_of(run, result.steps), style, run.slug, fs)
+        style, name = style_of(i), plotly_text(run.name)
+        line = chart_line(series[i], end_of(run, result.steps), style, run.key, fs)
         bind["lines"].append(len(traces))
         traces.append({**_without_data(line), "xaxis": "x", "yaxis": "y"})
         bind["markers"].append(len(traces))
         traces.append(_without_data(marker_trace(
-            [], [], style, run.name, run.slug,
-            f"{run.name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", 11 * fs, halo=1)))
+            [], [], style, name, run.key,
+            f"{name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>", 11 * fs, halo=1)))
     yaxis = curve_axis(result, series, log_curve, curve, geometry(False, False), fs)
     yaxis.update(domain=[0.0, 1.0], anchor="x", range=_snapped(yaxis["range"], log_curve))
     layout = base_layout(fs, uirevision="chart", showlegend=False,
@@ -192,7 +194,7 @@ def _on_axes(trace: dict) -> dict:
 def panel_figure(result: Result, pack: Packer, fs: float) -> dict:
     """A network's data and the first racer's model at each frame's step."""
     panel = result.panel
-    name = result.runs[0].name
+    name = plotly_text(result.runs[0].name)
     traces, bind = [], {"regions": -1, "fit": -1}
     for trace, role in panel_traces(panel, 0, style_of(0)["color"], name, fs):
         if role == "moving":
@@ -226,9 +228,12 @@ def _tagged(figure: dict) -> dict:
 
 def _racer(result: Result, i: int) -> dict:
     run, style = result.runs[i], style_of(i)
-    diverged = (f"{run.name} diverged at step {run.diverged_at}"
+    # the name is set as text by the stage's legend; the words of a divergence are drawn
+    # by plotly (escaped)
+    diverged = (f"{plotly_text(run.name)} diverged at step {run.diverged_at}"
                 if run.diverged_at is not None else "")
-    return {"name": run.name, "slug": run.slug, **style, "end": end_of(run, result.steps),
+    return {"name": run.name, "key": run.key, "slug": run.slug, **style,
+            "end": end_of(run, result.steps),
             "diverged_at": run.diverged_at, "diverged": diverged, "hparams": run.hparams}
 
 

@@ -1,6 +1,7 @@
 // The racers' legend, above the plots: each racer's name beside a sample of its line
 // (colour and dash, as the plots draw it). An HTML row wraps on a narrow screen, where
-// plotly's legend would run into the map's axes.
+// plotly's legend would run into the map's axes. A racer's name is its label, typed by
+// a person: it is set as a text node, so markup in it shows as typed.
 
 const DASHES = { solid: "", dash: "6 4", dot: "2 3", dashdot: "6 3 2 3", longdash: "10 4",
                  longdashdot: "10 3 2 3" };

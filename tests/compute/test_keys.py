@@ -32,3 +32,15 @@ def test_study_keys_keep_only_what_the_study_depends_on():
     assert study_key(heat.replace(racers=(other_lr,))) == study_key(heat)
     basins = STUDY_SCENES["basins"]
     assert study_key(basins.with_start(1.0, 1.0)) == study_key(basins)
+
+
+def test_a_label_keys_only_the_computations_that_name_their_runs():
+    twins = (Racer.default("adam"), Racer.default("adam"))
+    plain = Scene.of(racers=twins).setup
+    named = Scene.of(racers=(Racer("adam", twins[0].hparams, "fast"), twins[1])).setup
+    assert named.labels == ("fast", "Adam #2") and plain.labels == ("Adam #1", "Adam #2")
+    for computation in ("race", "mlp"):  # their runs carry the labels as names
+        assert cache_key(plain, computation) != cache_key(named, computation)
+    for computation in ("drag", "surface", "lr_fan", "lr_curve", "heatmap", "basins",
+                        "seeds"):
+        assert cache_key(plain, computation) == cache_key(named, computation), computation

@@ -329,10 +329,10 @@ def test_scrubbing_a_learning_rate_moves_its_path_without_a_round_trip(page, ser
     assert sent == [], f"{len(sent)} messages reached the server before the release"
     assert page.evaluate("window._scriptStates") == []
     page.mouse.up()  # the release commits the notch: the link, the table, the exports
-    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('adam.learning_rate') !== '0.1'",
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('r3.learning_rate') !== '0.1'",
                 what="the committed value to reach the link", timeout_ms=60_000)
     wait_for_app(page)
-    committed = parse_qs(urlsplit(address(page)).query)["adam.learning_rate"][0]
+    committed = parse_qs(urlsplit(address(page)).query)["r3.learning_rate"][0]  # Adam
     summary = page.locator("[data-testid='stMarkdownContainer'] table").last.inner_text()
     assert f"learning_rate={float(committed):g}" in summary
     assert sent, "the release sent nothing"
@@ -439,4 +439,37 @@ def test_typed_formula_renders_and_bad_one_keeps_view(page, server, console):
     assert paths(page) == good, "a refused formula must keep the previous view"
     assert "sin" in parse_qs(urlsplit(address(page)).query)["formula"][0]
     page.screenshot(path=str(SHOTS / "formula_refused.png"), full_page=True)
+    assert console.errors == []
+
+
+#: A label that would run a script and draw bold text if anything rendered it.
+MARKUP_LABEL = "<img src=x onerror=alert(1)><b>bold</b>"
+
+
+def test_an_optimizer_twice_shows_both_racers_with_their_labels_as_text(page, server,
+                                                                        console):
+    """A v=2 link racing Adam twice (β₁ = 0.9 and 0), the second labelled with markup: the
+    legend lists both, each in its own colour, and the label shows as typed: no element
+    made of it anywhere on the page, no script run, the link keeps it."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    query = urlencode({"v": "2", "racers": "adam,adam", "r2.b1": "0",
+                       "r2.label": MARKUP_LABEL, "steps": "60"})
+    open_app(page, server, f"?{query}")
+    assert page.locator("[data-testid='stAlert']").count() == 0
+    items = page.locator(".stage-legend-item")
+    assert items.all_text_contents() == ["Adam (β₁=0.9)", MARKUP_LABEL]
+    strokes = [items.nth(i).locator("line").get_attribute("stroke") for i in range(2)]
+    assert strokes[0] != strokes[1]
+    # two different runs, both drawn
+    (x1, y1), (x2, y2) = (p for p in paths(page).values())
+    assert len(x1) > 1 and len(x2) > 1 and (x1, y1) != (x2, y2)
+    # nothing anywhere was made of the label's markup
+    assert not page.locator("img[src='x'], b:has-text('bold')").count()
+    table = page.locator("[data-testid='stMarkdown'] table", has_text="hyperparameters")
+    assert MARKUP_LABEL in table.inner_text()
+    assert page.evaluate(JS_QUERY_VALUE, "r2.label") == MARKUP_LABEL
+    assert page.evaluate(JS_QUERY_VALUE, "racers") == "adam,adam"
+    after_frames(page, 10)  # the drawn page has painted: a script would have run by now
+    assert dialogs == []
     assert console.errors == []

@@ -1,5 +1,6 @@
-"""The URL codec (scene/codec.py, schema v=1): round trips, the documented keys, a golden
-link that must keep its meaning forever, and links to formula and network surfaces.
+"""The URL codec (scene/codec.py, schema v=2; v=1 read): round trips, the documented
+keys, a golden v=1 link that must keep its meaning forever, racers as instances (one
+optimizer raced several times, labels), and links to formula and network surfaces.
 Pure and fast: no JAX runs. (Hostile values, each setting's fallback and warning, are
 tests/scene/test_settings.py's.)"""
 
@@ -12,8 +13,17 @@ from hypothesis import HealthCheck, given, settings
 import landscapes
 from landscapes import LANDSCAPES
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS
-from scene import MAX_OPTIMIZERS, Racer, Scene, from_query, query_string, to_query
-from tests.helpers import scenes
+from scene import (
+    MAX_OPTIMIZERS,
+    Racer,
+    Scene,
+    from_query,
+    from_state,
+    query_string,
+    to_query,
+    to_state,
+)
+from tests.helpers import racer_lists, scenes
 
 
 def decode(query):
@@ -53,20 +63,36 @@ def test_random_scenes_round_trip_exactly(scene):
     assert warnings == []
     assert via_url == scene
     assert via_url.setup.slugs == scene.setup.slugs  # order is kept
+    assert via_url.setup.labels == scene.setup.labels
+
+
+@settings(max_examples=150, deadline=None)
+@given(racer_lists())
+def test_random_races_round_trip_with_their_labels(racers):
+    """Up to eight racers, duplicates, labels in any script: the link keeps them all, and
+    every shown label is unique."""
+    scene = Scene.of(racers=racers)
+    back, warnings = decode_url(query_string(scene))
+    assert warnings == []
+    assert back == scene
+    assert back.setup.labels == scene.setup.labels
+    assert len(set(back.setup.labels)) == len(racers)
+    assert to_state(back) == to_state(scene) and from_state(to_state(back)) == back
 
 
 def test_every_documented_key_is_emitted():
     scene = Scene.of(surface="quadratic",
                   racers=(Racer.default("sgd"), Racer.default("adam")), clip_norm=2.0)
     query = to_query(scene)
-    documented = {"v", "surface", "opt", "start", "steps", "seed", "schedule", "clip",
+    documented = {"v", "surface", "racers", "start", "steps", "seed", "schedule", "clip",
                   "noise", "frame", "view", "curve", "quadratic.kappa", "quadratic.theta",
-                  "sgd.learning_rate", "adam.learning_rate", "adam.b1", "adam.b2",
-                  "adam.eps"}
+                  "r1.learning_rate", "r2.learning_rate", "r2.b1", "r2.b2", "r2.eps"}
     documented |= {f"schedule.{name}" for name in SCHEDULE_PARAMS}
     assert documented <= set(query)
-    assert query["v"] == "1"
-    assert query["opt"] == "sgd,adam"
+    assert "opt" not in query and not any(k.startswith(("sgd.", "adam.")) for k in query)
+    assert not any(k.endswith(".label") for k in query)  # default labels are not written
+    assert query["v"] == "2"
+    assert query["racers"] == "sgd,adam"
     assert query["clip"] == "2"
     assert query["quadratic.kappa"] == "10"
     assert query["start"] == "-1.8,1.2"
@@ -76,9 +102,52 @@ def test_every_documented_key_is_emitted():
 def test_every_hyperparameter_of_every_racer_is_emitted():
     scene = Scene.of(racers=tuple(Racer.default(s) for s in list(OPTIMIZERS)[:MAX_OPTIMIZERS]))
     query = to_query(scene)
-    for racer in scene.setup.racers:
+    for i, racer in enumerate(scene.setup.racers):
         for name in OPTIMIZERS[racer.slug].hparams:
-            assert f"{racer.slug}.{name}" in query
+            assert f"r{i + 1}.{name}" in query
+
+
+# -- racers as instances (v=2) -------------------------------------------------------
+
+
+def test_an_optimizer_races_twice_with_its_own_settings_and_labels():
+    scene, warnings = decode_url("v=2&racers=adam,adam,sgd&r1.b1=0&r3.learning_rate=0.01"
+                                 "&r2.label=Adam%20fast")
+    assert warnings == []
+    assert scene.setup.slugs == ("adam", "adam", "sgd")
+    assert scene.setup.racers[0].values["b1"] == 0.0
+    assert scene.setup.racers[1].values["b1"] == 0.9
+    assert scene.setup.racers[2].values == {"learning_rate": 0.01}
+    assert scene.setup.labels == ("Adam (β₁=0)", "Adam fast", "SGD")
+    query = to_query(scene)
+    assert query["racers"] == "adam,adam,sgd" and query["r2.label"] == "Adam fast"
+    assert "r1.label" not in query and "r3.label" not in query
+
+
+def test_derived_labels_name_what_differs_and_number_twins():
+    twins = Scene.of(racers=(Racer.default("adam"), Racer.default("adam"))).setup
+    assert twins.labels == ("Adam #1", "Adam #2")
+    lrs = [Racer("sgd", (("learning_rate", lr),)) for lr in (0.1, 0.01, 0.001)]
+    assert Scene.of(racers=(*lrs, Racer.default("adam"))).setup.labels == (
+        "SGD (η=0.1)", "SGD (η=0.01)", "SGD (η=0.001)", "Adam")
+    two = Racer("adam", (("b1", 0.0), ("b2", 0.99), ("eps", 1e-08), ("learning_rate", 0.1)))
+    assert Scene.of(racers=(Racer.default("adam"), two)).setup.labels == (
+        "Adam (β₁=0.9, β₂=0.999)", "Adam (β₁=0, β₂=0.99)")
+
+
+def test_a_label_equal_to_the_derived_one_is_not_stored():
+    racers = (Racer.default("adam"), Racer(Racer.default("sgd").slug,
+                                           Racer.default("sgd").hparams, "SGD"))
+    scene = Scene.of(racers=racers)
+    assert scene.setup.racers[1].label == ""
+    assert scene == Scene.of(racers=(Racer.default("adam"), Racer.default("sgd")))
+
+
+def test_markup_in_a_label_is_kept_as_text():
+    label = "<b>x</b> [a](http://e) $y$ %{x}"
+    scene, warnings = decode({"racers": "adam", "r1.label": label})
+    assert warnings == [] and scene.setup.labels == (label,)
+    assert decode_url(query_string(scene)) == (scene, [])
 
 
 #: A link written by version 1 of the app. It must decode to this scene forever.
@@ -114,7 +183,8 @@ def test_golden_v1_link_keeps_its_meaning():
     assert scene.display.frame == 12
     assert scene.display.view == "3d"
     assert scene.display.curve == "distance"
-    # and it is still what this version writes for that scene
+    # and what this version writes for that scene (v=2) is the same scene
+    assert to_query(scene)["v"] == "2"
     assert decode(to_query(scene)) == (scene, [])
 
 

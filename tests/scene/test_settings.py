@@ -157,11 +157,107 @@ def _check_hostile(base: Scene, key: str, overrides: dict) -> Scene:
     return scene
 
 
+def v1_query(scene: Scene) -> dict[str, str]:
+    """``scene``'s link as version 1 wrote it (``opt`` and ``<slug>.<hparam>``)."""
+    query = {k: v for k, v in to_query(scene).items()
+             if k != "racers" and not re.fullmatch(r"r\d+\..*", k)}
+    query.update(v="1", opt=",".join(scene.setup.slugs))
+    for racer in scene.setup.racers:
+        query.update({f"{racer.slug}.{n}": str(v) for n, v in racer.hparams})
+    return query
+
+
+#: The hostile cases that are version 1 racer keys: they go into a v=1 link.
+V1_RACER_KEYS = re.compile(r"opt|(" + "|".join(OPTIMIZERS) + r")\..*")
+
+
 @pytest.mark.parametrize(("key", "overrides"), [c[1:] for c in HOSTILE],
                          ids=[c[0] for c in HOSTILE])
 def test_hostile_value_gives_one_warning_and_the_default(key, overrides):
     # the default stands in for the bad value (an unknown optimizer is skipped)
-    assert _check_hostile(D, key, overrides) == D
+    if V1_RACER_KEYS.fullmatch(key):
+        assert from_query(v1_query(D)) == (D, [])
+        scene, warnings = from_query({**v1_query(D), **overrides})
+        assert len(warnings) == 1 and warnings[0].startswith(_echo(key)), warnings
+        assert_safe(warnings[0])
+        assert scene == D
+    else:
+        assert _check_hostile(D, key, overrides) == D
+
+
+# -- hostile v=2 racers -------------------------------------------------------------------
+
+ADAM, SGD = Racer.default("adam"), Racer.default("sgd")
+
+
+def _adam(**values) -> Racer:
+    return Racer("adam", tuple(sorted({**ADAM.values, **values}.items())))
+
+
+#: (id, the key the one warning must name, the link, the racers it races)
+HOSTILE_V2 = [
+    ("unknown-slug", "racers", {"racers": "adam,nope,sgd", "r2.b1": "0.5",
+                                "r3.learning_rate": "0.01"},
+     (ADAM, Racer("sgd", (("learning_rate", 0.01),)))),
+    ("only-unknown-slugs", "racers", {"racers": "nope,zzz", "r1.learning_rate": "0.1"},
+     (Racer("sgd", (("learning_rate", 0.1),)), *Scene().setup.racers[1:])),
+    ("script-slug", "racers", {"racers": f"adam,{SCRIPT}"}, (ADAM,)),
+    ("empty", "racers", {"racers": ""}, Scene().setup.racers),
+    ("a-hundred-instances", "racers", {"racers": ",".join(["adam"] * 100),
+                                       "r50.b1": "0.5"}, (ADAM,) * MAX_OPTIMIZERS),
+    ("duplicate-labels", "r2.label", {"racers": "adam,sgd", "r1.label": "Same",
+                                      "r2.label": "Same"},
+     (Racer("adam", ADAM.hparams, "Same"), SGD)),
+    ("label-of-another-racer", "r1.label", {"racers": "adam,sgd", "r1.label": "SGD"},
+     (ADAM, SGD)),
+    ("label-5kb", "r1.label", {"racers": "adam", "r1.label": "x" * 5000}, (ADAM,)),
+    ("label-41-characters", "r1.label", {"racers": "adam", "r1.label": "é" * 41}, (ADAM,)),
+    ("label-blank", "r1.label", {"racers": "adam", "r1.label": "   "}, (ADAM,)),
+    ("label-control-characters", "r1.label", {"racers": "adam", "r1.label": "a\x00b"},
+     (ADAM,)),
+    ("label-newline", "r1.label", {"racers": "adam", "r1.label": "a\nb"}, (ADAM,)),
+    ("label-right-to-left-override", "r1.label", {"racers": "adam",
+                                                  "r1.label": "abc\u202edef"}, (ADAM,)),
+    ("key-of-a-racer-not-there", "r2.b1", {"racers": "adam", "r2.b1": "0.5"}, (ADAM,)),
+    ("index-0", "r0.b1", {"racers": "adam", "r0.b1": "0.5"}, (ADAM,)),
+    ("index-minus-1", "r-1.b1", {"racers": "adam", "r-1.b1": "0.5"}, (ADAM,)),
+    ("index-1e3", "r1e3.b1", {"racers": "adam", "r1e3.b1": "0.5"}, (ADAM,)),
+    ("index-leading-zero", "r01.b1", {"racers": "adam", "r01.b1": "0.5"}, (ADAM,)),
+    ("index-huge", "r" + "9" * 30 + ".b1", {"racers": "adam", "r" + "9" * 30 + ".b1": "0"},
+     (ADAM,)),
+    ("index-5000-digits", "r" + HUGE + ".b1", {"racers": "adam", "r" + HUGE + ".b1": "0"},
+     (ADAM,)),
+    ("hparam-unknown", "r1.momentum", {"racers": "adam", "r1.momentum": "0.5"}, (ADAM,)),
+    ("hparam-out-of-range", "r1.b1", {"racers": "adam", "r1.b1": "1.5"}, (ADAM,)),
+    ("hparam-script", "r1.b1", {"racers": "adam", "r1.b1": SCRIPT}, (ADAM,)),
+    ("v1-key-in-a-v2-link", "adam.b1", {"racers": "adam", "adam.b1": "0.5"}, (ADAM,)),
+    ("opt-in-a-v2-link", "opt", {"racers": "adam", "opt": "sgd"}, (ADAM,)),
+]
+
+
+@pytest.mark.parametrize(("key", "query", "racers"), [c[1:] for c in HOSTILE_V2],
+                         ids=[c[0] for c in HOSTILE_V2])
+def test_hostile_v2_racers_give_one_warning_and_fall_back(key, query, racers):
+    scene, warnings = from_query({"v": "2", **query})  # never raises
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(_echo(key)), warnings
+    assert_safe(warnings[0])
+    assert scene.setup.racers == racers
+    assert len(set(scene.setup.labels)) == len(racers)
+    assert from_query(to_query(scene)) == (scene, [])  # what it falls back to is a link
+
+
+def test_markup_in_a_v2_label_is_a_label_not_a_warning():
+    label = f"{SCRIPT[:30]}$x$"
+    scene, warnings = from_query({"v": "2", "racers": "adam,adam", "r1.label": label})
+    assert warnings == [] and scene.setup.labels == (label, "Adam #2")
+
+
+def test_a_v1_link_races_each_optimizer_once_as_it_always_did():
+    scene, warnings = from_query({"v": "1", "opt": "adam,adam,sgd", "adam.b1": "0.5"})
+    assert warnings == []
+    assert scene.setup.racers == (_adam(b1=0.5), SGD)
+    assert scene.setup.labels == ("Adam", "SGD")
 
 
 @pytest.mark.parametrize(("key", "overrides"), [c[1:] for c in HOSTILE_QUAD],
@@ -179,7 +275,8 @@ def test_hostile_values_without_a_base_link():
 
 
 def test_opt_with_a_hundred_entries():
-    scene = _check_hostile(D, "opt", {"opt": MANY_OPT})
+    scene, warnings = from_query({**v1_query(D), "opt": MANY_OPT})
+    assert len(warnings) == 1 and warnings[0].startswith("`opt`")
     assert scene.setup.slugs == tuple(KNOWN[:MAX_OPTIMIZERS])
     assert scene.setup.racers == _racers(*KNOWN[:MAX_OPTIMIZERS])
 
@@ -194,9 +291,10 @@ def test_repeated_key_uses_the_first_value_with_one_warning():
 
 def test_newer_version_warns_but_still_decodes():
     target = D.replace(steps=321)
-    scene = _check_hostile(D, "v", {"v": "2", "steps": "321"})
+    scene = _check_hostile(D, "v", {"v": "3", "steps": "321"})
     assert scene == target
-    assert "2" in from_query({"v": "2"})[1][0]
+    assert "3" in from_query({"v": "3"})[1][0]
+    assert from_query({"v": "1"}) == (D, []) and from_query({"v": "2"}) == (D, [])
 
 
 def test_clip_warning_names_the_real_default():
@@ -291,6 +389,12 @@ def test_url_keys_win_over_the_lesson_and_unknown_lessons_warn():
     assert scene.setup.surface == "quadratic" and scene.display.lesson == "momentum-overshoots"
     scene, warnings = from_query({"lesson": "momentum-overshoots", "surface": "saddle"})
     assert warnings == [] and scene.setup.surface == "saddle"
+    # a v=2 link's own racers replace the lesson's, with no warning about its keys
+    scene, warnings = from_query({"v": "2", "lesson": "momentum-overshoots",
+                                  "racers": "adam,adam", "r2.b1": "0"})
+    assert warnings == [] and scene.setup.slugs == ("adam", "adam")
+    assert scene.setup.racers[1].values["b1"] == 0.0 and scene.display.curve == "distance"
+    assert from_query(to_query(scene)) == (scene, [])
     scene, warnings = from_query({"lesson": "no-such-lesson", "steps": "40"})
     (warning,) = warnings
     assert warning.startswith("`lesson`") and "no-such-lesson" in warning

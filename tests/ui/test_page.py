@@ -71,27 +71,28 @@ def test_widget_changes_update_figure_and_url():
     assert race.start == pytest.approx(LANDSCAPES["himmelblau"].start)
     scene = Scene.of(surface="himmelblau")
     assert from_state(at.session_state) == scene
-    assert at.query_params["v"] == "1"
+    assert at.query_params["v"] == "2"
     assert at.query_params["surface"] == "himmelblau"
     assert_url_is(at, scene)
 
     adam_before, sgd_before = race.path("Adam"), race.path("SGD")
-    at.select_slider(key="adam.learning_rate").set_value(0.2).run()
+    at.select_slider(key="r3.learning_rate").set_value(0.2).run()
     assert_clean(at)
     race = staged(at)
     adam_after = race.path("Adam")
     assert adam_before.shape != adam_after.shape or not np.allclose(adam_before, adam_after)
     np.testing.assert_array_equal(race.path("SGD"), sgd_before)
-    assert at.query_params["adam.learning_rate"] == "0.2"
-    assert at.query_params["v"] == "1"
+    assert at.query_params["r3.learning_rate"] == "0.2"
+    assert at.query_params["v"] == "2"
     assert from_state(at.session_state).setup.racers[2].values["learning_rate"] == 0.2
 
-    at.multiselect(key="opt").select("rmsprop").run()
+    at.selectbox(key="racer.pick").set_value("rmsprop")
+    at.button(key="racer.add").click().run()
     assert_clean(at)
     assert staged(at).names == ["SGD", "Momentum", "Adam", "RMSProp"]
-    assert at.query_params["opt"] == "sgd,momentum,adam,rmsprop"
-    assert at.query_params["rmsprop.learning_rate"] == "0.01"
-    assert at.query_params["adam.learning_rate"] == "0.2"  # the earlier change is kept
+    assert at.query_params["racers"] == "sgd,momentum,adam,rmsprop"
+    assert at.query_params["r4.learning_rate"] == "0.01"
+    assert at.query_params["r3.learning_rate"] == "0.2"  # the earlier change is kept
     assert_url_is(at, from_state(at.session_state))
     assert not at.warning
 
@@ -154,7 +155,7 @@ HOSTILE = {
     "steps": "nan", "seed": "-3", "surface": "nope", "opt": "sgd,zzz,adam",
     "momentum.momentum": "0.5", "adam.learning_rate": "1e309", "start": "1",
     "view": "<script>alert(1)</script>", "curve": "λ", "foo": "[x](https://evil.example)",
-    "clip": "abc", "v": "2",
+    "clip": "abc", "v": "3",
 }
 
 
@@ -248,10 +249,10 @@ def test_a_committed_scrub_sets_the_sliders_notch_and_the_link():
                                "value": float(values[index])})
     assert_clean(at)
     # the slider's own ladder decides the value, not the float the browser echoed
-    chosen = at.session_state["adam.learning_rate"]
+    chosen = at.session_state["r3.learning_rate"]
     assert chosen == pytest.approx(float(values[index]), rel=1e-6)
     assert from_state(at.session_state).setup.racers[2].values["learning_rate"] == chosen
-    assert at.query_params["adam.learning_rate"] == f"{chosen:g}"
+    assert at.query_params["r3.learning_rate"] == f"{chosen:g}"
     (scrub,) = [s for s in staged(at)["scrubs"]
                 if s["racer"] == 2 and s["name"] == "learning_rate"]
     assert scrub["current"] == index
@@ -295,7 +296,7 @@ def test_the_surface_is_sent_again_only_when_the_surface_changes():
     same (Streamlit then sends a reference to the copy the browser holds)."""
     at = run_app()
     surface = stage_elements(at)["stage.surface"].proto.bytes
-    at.select_slider(key="adam.learning_rate").set_value(0.2).run()
+    at.select_slider(key="r3.learning_rate").set_value(0.2).run()
     assert stage_elements(at)["stage.surface"].proto.bytes == surface
     at.selectbox(key="surface").set_value("himmelblau").run()
     assert stage_elements(at)["stage.surface"].proto.bytes != surface

@@ -139,15 +139,15 @@ def test_clicking_a_heatmap_cell_loads_it_into_the_race():
     assert lr == pytest.approx(x, rel=1e-3) and beta == pytest.approx(y, rel=1e-3)
     ss = at.session_state
     assert ss["mode"] == "race"
-    assert ss["momentum.learning_rate"] == lr and ss["momentum.momentum"] == beta
-    assert ss["adam.learning_rate"] == Racer.default("adam").values["learning_rate"]
+    assert ss["r1.learning_rate"] == lr and ss["r1.momentum"] == beta  # the first racer's
+    assert ss["r2.learning_rate"] == Racer.default("adam").values["learning_rate"]
     expected = scene.replace(mode="race",
                        racers=(Racer("momentum", (("learning_rate", lr), ("momentum", beta))),
                                Racer.default("adam")))
     # (the session state has already dropped the hidden study widgets' values, which the
     # next run restores from their shadow copies: the URL holds the whole scene)
     assert at.query_params == to_query(expected)
-    assert at.query_params["momentum.learning_rate"] == repr(lr)
+    assert at.query_params["r1.learning_rate"] == repr(lr)
     at.run()
     assert from_state(at.session_state) == expected
     # the race is drawn, with the loaded settings

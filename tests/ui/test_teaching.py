@@ -39,17 +39,17 @@ def test_a_lesson_link_shows_its_text_and_the_selector_loads_another():
     assert from_state(at.session_state) == lesson("lr-too-large").replace(
                                                        lesson="lr-too-large")
     assert LESSONS["lr-too-large"].text in at.info[0].value
-    assert at.query_params["sgd.learning_rate"] == "0.21"
+    assert at.query_params["r1.learning_rate"] == "0.21"
     assert not [b for b in at.button if b.label == "Back to the lesson"]
 
     # a change of the lesson's settings keeps the text, says so, and can be undone
-    at.select_slider(key="sgd.learning_rate").set_value(0.1).run()
+    at.select_slider(key="r1.learning_rate").set_value(0.1).run()
     assert_clean(at)
     assert LESSONS["lr-too-large"].text in at.info[0].value
     (back,) = [b for b in at.button if b.label == "Back to the lesson"]
     back.click().run()
     assert_clean(at)
-    assert at.query_params["sgd.learning_rate"] == "0.21"
+    assert at.query_params["r1.learning_rate"] == "0.21"
 
     at.selectbox(key="lesson").set_value("").run()  # no lesson: the text goes
     assert not at.info and "lesson" not in at.query_params
@@ -102,8 +102,9 @@ def test_the_page_draws_the_overlays_at_the_chosen_frame():
         return staged(at).plot("map")["layout"].get("annotations")
 
     names = {a.get("name") for a in annotations()}
-    assert {"sgd.step", "adam.momentum", "momentum.momentum", "curvature.1.label"} <= names
-    step = next(a for a in annotations() if a["name"] == "adam.step")
+    # arrows are named by the racer's position: r1 SGD, r2 momentum, r3 Adam
+    assert {"r1.step", "r3.momentum", "r2.momentum", "curvature.1.label"} <= names
+    step = next(a for a in annotations() if a["name"] == "r3.step")
     k = int(frame_steps(SCENE.setup.steps)[4])
     adam = next(r for r in result().runs if r.slug == "adam")
     assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
@@ -116,7 +117,7 @@ def test_the_page_draws_the_overlays_at_the_chosen_frame():
     next(b for b in at.button if b.label == "step ▶").click().run()
     assert_clean(at)
     k = int(frame_steps(SCENE.setup.steps)[5])
-    step = next(a for a in annotations() if a["name"] == "adam.step")
+    step = next(a for a in annotations() if a["name"] == "r3.step")
     assert (step["ax"], step["ay"]) == pytest.approx(tuple(adam.path[k]), abs=1e-6)
     assert any(f"update {k} → {k + 1}" in m.value for m in at.markdown)
     at.toggle(key="overlay").set_value(False).run()

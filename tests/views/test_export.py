@@ -48,25 +48,28 @@ def test_csv_round_trips_to_the_same_numbers():
     body = rows[1:]
     assert len(body) == len(res.runs) * (res.steps + 1)
     for run in res.runs:
-        mine = [r for r in body if r[0] == run.slug]
-        assert [int(r[1]) for r in mine] == list(range(res.steps + 1))
-        table = np.array([[float(v) for v in r[2:6]] for r in mine], dtype=np.float32)
+        mine = [r[3:] for r in body if r[0] == run.key]
+        assert {tuple(r[:3]) for r in body if r[0] == run.key} == {
+            (run.key, run.name, run.slug)}
+        assert [int(r[0]) for r in mine] == list(range(res.steps + 1))
+        table = np.array([[float(v) for v in r[1:5]] for r in mine], dtype=np.float32)
         np.testing.assert_array_equal(table[:, :2], run.path)  # exact, float32
         np.testing.assert_array_equal(table[:, 2], run.loss)
         np.testing.assert_array_equal(table[:, 3], run.grad_norm)
-        lr = np.array([float(r[6]) for r in mine[:-1]], dtype=np.float32)
+        lr = np.array([float(r[5]) for r in mine[:-1]], dtype=np.float32)
         np.testing.assert_array_equal(lr, run.learning_rate)
-        assert mine[-1][6] == ""  # no update leaves the last point
+        assert mine[-1][5] == ""  # no update leaves the last point
 
 
 def test_json_holds_the_link_its_schema_and_the_numbers():
     res = race_result(SCHEDULED)
     doc = json.loads(trajectories_json(SCHEDULED, res, "http://example.org/app"))
-    assert doc["schema_version"] == SCHEMA_VERSION == 1
+    assert doc["schema_version"] == SCHEMA_VERSION == 2
     assert doc["query"] == query_string(SCHEDULED)
     assert doc["link"] == "http://example.org/app?" + query_string(SCHEDULED)
     assert from_query(parse_qs(doc["query"])) == (SCHEDULED, [])
     assert [r["optimizer"] for r in doc["runs"]] == ["adam", "sgd"]
+    assert [r["racer"] for r in doc["runs"]] == ["r1", "r2"]
     for entry, run in zip(doc["runs"], res.runs, strict=True):
         np.testing.assert_array_equal(np.array(entry["x"], np.float32), run.path[:, 0])
         np.testing.assert_array_equal(np.array(entry["f"], np.float32), run.loss)
@@ -176,3 +179,32 @@ def test_the_gif_animates_the_race():
     img.seek(img.n_frames - 1)
     last = np.asarray(img.convert("RGB"))
     assert np.abs(first.astype(int) - last).sum() > 0  # the markers moved
+
+
+#: One optimizer twice, one of them labelled with markup a browser or plotly would render.
+MARKUP = "<b>bold</b> %{x} $y$ & [a](b)"
+TWINS = Scene.of(steps=20, racers=(Racer.default("adam"), Racer(
+    "adam", (("b1", 0.0), ("b2", 0.999), ("eps", 1e-8), ("learning_rate", 0.1)), MARKUP)))
+
+
+def _plotly_texts(figure: dict) -> list[str]:
+    return [str(t.get(k)) for t in figure["data"] for k in ("name", "hovertemplate", "text")
+            if t.get(k)]
+
+
+def test_twins_are_told_apart_and_a_label_is_exported_as_text():
+    res = race_result(TWINS)
+    assert [(r.key, r.name) for r in res.runs] == [("r1", "Adam (β₁=0.9)"), ("r2", MARKUP)]
+    assert not np.array_equal(res.runs[0].path, res.runs[1].path)  # β₁ differs, so do they
+    rows = list(csv.reader(io.StringIO(trajectories_csv(res))))[1:]
+    assert {tuple(r[:3]) for r in rows} == {("r1", "Adam (β₁=0.9)", "adam"),
+                                            ("r2", MARKUP, "adam")}
+    doc = json.loads(trajectories_json(TWINS, res))
+    assert [(r["racer"], r["name"]) for r in doc["runs"]] == [("r1", "Adam (β₁=0.9)"),
+                                                              ("r2", MARKUP)]
+    # plotly draws every name and hover as written: no tag, template field or LaTeX
+    texts = _plotly_texts(race_figure(res))
+    assert any("&lt;b&gt;bold&lt;/b&gt; &#37;{x} &#36;y&#36; &amp; [a](b)" in t
+               for t in texts)
+    assert not any(raw in t for t in texts for raw in ("<b>bold", "%{x} $y$", "$y$"))
+    assert MARKUP not in figure_html(race_figure(res))

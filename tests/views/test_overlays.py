@@ -171,11 +171,11 @@ def test_the_drawn_arrows_are_those_vectors_at_the_frame():
     for run in insides().runs:
         k = update_index(run.steps, at)
         for arrow in arrows(run, k, SCENE.setup.landscape().domain):
-            drawn = by_name[f"{run.slug}.{arrow.kind}"]
+            drawn = by_name[f"{run.key}.{arrow.kind}"]
             assert (drawn["ax"], drawn["ay"]) == pytest.approx(tuple(run.path[k]))
             tip = np.array([drawn["x"], drawn["y"]]) - np.array([drawn["ax"], drawn["ay"]])
             np.testing.assert_allclose(tip, arrow.scale * np.asarray(arrow.vector), rtol=1e-9)
-            assert by_name[f"{run.slug}.{arrow.kind}.label"]["text"] == arrow.label
+            assert by_name[f"{run.key}.{arrow.kind}.label"]["text"] == arrow.label
     # the gradient field: one path shape of short segments
     (field,) = [s for s in extra["shapes"] if s["name"] == "gradient field"]
     assert field["type"] == "path" and field["path"].count("M") > 50

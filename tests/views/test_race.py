@@ -181,7 +181,7 @@ def test_diverged_run_is_marked_in_the_figure_and_the_table():
     assert rows[0]["status"] == f"diverged at step {k}"
     assert "diverged" not in rows[1]["status"]
     # the path drawn stops at the divergence: no far-away points, nothing non-finite
-    paths = [t for t in fig["data"] if t.get("legendgroup") == "sgd"
+    paths = [t for t in fig["data"] if t.get("legendgroup") == sgd.key
              and t.get("xaxis") == "x" and "lines" in t.get("mode", "") and n_points(t) > 1]
     assert paths and all(n_points(t) == k + 1 for t in paths)
 

@@ -172,3 +172,27 @@ def test_the_grid_message_holds_every_racers_runs_from_every_start():
     path = array(arrays, header["path"])
     assert path.shape == grid.path.shape
     np.testing.assert_allclose(path, grid.path, atol=np.ptp(grid.path) / 65535 + 1e-6)
+
+
+#: Adam twice (β₁ = 0.9 and 0), the second labelled with markup.
+MARKUP = "<img src=x onerror=alert(1)> %{x}"
+TWINS = Scene.of(steps=30, racers=(Racer.default("adam"), Racer(
+    "adam", (("b1", 0.0), ("b2", 0.999), ("eps", 1e-8), ("learning_rate", 0.1)), MARKUP)))
+
+
+def test_twins_race_by_position_with_their_labels_as_text():
+    header, arrays = message(TWINS)
+    racers = header["racers"]
+    # the stage's legend sets these as text (legend.js: a text node): sent as typed
+    assert [(r["key"], r["name"], r["slug"]) for r in racers] == [
+        ("r1", "Adam (β₁=0.9)", "adam"), ("r2", MARKUP, "adam")]
+    assert racers[0]["color"] != racers[1]["color"]
+    paths = [array(arrays, run["path"]) for run in header["runs"]]
+    assert not np.array_equal(paths[0], paths[1])
+    # what plotly draws is escaped, and each racer's traces are grouped by its position
+    traces = [t for plot in header["plots"].values() for t in plot["traces"]]
+    drawn = [str(t.get(k)) for t in traces for k in ("name", "hovertemplate") if t.get(k)]
+    assert not any("<img" in d or "%{x} " in d for d in drawn)
+    assert any("&lt;img src=x onerror=alert(1)&gt; &#37;{x}" in d for d in drawn)
+    assert {t["legendgroup"] for t in traces if "legendgroup" in t} == {"r1", "r2"}
+    assert [s["racer"] for s in header["scrubs"]] == [0, 0, 1, 1]
