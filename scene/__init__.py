@@ -42,7 +42,8 @@ from scene.settings import (
 __all__ = [
     "BASINS_N", "CLIP", "CURVES", "MAX_OPTIMIZERS", "MAX_SEED", "MAX_VALUE_LENGTH",
     "MLP_PLANES", "MODES", "NETWORK_MODES", "NOISE", "SCHEMA_VERSION", "SEEDS_COUNT",
-    "SETTINGS", "STEPS", "SWEEP_COUNT", "SWEEP_LR_HIGH", "SWEEP_LR_LOW", "TUNE_TOLERANCE", "TUNINGS", "VIEWS", "Display",
+    "SETTINGS", "STEPS", "SWEEP_COUNT", "SWEEP_LR_HIGH", "SWEEP_LR_LOW", "TUNE_TOLERANCE",
+    "TUNINGS", "VIEWS", "Display",
     "Racer", "Scene", "Setup", "from_query", "from_query_string", "from_state", "number_text",
     "pairs", "parse_domain", "query_string", "second_params", "to_query", "to_state",
 ]
