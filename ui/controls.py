@@ -3,6 +3,8 @@ settings (scene/settings.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 from compute import frame_steps
@@ -10,14 +12,20 @@ from hparam import HParam
 from landscapes import LANDSCAPES, FormulaError, from_formula
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 from optimizers.schedules import PARAMS_OF_SCHEDULE
-from scene import CLIP, MAX_OPTIMIZERS, MAX_SEED, parse_domain
+from scene import CLIP, MAX_OPTIMIZERS, MAX_SEED, TUNE_TOLERANCE, TUNINGS, parse_domain
 from scene.settings import BY_KEY, CURVES, VIEWS, Setting
 
 SURFACE_LABELS = {slug: ls.name for slug, ls in LANDSCAPES.items()}
 CURVE_LABELS = {"loss": "f − f* (loss)", "grad_norm": "‖∇f‖ (gradient norm)",
                 "distance": "distance to the nearest minimum"}
 VIEW_LABELS = {"contour": "Contour", "3d": "Contour + 3D"}
+TUNE_LABELS = {"off": "Off", "final": "Lowest final loss", "reach": "Fewest steps to tol"}
 assert tuple(CURVE_LABELS) == CURVES and tuple(VIEW_LABELS) == VIEWS
+assert tuple(TUNE_LABELS) == TUNINGS
+TUNE_HELP = ("One learning rate for all judges the rate as much as the optimizer. Tuned, "
+             "each optimizer first runs 64 learning rates over its slider's range (one "
+             "batched call) and races at its best: the lowest final f − f*, or the fewest "
+             "steps to f − f* < tol. Runs that diverge are never chosen.")
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 DEFAULT_DOMAIN_TEXT = "-3, 3, -3, 3"
 
@@ -26,10 +34,10 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def slider(key: str, spec: HParam, label: str) -> None:
+def slider(key: str, spec: HParam, label: str, disabled: bool = False) -> None:
     """A select slider over ``spec``'s ladder (the current value always on it)."""
     st.select_slider(label, options=spec.ladder(st.session_state[key]), key=key,
-                     format_func=_fmt, help=spec.help or None)
+                     format_func=_fmt, help=spec.help or None, disabled=disabled)
 
 
 def number_slider(setting: Setting) -> None:
@@ -111,18 +119,32 @@ def _surface_controls() -> None:
                   help="Where the surface is drawn and where a run may start.")
 
 
-def _racer_controls() -> None:
+def _racer_controls(lr_notes: Mapping[int, tuple[str, bool]]) -> None:
+    """Each racer's sliders; ``lr_notes`` (by position) says, while tuning is on, what
+    its learning-rate slider is for, and whether it rests."""
     ss = st.session_state
     st.header("Optimizers")
     st.multiselect(BY_KEY["opt"].label, list(OPTIMIZERS), key="opt",
                    max_selections=MAX_OPTIMIZERS, format_func=lambda s: OPTIMIZERS[s].name,
                    help=f"Up to {MAX_OPTIMIZERS}, all from the same start.")
-    for slug in ss["opt"]:
+    for i, slug in enumerate(ss["opt"]):
         spec = OPTIMIZERS[slug]
+        note, rests = lr_notes.get(i, ("", False))
         with st.expander(spec.name, expanded=len(ss["opt"]) <= 2):
             for name, hp in spec.hparams.items():
-                slider(f"{slug}.{name}", hp, hp.label or name)
+                tuned = name == "learning_rate" and rests
+                slider(f"{slug}.{name}", hp, hp.label or name, disabled=tuned)
+                if name == "learning_rate" and note:
+                    st.caption(note)
             st.button("Reset to defaults", key=f"reset.{slug}", on_click=_reset, args=(slug,))
+
+
+def _tune_controls() -> None:
+    """Tune the learning rates (and, for ``reach``, its tolerance)."""
+    st.radio(BY_KEY["tune"].label, TUNINGS, key="tune", format_func=TUNE_LABELS.get,
+             help=TUNE_HELP)
+    if st.session_state["tune"] == "reach":
+        slider("tune.tol", TUNE_TOLERANCE, TUNE_TOLERANCE.label.capitalize())
 
 
 def _clip_control() -> None:
@@ -188,12 +210,15 @@ def prepare_state() -> None:
     ss["frame"] = min(int(ss.get("frame", 0)), len(steps_at) - 1)
 
 
-def sidebar(race: bool = True) -> None:
+def sidebar(race: bool = True, lr_notes: Mapping[int, tuple[str, bool]] | None = None) -> None:
     """Draw every control; values land in st.session_state under their URL keys. The
-    race's view settings are drawn only with ``race`` (in a study they mean nothing)."""
+    race's tuning and view settings are drawn only with ``race`` (in a study they mean
+    nothing); ``lr_notes`` as ``_racer_controls``."""
     with st.sidebar:
         _surface_controls()
-        _racer_controls()
+        _racer_controls(lr_notes or {})
+        if race:
+            _tune_controls()
         _run_controls(race)
         if race:
             _view_controls()
