@@ -20,6 +20,7 @@ from views.style import style_of
 
 #: Panels per row of the small curves.
 COLUMNS = 4
+GAP = "f − f*"
 DIVERGED_COLOR = "#D55E00"
 CHOSEN_COLOR = "#000000"
 OWN_COLOR = "#777777"
@@ -31,7 +32,7 @@ def _eta(value: float) -> str:
 
 def gap_label(tuning: Tuning) -> str:
     """What f − f* means here (f* is not always the surface's minimum)."""
-    return "f − f*" if tuning.f_star_known else "f − f* (f* = the lowest f on the map)"
+    return GAP if tuning.f_star_known else f"{GAP} (f* = the lowest f on the map)"
 
 
 def criterion_words(tuning: Tuning) -> str:
@@ -122,15 +123,15 @@ def _panel_traces(sweep: Sweep, tuning: Tuning, color: str, axes: tuple[str, str
     ok = sweep.diverged_at < 0
     xa, ya = axes
     common = {"type": "scatter", "xaxis": xa, "yaxis": ya}
-    label = gap_label(tuning).split(" (")[0]
     traces = [{**common, "x": typed_array(lrs[ok]), "y": typed_array(gap[ok]),
                "customdata": sweep.reached_at[ok].astype(np.float32),
-               "mode": "lines+markers", "name": "final " + label, "showlegend": False,
+               "text": [f"reached {GAP} < {tuning.tol:g} at step {k}" if k >= 0 else
+                        f"never {GAP} < {tuning.tol:g}" for k in sweep.reached_at[ok]],
+               "mode": "lines+markers", "name": f"final {GAP}", "showlegend": False,
                "line": {"color": color, "width": 2},
                "marker": {"size": 5, "color": color, "symbol": _symbols(sweep, tuning, ok)},
-               "hovertemplate": "η = %{x:.4g}<br>final " + label
-                                + " = %{y:.3g}<br>reached tol at step %{customdata}"
-                                  "<extra></extra>"}]
+               "hovertemplate": f"η = %{{x:.4g}}<br>final {GAP} = %{{y:.3g}}<br>%{{text}}"
+                                "<extra></extra>"}]
     if (~ok).any():
         traces.append({**common, "x": typed_array(lrs[~ok]),
                        "y": typed_array(np.full(int((~ok).sum()), top)),
@@ -148,8 +149,8 @@ def _panel_traces(sweep: Sweep, tuning: Tuning, color: str, axes: tuple[str, str
                        "marker": {"symbol": "circle-open", "size": 15, "color": CHOSEN_COLOR,
                                   "line": {"width": 2.5, "color": CHOSEN_COLOR}},
                        "cliponaxis": False,
-                       "hovertemplate": "chosen η = %{x:.4g}<br>final " + label
-                                        + " = %{y:.3g}<extra></extra>"})
+                       "hovertemplate": f"chosen η = %{{x:.4g}}<br>final {GAP} = "
+                                        "%{y:.3g}<extra></extra>"})
     return traces
 
 
@@ -185,7 +186,6 @@ def tuning_figure(tuning: Tuning, names: Sequence[str]) -> dict:
     n = len(tuning.sweeps)
     rows = max(1, math.ceil(n / COLUMNS))
     data, annotations, layout = [], [], {}
-    label = gap_label(tuning).split(" (")[0]
     for k, sweep in enumerate(tuning.sweeps):
         suffix = "" if k == 0 else str(k + 1)
         axes = (f"x{suffix}", f"y{suffix}")
@@ -202,7 +202,7 @@ def tuning_figure(tuning: Tuning, names: Sequence[str]) -> dict:
                                         range=[span[0] - pad, span[1] + pad],
                                         domain=x_domain, anchor=axes[1], dtick=2)
         layout[f"yaxis{suffix}"] = log_axis(
-            axis(f"final {label}" if k % COLUMNS == 0 else "", domain=y_domain,
+            axis(f"final {GAP}" if k % COLUMNS == 0 else "", domain=y_domain,
                  anchor=axes[0]), y_range, max_ticks=4)
         annotations.append(_title(names[sweep.racer], sweep, x_domain, y_domain[1]))
     height = _height(rows)
