@@ -38,7 +38,7 @@ def show_figure(figure: dict, key: str, wide: bool = True, **options) -> None:
     whose Streamlit theme supplies the text and grid colours of that theme. A ``wide``
     figure, on a screen narrower than its layout needs, keeps that width in a box that
     scrolls sideways (ui/page.py's CSS) rather than squeezing its panels into each other;
-    a narrow one (small curves) takes the width there is."""
+    a narrow one (small curves) takes the width there is, down to 640 px."""
     name = key.replace(".", "-")
     box = f"wide-{name}" if wide else f"fits-{name}"
     with st.container(key=f"scrolls-{name}"), st.container(key=box):

@@ -37,6 +37,8 @@ _LAYOUT_CSS = """
    sideways on a narrower screen. */
 [class*="st-key-scrolls-"] { overflow-x: auto; overflow-y: hidden; }
 [class*="st-key-wide-"] { min-width: 1100px; }
+/* Small curves (a tuned race's) keep a panel readable on a phone. */
+[class*="st-key-fits-"] { min-width: 640px; }
 /* A formula wider than the screen scrolls inside its own box. */
 .katex-display { overflow-x: auto; overflow-y: hidden; }
 </style>
