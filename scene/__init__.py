@@ -18,6 +18,7 @@ from scene.codec import (
 )
 from scene.model import (
     MAX_LABEL_LENGTH,
+    TUNINGS,
     Display,
     Racer,
     Scene,
@@ -44,6 +45,7 @@ from scene.settings import (
     SWEEP_COUNT,
     SWEEP_LR_HIGH,
     SWEEP_LR_LOW,
+    TUNE_TOLERANCE,
     VIEWS,
     parse_domain,
     racer_key,
@@ -68,6 +70,8 @@ __all__ = [
     "SWEEP_COUNT",
     "SWEEP_LR_HIGH",
     "SWEEP_LR_LOW",
+    "TUNE_TOLERANCE",
+    "TUNINGS",
     "VIEWS",
     "Display",
     "Racer",

@@ -24,6 +24,11 @@ from optimizers import OPTIMIZERS, SCHEDULE_PARAMS
 
 #: The heatmap's second hyperparameter defaults to the first of these the optimizer has.
 SECOND_PREFERENCE = ("momentum", "b1", "decay", "rho")
+#: How the race may tune each racer's learning rate: not at all, to the lowest final
+#: f − f*, or to the fewest steps to f − f* < ``tune_tol`` (compute/tuning.py).
+TUNINGS = ("off", "final", "reach")
+#: The tolerance of ``tune="reach"``; the only value a Setup holds under another tuning.
+TUNE_TOL = 1e-3
 
 Pairs = tuple[tuple[str, float], ...]
 
@@ -154,7 +159,9 @@ class Setup:
     ``clip_norm=None`` means no clipping. ``domain`` is the plotting domain
     ``(x0, x1, y0, y1)`` of a typed formula (``()`` for a registered surface). The
     studies run the first racer (``study``); ``lr_low`` … ``seeds_count`` are their
-    settings and ``mlp_plane`` the MLP mode's.
+    settings and ``mlp_plane`` the MLP mode's. ``tune`` (one of ``TUNINGS``) races each
+    racer at its best learning rate instead of its own, with ``tune_tol`` the tolerance of
+    ``"reach"`` (reset to ``TUNE_TOL`` under any other tuning: it changes nothing there).
     """
 
     surface: str = "rosenbrock"
@@ -176,6 +183,8 @@ class Setup:
     basins_n: int = 100
     seeds_count: int = 32
     mlp_plane: str = "pca"
+    tune: str = "off"
+    tune_tol: float = TUNE_TOL
 
     def __post_init__(self) -> None:
         if self.surface == "formula":
@@ -202,6 +211,8 @@ class Setup:
         seconds = second_params(self.racers[0].slug) if self.racers else ()
         if self.sweep_param not in seconds:
             object.__setattr__(self, "sweep_param", seconds[0] if seconds else "")
+        if self.tune != "reach":
+            object.__setattr__(self, "tune_tol", TUNE_TOL)
 
     def landscape(self) -> Landscape:
         """The bound landscape (compiles the formula when ``surface == "formula"``)."""

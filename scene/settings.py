@@ -29,6 +29,8 @@ from lessons import LESSONS
 from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES
 from scene.model import (
     MAX_LABEL_LENGTH,
+    TUNE_TOL,
+    TUNINGS,
     Display,
     Racer,
     Scene,
@@ -72,6 +74,7 @@ SWEEP_LR_HIGH = HParam(1.0, 1e-6, 100.0, log=True, label="highest learning rate"
 SWEEP_COUNT = HParam(12, 2, 64, integer=True, label="learning rates")
 BASINS_N = HParam(100, 10, 200, integer=True, label="grid of starts (per side)")
 SEEDS_COUNT = HParam(32, 2, 128, integer=True, label="seeded runs")
+TUNE_TOLERANCE = HParam(TUNE_TOL, 1e-8, 1.0, log=True, label="tolerance: f − f* below")
 
 _SETUP, _DISPLAY = Setup(), Display()
 
@@ -632,6 +635,37 @@ class SweepParam(Setting):
 
 
 @dataclass(frozen=True)
+class Tune(Setting):
+    """Race each optimizer at its best learning rate (``tune``), and the tolerance of
+    ``tune=reach`` (``tune.tol``). Written only while tuning is on: a link without it
+    races at the racers' own rates, as every link did before tuning existed; the
+    tolerance only with ``reach``, the one tuning it changes."""
+
+    def write(self, scene):
+        s = scene.setup
+        if s.tune == "off":
+            return {}
+        tol = {"tune.tol": number_text(s.tune_tol)} if s.tune == "reach" else {}
+        return {"tune": s.tune, **tol}
+
+    def read(self, reader, got):
+        tune = reader.choice("tune", TUNINGS, default_of("tune"), echo=True)
+        if tune == "reach":
+            return {"tune": tune,
+                    "tune_tol": reader.number("tune.tol", TUNE_TOLERANCE, TUNE_TOL)}
+        if reader.text("tune.tol") is not None and "tune" not in reader.reasons:
+            reader.warn("tune.tol", "is only read with tune=reach, and was ignored")
+        return {"tune": tune, "tune_tol": TUNE_TOL}
+
+    def state(self, scene):
+        return {"tune": scene.setup.tune, "tune.tol": scene.setup.tune_tol}
+
+    def unstate(self, state, got):
+        return {"tune": state.get("tune") or default_of("tune"),
+                "tune_tol": float(state.get("tune.tol", TUNE_TOL))}
+
+
+@dataclass(frozen=True)
 class Lesson(Setting):
     """Open a lesson: its query string is read as if it were the link, under the keys
     this link gives itself (those win). A lesson key that depends on a choice the link
@@ -723,6 +757,12 @@ SETTINGS: tuple[Setting, ...] = (
     Number("noise", ("noise",), EVERYTHING, "Gradient noise σ", (
         ("noise", "standard deviation σ of additive Gaussian gradient noise", "noise=0"),),
         spec=NOISE),
+    Tune("tune", ("tune", "tune_tol"), frozenset({RACE}), "Tune learning rates", (
+        ("tune", "race each optimizer at its best learning rate: `final` (lowest final "
+         "f − f*) or `reach` (fewest steps to f − f* < `tune.tol`); written only while on",
+         "tune=final"),
+        ("tune.tol", "with `tune=reach`: the tolerance on f − f* (1e-8 to 1)",
+         "tune.tol=0.001")), modes=frozenset({"race"})),
     Number("frame", ("frame",), _SHOWN, "Open at step", (
         ("frame", "the animation frame the page opens at (0 = the start)", "frame=0"),),
         modes=frozenset({"race"}), spec=FRAME),

@@ -51,6 +51,8 @@ from scene import (
     SWEEP_COUNT,
     SWEEP_LR_HIGH,
     SWEEP_LR_LOW,
+    TUNE_TOLERANCE,
+    TUNINGS,
     VIEWS,
     Racer,
     Scene,
@@ -446,6 +448,7 @@ def scenes(draw) -> Scene:
         lr_low=lr_low, lr_high=lr_high, sweep_count=int(_value(draw, SWEEP_COUNT)),
         sweep_param=draw(st.sampled_from(seconds)) if seconds else "",
         basins_n=int(_value(draw, BASINS_N)), seeds_count=int(_value(draw, SEEDS_COUNT)),
+        tune=draw(st.sampled_from(TUNINGS)), tune_tol=_value(draw, TUNE_TOLERANCE),
     )
 
 

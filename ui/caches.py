@@ -15,6 +15,8 @@ from compute import (
     MlpResult,
     Result,
     Study,
+    Tuning,
+    cache_key,
     compute_inside,
     compute_mlp,
     compute_race,
@@ -22,20 +24,48 @@ from compute import (
     run_study,
     setup_of,
     surface,
+    tune,
+    tuned_setup,
 )
 from compute.neighbourhood import Ladder, ladders, scrubs, start_grid
+from scene import Setup
+from scene.settings import RACE
 from views.network import mlp_figure
 from views.overlays import overlay_layout
 from views.race import race_figure
 from views.stage import grid_message, ladders_message, race_message, surface_message
 from views.studies import study_figure
 from views.style import themed
+from views.tuning import tuning_figure
 
 
 @st.cache_data(max_entries=128, show_spinner="Computing trajectories…")
 def cached_result(key: str) -> Result:
     """The race of the setup whose race key is ``key``."""
     return compute_race(setup_of(key))
+
+
+@st.cache_data(max_entries=64, show_spinner="Tuning the learning rates: 64 runs per "
+               "optimizer, in one batched call each…")
+def cached_tuning(key: str) -> Tuning:
+    """Every racer's learning-rate sweep of a tuned race (race key, tuning on)."""
+    return tune(setup_of(key))
+
+
+def raced_setup(setup: Setup) -> Setup:
+    """The setup the race runs: ``setup``, or with tuning on, its racers at their tuned
+    rates (tuning off). Everything the race view computes is keyed by this setup's race
+    key, shared with a race whose rates were set by hand."""
+    if setup.tune == "off":
+        return setup
+    return tuned_setup(setup, cached_tuning(cache_key(setup, RACE)))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_tuning_figure(key: str, names: tuple[str, ...], theme: str) -> dict:
+    """The tuned race's small curves (race key, tuning on), named by position and drawn
+    for ``theme``; shared read-only."""
+    return themed(tuning_figure(cached_tuning(key), names), theme)
 
 
 @st.cache_data(max_entries=32, show_spinner="Looking inside the optimizers…")

@@ -33,12 +33,14 @@ def page_theme() -> str:
     return kind if kind in THEMES else "light"
 
 
-def show_figure(figure: dict, key: str, **options) -> None:
+def show_figure(figure: dict, key: str, wide: bool = True, **options) -> None:
     """A figure drawn for the page's theme (views.style.themed) by ``st.plotly_chart``,
-    whose Streamlit theme supplies the text and grid colours of that theme. On a screen
-    narrower than the figure's layout needs, it keeps that width in a box that scrolls
-    sideways (ui/page.py's CSS) rather than squeezing its panels into each other."""
+    whose Streamlit theme supplies the text and grid colours of that theme. A ``wide``
+    figure, on a screen narrower than its layout needs, keeps that width in a box that
+    scrolls sideways (ui/page.py's CSS) rather than squeezing its panels into each other;
+    a narrow one (small curves) takes the width there is, down to 640 px."""
     name = key.replace(".", "-")
-    with st.container(key=f"scrolls-{name}"), st.container(key=f"wide-{name}"):
+    box = f"wide-{name}" if wide else f"fits-{name}"
+    with st.container(key=f"scrolls-{name}"), st.container(key=box):
         st.plotly_chart(SpecFigure(figure), key=key, theme="streamlit", width="stretch",
                         config={"displaylogo": False, "scrollZoom": True}, **options)

@@ -4,6 +4,7 @@ settings (scene/settings.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -17,6 +18,8 @@ from scene import (
     MAX_LABEL_LENGTH,
     MAX_OPTIMIZERS,
     MAX_SEED,
+    TUNE_TOLERANCE,
+    TUNINGS,
     Racer,
     label_problem,
     parse_domain,
@@ -30,7 +33,13 @@ SURFACE_LABELS = {slug: ls.name for slug, ls in LANDSCAPES.items()}
 CURVE_LABELS = {"loss": "f − f* (loss)", "grad_norm": "‖∇f‖ (gradient norm)",
                 "distance": "distance to the nearest minimum"}
 VIEW_LABELS = {"contour": "Contour", "3d": "Contour + 3D"}
+TUNE_LABELS = {"off": "Off", "final": "Lowest final loss", "reach": "Fewest steps to tol"}
 assert tuple(CURVE_LABELS) == CURVES and tuple(VIEW_LABELS) == VIEWS
+assert tuple(TUNE_LABELS) == TUNINGS
+TUNE_HELP = ("One learning rate for all judges the rate as much as the optimizer. Tuned, "
+             "each optimizer first runs 64 learning rates over its slider's range (one "
+             "batched call) and races at its best: the lowest final f − f*, or the fewest "
+             "steps to f − f* < tol. Runs that diverge are never chosen.")
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 DEFAULT_DOMAIN_TEXT = "-3, 3, -3, 3"
 #: A racer's widget key (its URL key): ``r<position>.<hyperparameter or label>``.
@@ -41,10 +50,10 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def slider(key: str, spec: HParam, label: str) -> None:
+def slider(key: str, spec: HParam, label: str, disabled: bool = False) -> None:
     """A select slider over ``spec``'s ladder (the current value always on it)."""
     st.select_slider(label, options=spec.ladder(st.session_state[key]), key=key,
-                     format_func=_fmt, help=spec.help or None)
+                     format_func=_fmt, help=spec.help or None, disabled=disabled)
 
 
 def number_slider(setting: Setting) -> None:
@@ -141,8 +150,11 @@ def _label_note(i: int, racers: tuple[Racer, ...]) -> str:
     return f"This label {problem}; the race shows the derived label instead."
 
 
-def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str, ...]) -> None:
-    """Racer ``i``'s label, sliders and buttons, in an expander titled by its label."""
+def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str, ...],
+               lr_note: tuple[str, bool]) -> None:
+    """Racer ``i``'s label, sliders and buttons, in an expander titled by its label;
+    ``lr_note`` says, while tuning is on, what its learning-rate slider is for and
+    whether it rests."""
     n, spec = len(racers), OPTIMIZERS[slug]
     # a label of one's own may not say which optimizer races: the title says it too
     own = racers[i].label
@@ -155,8 +167,12 @@ def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str,
         note = _label_note(i, racers)
         if note:
             st.caption(note)
+        note, rests = lr_note
         for name, hp in spec.hparams.items():
-            slider(racer_key(i, name), hp, hp.label or name)
+            tuned = name == "learning_rate" and rests
+            slider(racer_key(i, name), hp, hp.label or name, disabled=tuned)
+            if name == "learning_rate" and note:
+                st.caption(note)
         # buttons as wide as their words, wrapping in a narrow sidebar
         row = st.container(horizontal=True, gap="small")
         row.button("Reset", key=f"reset.{i}", on_click=_reset, args=(i,),
@@ -169,13 +185,11 @@ def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str,
 
 
 def family_groups() -> dict[str, list[str]]:
-    """The catalogue's slugs grouped by ``OptimizerSpec.family``, families in the
-    catalogue's ``FAMILIES`` order when it declares one, else in order of appearance; a
-    spec without a family joins one group of its own."""
-    groups: dict[str, list[str]] = {family: [] for family in getattr(catalog, "FAMILIES", ())}
+    """The catalogue's slugs grouped by family, in the picker's order
+    (``catalog.FAMILIES``; a spec's family is always one of them)."""
+    groups: dict[str, list[str]] = {family.name: [] for family in catalog.FAMILIES}
     for slug, spec in OPTIMIZERS.items():
-        family = getattr(spec, "family", "") or "other"
-        groups.setdefault(str(family), []).append(slug)
+        groups[spec.family].append(slug)
     return {family: slugs for family, slugs in groups.items() if slugs}
 
 
@@ -187,13 +201,14 @@ def _picker_options() -> tuple[list[str], dict[str, str]]:
     return [slug for slugs in groups.values() for slug in slugs], shown
 
 
-def _racer_controls() -> None:
+def _racer_controls(lr_notes: Mapping[int, tuple[str, bool]]) -> None:
+    """Each racer's box; ``lr_notes`` (by position) as ``_racer_box``'s ``lr_note``."""
     ss = st.session_state
     st.header("Optimizers")
     racers = _racers_shown()
     derived = racer_labels(racers)
     for i, slug in enumerate(ss["racers"]):
-        _racer_box(i, slug, racers, derived)
+        _racer_box(i, slug, racers, derived, lr_notes.get(i, ("", False)))
     options, shown = _picker_options()
     full = len(ss["racers"]) >= MAX_OPTIMIZERS
     pick, add = st.columns([3, 1], vertical_alignment="bottom")
@@ -201,6 +216,14 @@ def _racer_controls() -> None:
                    disabled=full, help=f"Up to {MAX_OPTIMIZERS} racers, all from the same "
                    "start; an optimizer may race more than once.")
     add.button("Add", key="racer.add", on_click=_add, disabled=full)
+
+
+def _tune_controls() -> None:
+    """Tune the learning rates (and, for ``reach``, its tolerance)."""
+    st.radio(BY_KEY["tune"].label, TUNINGS, key="tune", format_func=TUNE_LABELS.get,
+             help=TUNE_HELP)
+    if st.session_state["tune"] == "reach":
+        slider("tune.tol", TUNE_TOLERANCE, TUNE_TOLERANCE.label.capitalize())
 
 
 def _clip_control() -> None:
@@ -267,12 +290,15 @@ def prepare_state() -> None:
     ss["frame"] = min(int(ss.get("frame", 0)), len(steps_at) - 1)
 
 
-def sidebar(race: bool = True) -> None:
+def sidebar(race: bool = True, lr_notes: Mapping[int, tuple[str, bool]] | None = None) -> None:
     """Draw every control; values land in st.session_state under their URL keys. The
-    race's view settings are drawn only with ``race`` (in a study they mean nothing)."""
+    race's tuning and view settings are drawn only with ``race`` (in a study they mean
+    nothing); ``lr_notes`` as ``_racer_controls``."""
     with st.sidebar:
         _surface_controls()
-        _racer_controls()
+        _racer_controls(lr_notes or {})
+        if race:
+            _tune_controls()
         _run_controls(race)
         if race:
             _view_controls()

@@ -11,8 +11,8 @@ from optimizers import OPTIMIZERS
 from optimizers.engine import use_compilation_cache
 from scene import Scene, from_query, from_state, query_string, to_query, to_state
 from scene.settings import HIDDEN_IN_SOME_MODES, RACE
-from ui import network, stage, studies, teaching
-from ui.caches import cached_result
+from ui import network, stage, studies, teaching, tuning
+from ui.caches import cached_result, raced_setup
 from ui.controls import keep_hidden, mode_selector, prepare_state, sidebar
 from ui.share import share_box
 from views.summary import markdown_table, plain_markdown, summary_rows
@@ -37,6 +37,8 @@ _LAYOUT_CSS = """
    sideways on a narrower screen. */
 [class*="st-key-scrolls-"] { overflow-x: auto; overflow-y: hidden; }
 [class*="st-key-wide-"] { min-width: 1100px; }
+/* Small curves (a tuned race's) keep a panel readable on a phone. */
+[class*="st-key-fits-"] { min-width: 640px; }
 /* A formula wider than the screen scrolls inside its own box. */
 .katex-display { overflow-x: auto; overflow-y: hidden; }
 </style>
@@ -84,13 +86,13 @@ def share_url(scene: Scene) -> str:
     return f"{base}?{query_string(scene)}"
 
 
-def _sidebars(mode: str) -> None:
+def _sidebars(mode: str, lr_notes: dict[int, tuple[str, bool]] | None = None) -> None:
     if mode in network.MODE_LABELS:
         network.mlp_sidebar()
     elif mode != "race":
         studies.study_sidebar(mode)
     teaching.sidebar_top(race=mode == "race")
-    sidebar(race=mode == "race")
+    sidebar(race=mode == "race", lr_notes=lr_notes)
 
 
 def main() -> None:
@@ -117,7 +119,7 @@ def main() -> None:
 
     mode = scene.display.mode
     if mode == "race":
-        _race(scene)
+        raced = _race(scene)
     elif mode in network.MODE_LABELS:
         _sidebars(mode)
         network.render_mlp(scene)
@@ -126,7 +128,7 @@ def main() -> None:
         studies.render(scene)
     share_box(share_url(scene))
     if mode == "race":
-        stage.helper_elements(scene)
+        stage.helper_elements(raced)
 
 
 def _update_rules(scene: Scene) -> None:
@@ -139,8 +141,11 @@ def _update_rules(scene: Scene) -> None:
                 st.caption(spec.notes)
 
 
-def _race(scene: Scene) -> None:
-    key = cache_key(scene.setup, RACE)
+def _race(scene: Scene) -> Scene:
+    """The race view of ``scene``; returns the scene it raced (with tuning on, its racers
+    at their tuned rates), which the stage's helper elements draw too."""
+    raced = Scene(raced_setup(scene.setup), scene.display)
+    key = cache_key(raced.setup, RACE)
     result = cached_result(key)
     # one row (two on a phone): in presenter mode the figure must fit below it
     title_col, formula_col = st.columns([2, 3], vertical_alignment="center")
@@ -149,12 +154,14 @@ def _race(scene: Scene) -> None:
     teaching.lesson_text(scene)
     # above the figure: in presenter mode everything fits one screen, the stage below
     teaching.step_buttons(scene)
-    stage.show_race(scene, teaching.font_scale(scene))
-    _sidebars("race")
-    teaching.inside_panel(scene, key)
+    stage.show_race(raced, teaching.font_scale(scene))
+    tuning.panel(scene, result)
+    _sidebars("race", tuning.slider_notes(scene))
+    teaching.inside_panel(raced, key)
     st.markdown(markdown_table(summary_rows(result)))
     _update_rules(scene)
-    teaching.exports(scene, result, key, st.context.url or "")
+    teaching.exports(scene, raced, result, key, st.context.url or "")
+    return raced
 
 
 def reset_to_defaults() -> None:

@@ -39,6 +39,7 @@ from ui.caches import (
     cached_ladders_message,
     cached_race_message,
     cached_surface_message,
+    raced_setup,
 )
 from views.packing import Packer
 
@@ -125,7 +126,9 @@ def _on_event() -> None:
 
 
 def _commit(commit: dict) -> None:
-    """A scrubbed value: the notch of the slider's ladder the stage showed."""
+    """A scrubbed value: the notch of the slider's ladder the stage showed (around the
+    value the race ran: with tuning on, the tuned rate). Scrubbing a tuned learning rate
+    picks a rate by hand: tuning turns off and every racer keeps the rate it raced at."""
     ss = st.session_state
     slugs = ss.get("racers") or []
     racer, name, index = commit.get("racer"), commit.get("name"), commit.get("index")
@@ -135,9 +138,23 @@ def _commit(commit: dict) -> None:
     key = racer_key(racer, name) if spec is not None else ""
     if spec is None or key not in ss:
         return
-    ladder = spec.ladder(ss[key])
-    if 0 <= index < len(ladder):
-        ss[key] = ladder[index]
+    raced = _raced(ss)
+    ladder = spec.ladder(raced[racer].get(name, ss[key]) if racer < len(raced) else ss[key])
+    if not 0 <= index < len(ladder):
+        return
+    if name == "learning_rate" and ss.get("tune", "off") != "off":
+        for i, values in enumerate(raced[:len(slugs)]):
+            ss[racer_key(i, "learning_rate")] = values["learning_rate"]
+        ss["tune"] = "off"
+        st.toast("Tuning is off: you chose a learning rate by hand. Every other optimizer "
+                 "keeps the rate it raced at.")
+    ss[key] = ladder[index]
+
+
+def _raced(ss) -> list[dict[str, float]]:
+    """The hyperparameters each racer raced at in the run the stage shows."""
+    shown = ss.get("_good")
+    return [] if shown is None else [r.values for r in raced_setup(shown.setup).racers]
 
 
 def show_race(scene: Scene, font_scale: float) -> None:

@@ -166,8 +166,10 @@ def inside_panel(scene: Scene, key: str) -> None:
             st.latex(live_rule(run, update_index(run.steps, at), insides.clip_norm))
 
 
-def exports(scene: Scene, result: Result, key: str, base_url: str) -> None:
-    """Download buttons; each file is built when its button is clicked."""
+def exports(scene: Scene, raced: Scene, result: Result, key: str, base_url: str) -> None:
+    """Download buttons; each file is built when its button is clicked. ``raced`` is the
+    scene the race ran (with tuning on, at the tuned rates): the script runs its first
+    racer; the links are ``scene``'s."""
     name = f"optimizers-{scene.setup.surface}"
     link = f"{base_url}?{query_string(scene)}"
     d = scene.display
@@ -189,7 +191,7 @@ def exports(scene: Scene, result: Result, key: str, base_url: str) -> None:
                            lambda: trajectories_json(scene, result, base_url),
                            file_name=f"{name}.json", mime="application/json",
                            key="export.json", on_click="ignore")
-        c4.download_button("optax script (.py)", lambda: python_snippet(scene, link),
+        c4.download_button("optax script (.py)", lambda: python_snippet(raced, link),
                            file_name=f"{name}-{scene.setup.racers[0].slug}.py",
                            mime="text/x-python", key="export.py", on_click="ignore",
                            help="Reproduces the first optimizer with optax.")

@@ -80,6 +80,23 @@ def test_random_races_round_trip_with_their_labels(racers):
     assert to_state(back) == to_state(scene) and from_state(to_state(back)) == back
 
 
+def test_tune_settings_round_trip_and_are_written_only_while_on():
+    """A link with `tune` reproduces its tuning; without it (every link written before
+    tuning existed) the race runs at its own rates; the tolerance travels with `reach`
+    alone, the one tuning it changes."""
+    assert "tune" not in to_query(Scene()) and "tune.tol" not in to_query(Scene())
+    for scene in (Scene.of(tune="final"), Scene.of(tune="reach", tune_tol=2e-5),
+                  Scene.of(tune="reach", surface="himmelblau", steps=90)):
+        query = to_query(scene)
+        assert query["tune"] == scene.setup.tune
+        assert ("tune.tol" in query) == (scene.setup.tune == "reach")
+        assert decode(query) == (scene, [])
+        assert decode_url(query_string(scene)) == (scene, [])
+    assert to_query(Scene.of(tune="reach", tune_tol=2e-5))["tune.tol"] == "2e-05"
+    # a tolerance means nothing under `final`: the Setup holds one value (one cache entry)
+    assert Scene.of(tune="final", tune_tol=0.5) == Scene.of(tune="final")
+
+
 def test_every_documented_key_is_emitted():
     scene = Scene.of(surface="quadratic",
                   racers=(Racer.default("sgd"), Racer.default("adam")), clip_norm=2.0)

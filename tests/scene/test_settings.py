@@ -134,11 +134,26 @@ HOSTILE = [
     ("basins-n-negative", "basins.n", {"basins.n": "-3"}),
     ("seeds-count-too-big", "seeds.count", {"seeds.count": "129"}),
     ("seeds-count-inf", "seeds.count", {"seeds.count": "inf"}),
+    ("tune-unknown", "tune", {"tune": "banana"}),
+    ("tune-script", "tune", {"tune": SCRIPT}),
+    ("tune-5kb", "tune", {"tune": "x" * 5000}),
+    ("tune-tol-without-reach", "tune.tol", {"tune.tol": "0.01"}),
 ]
 HOSTILE_QUAD = [
     ("surface-param-too-small", "quadratic.kappa", {"quadratic.kappa": "0.5"}),
     ("surface-param-abc", "quadratic.kappa", {"quadratic.kappa": "abc"}),
     ("surface-param-inf", "quadratic.theta", {"quadratic.theta": "inf"}),
+]
+
+
+REACH = Scene.of(tune="reach", tune_tol=0.01)
+HOSTILE_REACH = [
+    ("tune-tol-zero", "tune.tol", {"tune.tol": "0"}),
+    ("tune-tol-negative", "tune.tol", {"tune.tol": "-1"}),
+    ("tune-tol-above-one", "tune.tol", {"tune.tol": "2"}),
+    ("tune-tol-nan", "tune.tol", {"tune.tol": "nan"}),
+    ("tune-tol-abc", "tune.tol", {"tune.tol": "abc"}),
+    ("tune-tol-script", "tune.tol", {"tune.tol": SCRIPT}),
 ]
 
 
@@ -264,6 +279,22 @@ def test_a_v1_link_races_each_optimizer_once_as_it_always_did():
                          ids=[c[0] for c in HOSTILE_QUAD])
 def test_hostile_surface_parameter_falls_back_to_its_default(key, overrides):
     assert _check_hostile(QUAD, key, overrides) == QUAD
+
+
+@pytest.mark.parametrize(("key", "overrides"), [c[1:] for c in HOSTILE_REACH],
+                         ids=[c[0] for c in HOSTILE_REACH])
+def test_hostile_tolerance_falls_back_to_the_default_and_keeps_reach(key, overrides):
+    assert _check_hostile(REACH, key, overrides) == REACH.replace(tune_tol=1e-3)
+
+
+def test_a_hostile_tuning_does_not_also_blame_its_tolerance():
+    """`tune=reac&tune.tol=0.01`: one warning, on the word that is wrong."""
+    scene, warnings = from_query({"tune": "reac", "tune.tol": "0.01"})
+    (warning,) = warnings
+    assert warning.startswith("`tune`") and "reac" in warning
+    assert scene == D
+    final = Scene.of(tune="final")
+    assert _check_hostile(final, "tune.tol", {"tune.tol": "0.01"}) == final
 
 
 def test_hostile_values_without_a_base_link():
