@@ -6,6 +6,7 @@ factory written out for an exported script. (The update rules are test_rules.py'
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -14,7 +15,7 @@ import optax
 import pytest
 
 from optimizers import FAMILIES, OPTIMIZERS, Family
-from optimizers.catalog import FAMILY_NAMES
+from optimizers.catalog import FAMILY_NAMES, markdown_table
 
 
 def test_families_are_declared_once_in_order_with_descriptions():
@@ -110,3 +111,12 @@ def test_every_slider_is_traced(slug):
     moved = np.asarray(two_updates({k: jnp.float32(v) for k, v in spec.defaults().items()}))
     assert np.isfinite(moved).all()
     assert not np.array_equal(moved, np.asarray(p)), "two updates did not move the point"
+
+
+def test_readme_optimizer_table_is_the_catalogue():
+    """The README's table is pasted from ``markdown_table()``: every optimizer, its
+    family, its defaults and its paper, as the catalogue has them."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = markdown_table()
+    assert table in readme
+    assert all(f"| `{slug}` |" in table for slug in OPTIMIZERS)
