@@ -113,6 +113,25 @@ def test_every_slider_is_traced(slug):
     assert not np.array_equal(moved, np.asarray(p)), "two updates did not move the point"
 
 
+@pytest.mark.parametrize("slug", sorted(s for s, spec in OPTIMIZERS.items() if not spec.needs))
+def test_every_optimizer_updates_a_network_s_parameters(slug):
+    """optimizers/training.py runs the catalogue on a network's parameters: a tree of
+    matrices and vectors. (optax.adafactor itself, injected whole, would trace its
+    min_dim_size_to_factor and fail on the first matrix; the wrapper keeps it static.)"""
+    spec = OPTIMIZERS[slug]
+    opt = optax.inject_hyperparams(spec.factory)(**spec.defaults())
+    params = {"w": jnp.full((3, 4), 0.5, jnp.float32), "b": jnp.zeros(4, jnp.float32)}
+    grads = {"w": jnp.linspace(-1.0, 1.0, 12, dtype=jnp.float32).reshape(3, 4),
+             "b": jnp.full(4, 0.25, jnp.float32)}
+    state = opt.init(params)
+    for _ in range(2):
+        updates, state = jax.jit(opt.update)(grads, state, params)
+        params = optax.apply_updates(params, updates)
+    leaves = jax.tree.leaves(params)
+    assert all(leaf.dtype == jnp.float32 and bool(jnp.isfinite(leaf).all()) for leaf in leaves)
+    assert not np.array_equal(np.asarray(params["w"]), np.full((3, 4), 0.5, np.float32))
+
+
 def test_readme_optimizer_table_is_the_catalogue():
     """The README's table is pasted from ``markdown_table()``: every optimizer, its
     family, its defaults and its paper, as the catalogue has them."""
