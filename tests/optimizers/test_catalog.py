@@ -6,6 +6,7 @@ factory written out for an exported script. (The update rules are test_rules.py'
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -14,7 +15,7 @@ import optax
 import pytest
 
 from optimizers import FAMILIES, OPTIMIZERS, Family
-from optimizers.catalog import FAMILY_NAMES
+from optimizers.catalog import FAMILY_NAMES, markdown_table
 
 
 def test_families_are_declared_once_in_order_with_descriptions():
@@ -110,3 +111,31 @@ def test_every_slider_is_traced(slug):
     moved = np.asarray(two_updates({k: jnp.float32(v) for k, v in spec.defaults().items()}))
     assert np.isfinite(moved).all()
     assert not np.array_equal(moved, np.asarray(p)), "two updates did not move the point"
+
+
+@pytest.mark.parametrize("slug", sorted(s for s, spec in OPTIMIZERS.items() if not spec.needs))
+def test_every_optimizer_updates_a_network_s_parameters(slug):
+    """optimizers/training.py runs the catalogue on a network's parameters: a tree of
+    matrices and vectors. (optax.adafactor itself, injected whole, would trace its
+    min_dim_size_to_factor and fail on the first matrix; the wrapper keeps it static.)"""
+    spec = OPTIMIZERS[slug]
+    opt = optax.inject_hyperparams(spec.factory)(**spec.defaults())
+    params = {"w": jnp.full((3, 4), 0.5, jnp.float32), "b": jnp.zeros(4, jnp.float32)}
+    grads = {"w": jnp.linspace(-1.0, 1.0, 12, dtype=jnp.float32).reshape(3, 4),
+             "b": jnp.full(4, 0.25, jnp.float32)}
+    state = opt.init(params)
+    for _ in range(2):
+        updates, state = jax.jit(opt.update)(grads, state, params)
+        params = optax.apply_updates(params, updates)
+    leaves = jax.tree.leaves(params)
+    assert all(leaf.dtype == jnp.float32 and bool(jnp.isfinite(leaf).all()) for leaf in leaves)
+    assert not np.array_equal(np.asarray(params["w"]), np.full((3, 4), 0.5, np.float32))
+
+
+def test_readme_optimizer_table_is_the_catalogue():
+    """The README's table is pasted from ``markdown_table()``: every optimizer, its
+    family, its defaults and its paper, as the catalogue has them."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = markdown_table()
+    assert table in readme
+    assert all(f"| `{slug}` |" in table for slug in OPTIMIZERS)

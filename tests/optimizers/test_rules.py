@@ -537,6 +537,9 @@ LONG_SURFACES = {
     **{slug: ("quadratic", "booth") for slug in RECENT_REFERENCES},
     **{slug: ("booth_origin", "himmelblau_origin") for slug in ("prodigy", "dog")},
     "dowg": ("quadratic", "booth_origin"),  # it overshoots Himmelblau's nearest minimum
+    # steps of a fixed fraction of ‖p‖ bounce around Booth's minimum (1, 3); at the
+    # quadratics' minimum, the origin, they vanish
+    **{slug: ("quadratic", "steep_quadratic") for slug in ("fromage", "adafactor")},
 }
 
 
