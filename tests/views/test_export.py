@@ -129,3 +129,42 @@ def test_the_gif_animates_the_race():
     img.seek(img.n_frames - 1)
     last = np.asarray(img.convert("RGB"))
     assert np.abs(first.astype(int) - last).sum() > 0  # the markers moved
+
+
+#: The optimizers whose script defines more than an optax call (a wrapper, a drawn point
+#: other than the parameters, extra update arguments, the surface's f*), each with a
+#: learning rate that keeps it inside the six-hump camel's domain for 60 steps.
+WRAPPED = {"schedule_free_sgd": 0.02, "schedule_free_adamw": 0.05, "lookahead": 0.05,
+           "sam": 0.02, "polyak_sgd": 0.5, "momo": 0.5, "sophia": 0.02, "qhm": 0.05,
+           "qhadam": 0.05}
+
+
+def _wrapped_scene(slug: str) -> Scene:
+    """A classic surface whose minimum value is not 0 (Polyak's and MoMo's f*), with
+    noise and clipping on (the script's noise reaches SAM's second gradient, and the
+    clipped chain holds the state a drawn point is read from)."""
+    return Scene.of(surface="six_hump_camel", racers=(Racer(slug, (("learning_rate",
+                    WRAPPED[slug]),)),), start=(-1.5, -1.0), steps=60, seed=5, noise=0.3,
+                    clip_norm=5.0)
+
+
+@pytest.mark.slow  # nine fresh Python processes, run side by side
+def test_the_optax_script_reproduces_every_wrapped_optimizer(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    running = {}
+    for slug in WRAPPED:
+        folder = tmp_path / slug
+        folder.mkdir()
+        (folder / "reproduce.py").write_text(python_snippet(_wrapped_scene(slug)))
+        running[slug] = subprocess.Popen([sys.executable, "reproduce.py"], cwd=folder,
+                                         env=env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True)
+    for slug, proc in running.items():
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, (slug, err[-3000:])
+        path = np.loadtxt(tmp_path / slug / "path.csv", delimiter=",", skiprows=1)
+        run = race_result(_wrapped_scene(slug)).runs[0]
+        assert run.diverged_at is None, slug
+        # float32 in both, the same operations in a different program: rounding only
+        np.testing.assert_allclose(path, run.path, rtol=1e-4, atol=1e-4, err_msg=slug)
+        assert np.linalg.norm(run.path[-1] - run.path[0]) > 0.1, slug
