@@ -40,6 +40,7 @@ only be AdamW under another name.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -115,14 +116,15 @@ class OptimizerSpec:
         if unknown:
             raise ValueError(f"{self.slug}: unknown needs {sorted(unknown)}")
 
-    @property
+    @functools.cached_property
     def factory_path(self) -> str:
-        """The factory's public name in optax (``optax.adam``, ``optax.contrib.momo``), or
-        "" when it is not one of optax's (then ``script`` defines it)."""
-        name = getattr(self.factory, "__name__", "")
+        """The factory's public name in optax (``optax.adam``, ``optax.contrib.momo``,
+        ``optax.nadam`` for its partial of adam), or "" when it is not one of optax's
+        (then ``script`` defines it)."""
         for path, module in (("optax", optax), ("optax.contrib", optax.contrib)):
-            if getattr(module, name, None) is self.factory:
-                return f"{path}.{name}"
+            for name in dir(module):
+                if not name.startswith("_") and getattr(module, name) is self.factory:
+                    return f"{path}.{name}"
         return ""
 
     def from_surface(self, min_value: float | None) -> dict[str, float]:

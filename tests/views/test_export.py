@@ -168,3 +168,18 @@ def test_the_optax_script_reproduces_every_wrapped_optimizer(tmp_path):
         # float32 in both, the same operations in a different program: rounding only
         np.testing.assert_allclose(path, run.path, rtol=1e-4, atol=1e-4, err_msg=slug)
         assert np.linalg.norm(run.path[-1] - run.path[0]) > 0.1, slug
+
+
+def test_every_optimizer_has_a_factory_the_script_can_name():
+    """Each factory is optax's public function or defined by the script, and each needs
+    word has the script's text for its update argument."""
+    from optimizers import OPTIMIZERS
+    from optimizers.catalog import NEEDS
+    from views.export import _UPDATE_ARGUMENTS
+
+    assert set(_UPDATE_ARGUMENTS) == set(NEEDS)
+    for slug, spec in OPTIMIZERS.items():
+        assert spec.factory_path or f"def {slug}(" in spec.script, slug
+        if spec.factory_path:
+            assert spec.factory_path.startswith(("optax.", "optax.contrib.")), slug
+    assert OPTIMIZERS["momo"].factory_path == "optax.contrib.momo"
