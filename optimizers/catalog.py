@@ -1,13 +1,19 @@
 """The optimizer catalogue: optax recipes, their hyperparameters, update rules, references.
 
-Every entry builds on optax (0.2.8): the ``factory`` is an optax alias (or, for Newton's
-method, which optax lacks, a GradientTransformation written in optax's style) called
-with optax's own argument names. Defaults of every hyperparameter except the learning
-rate are optax's, with two exceptions: optax.sgd's ``momentum`` defaults to None (no
-momentum), ours to the conventional 0.9; Newton's ``damping`` (0) is ours. optax has no
-default learning rate (adadelta and lbfgs accept None, meaning η = 1, which is also our
-default for them), so ours is chosen to make the default scene (Rosenbrock) instructive,
-and says so in its help text.
+Every entry builds on optax (0.2.8): the ``factory`` is an optax alias, or a
+GradientTransformation written in optax's style where optax lacks the method (Newton's
+method here; QHM and QHAdam in optimizers/recipes.py) or where optax's must be given the
+engine's interface (Lookahead on a plain vector, SAM in opaque mode, Sophia's probe
+keyed by the run, Polyak's scaling as the learning rate: recipes.py), called with
+optax's own argument names. Defaults of every hyperparameter except the learning rate
+are optax's, with these exceptions: optax.sgd's ``momentum`` defaults to None (no
+momentum), ours to the conventional 0.9; Newton's ``damping`` (0) is ours; where optax
+has no default the paper's is used (Lookahead's α = 0.5, SAM's ρ = 0.05, QHM's and
+QHAdam's recommended ν and β). Most optax optimizers have no default learning rate
+(adadelta and lbfgs accept None, meaning η = 1, which is also our default for them), so
+ours is chosen to make the default scene (Rosenbrock) instructive, and says so in its
+help text; where optax has one (schedule-free SGD 1.0 and AdamW 0.0025, Polyak's
+scaling 1.0, MoMo 1.0) it is optax's, even where the default scene diverges with it.
 
 Conventions (where libraries and papers disagree, optax's rule is the one that runs,
 and the one written here):

@@ -669,7 +669,8 @@ class Inside:
     """What an optimizer saw and kept, update by update (see ``look_inside``).
 
     ``gradient (steps, 2)``: the gradient update t used (noise included), taken at
-    ``path[t]``; ``step (steps, 2)``: ``path[t+1] - path[t]``; ``state``: every array
+    the parameters, which are ``path[t]`` unless the optimizer draws another point
+    (``OptimizerSpec.shown``); ``step (steps, 2)``: ``path[t+1] - path[t]``; ``state``: every array
     leaf of the optax state after update t, keyed by its path in the state tree (e.g.
     ``"mu"``, ``"nu"``, ``"trace"``, ``"sum_of_squares"``), each ``(steps, ...)``; the
     scheduled learning rate is ``trajectory.learning_rate``.
