@@ -16,8 +16,9 @@ only when clicked.
   version, so the file says how to reproduce it.
 - Python: a script of a few dozen lines (numpy, jax, optax) that runs the first racer
   the way the engine does (optax.inject_hyperparams with float32 hyperparameters, the
-  same schedule formula, clip_by_global_norm, the same gradient-noise draw) and saves
-  its path.
+  same schedule formula, clip_by_global_norm, the same gradient-noise draw, the same
+  extra update arguments and the surface's f*) and saves its path: the points the app
+  draws (schedule-free's evaluation point, Lookahead's slow weights).
 - GIF: the contour image with the paths drawn by Pillow, one frame per animation
   frame. (MP4 would need an ffmpeg binary; a browser-free GIF needs only Pillow.)
 """
