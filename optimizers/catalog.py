@@ -133,6 +133,12 @@ class OptimizerSpec:
                     return f"{path}.{name}"
         return ""
 
+    def point_drawn(self, params, state):
+        """The point drawn for ``params`` and the optimizer's own optax ``state``:
+        ``shown``'s, else the parameters (one signature for every spec, so a program
+        that selects a spec per run can call each one's)."""
+        return params if self.shown is None else self.shown(params, state)
+
     def from_surface(self, min_value: float | None) -> dict[str, float]:
         """The factory arguments set by the surface: its minimum value f* as
         ``minimum_argument``, where the surface knows it (else the factory's default)."""

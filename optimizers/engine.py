@@ -214,7 +214,7 @@ def drawn_view(spec: OptimizerSpec, params, state, value_and_grad) -> View | Non
     loss and gradient; ``None`` when the parameters themselves are drawn."""
     if spec.shown is None:
         return None
-    point = spec.shown(params, own_state(state))
+    point = spec.point_drawn(params, own_state(state))
     return View(point, *value_and_grad(point))
 
 

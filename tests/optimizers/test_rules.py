@@ -875,6 +875,12 @@ def test_the_update_arguments_are_built_from_the_needs_words_alone():
     nothing = engine.Oracle(None, None, None)
     assert engine.update_arguments(sgd, None, None, nothing) == {}
     assert engine.drawn_view(sgd, None, None, None) is None
+    point = np.array([1.0, 2.0])
+    assert sgd.point_drawn(point, None) is point
+    look = optimizers.OPTIMIZERS["lookahead"]
+    # Lookahead's is the slow weights of its state, not the parameters it is given
+    np.testing.assert_array_equal(look.point_drawn(point, look.factory(0.1).init(-point)),
+                                  -point)
     asked = []
 
     def loss(p):
