@@ -29,7 +29,8 @@ class RunInside:
     """One racer from the inside.
 
     ``gradient (steps, 2)``: the gradient update t saw (noise included, before any
-    clipping), taken at ``path[t]``; ``step (steps, 2)``: ``path[t+1] - path[t]``;
+    clipping), taken at the parameters (``path[t]``, unless the optimizer draws another
+    point: ``OptimizerSpec.shown``); ``step (steps, 2)``: ``path[t+1] - path[t]``;
     ``state``: every float leaf of optax's state after update t (``"mu"``, ``"nu"``,
     ``"trace"``, ``"sum_of_squares"``, ``"hyperparams.<name>"`` ...), each ``(steps, ...)``;
     ``learning_rate (steps,)``: η_t of update t; ``hparams``: the hyperparameters as the

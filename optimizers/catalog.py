@@ -1,16 +1,23 @@
 """The optimizer catalogue: optax recipes, their hyperparameters, update rules, references.
 
 Every entry builds on optax (0.2.8): the ``factory`` is an optax alias from ``optax`` or
-``optax.contrib`` (or, for Newton's method, which optax lacks, a GradientTransformation
-written in optax's style; or one of optimizers/wrappers.py's small factories, where an
-argument is a tuple, a callable or a mode that cannot be a slider) called with optax's
-own argument names. Defaults of every hyperparameter except the learning rate are
-optax's, with these exceptions: optax.sgd's ``momentum`` defaults to None (no momentum),
-ours to the conventional 0.9; Newton's ``damping`` (0) is ours; DoG's and DoWG's
-``weight_decay`` default to None in optax (no decay), ours to the same thing as a number,
-0. Most optax aliases have no default learning rate (adadelta, lbfgs and adafactor accept
-None, meaning η = 1), so ours is chosen to make the default scene (Rosenbrock)
-instructive, and says so in its help text; the parameter-free methods keep optax's 1.
+``optax.contrib``, or a factory of optimizers/recipes.py written in optax's style: where
+optax lacks the method (Newton's method here; QHM and QHAdam), where optax's must be
+given the engine's interface (Lookahead on a plain vector, SAM in opaque mode, Sophia's
+probe keyed by the run, Polyak's scaling as the learning rate), or where an argument is
+a tuple, a callable or a mode that cannot be a slider (Prodigy's and D-Adaptation's
+``betas``, DoG's initial-step kind, ADOPT's clipping function, Adafactor's factoring);
+each is called with optax's own argument names. Defaults of every hyperparameter except
+the learning rate are optax's, with these exceptions: optax.sgd's ``momentum`` defaults
+to None (no momentum), ours to the conventional 0.9; Newton's ``damping`` (0) is ours;
+DoG's and DoWG's ``weight_decay`` default to None in optax (no decay), ours to the same
+thing as a number, 0; where optax has no default the paper's is used (Lookahead's
+α = 0.5, SAM's ρ = 0.05, QHM's and QHAdam's recommended ν and β). Most optax optimizers
+have no default learning rate (adadelta, lbfgs and adafactor accept None, meaning η = 1),
+so ours is chosen to make the default scene (Rosenbrock) instructive, and says so in its
+help text; the parameter-free methods keep optax's 1, and where optax has one
+(schedule-free SGD 1.0 and AdamW 0.0025, Polyak's scaling 1.0, MoMo 1.0) it is optax's,
+even where the default scene diverges with it.
 
 Conventions (where libraries and papers disagree, optax's rule is the one that runs,
 and the one written here):
@@ -29,10 +36,21 @@ and the one written here):
   test is ``ρ_t > 4``), before that the un-normalized ``η m̂_t``.
 - adamax: optax folds ``eps`` into the infinity norm, ``u ← max(β₂u, |g| + ε)``.
 - adamw / lion: decoupled weight decay ``λ p``, scaled by the learning rate.
+- schedule-free: the gradient is taken at the interpolation y, the point drawn is the
+  evaluation point x (``shown``); Lookahead draws its slow weights; SAM its outer
+  iterates (its adversarial point is internal to one update).
+- Polyak and MoMo need a lower bound f* of the loss: the surface's minimum value where it
+  is known, optax's default 0 otherwise (``minimum_argument``).
+
+Left out: Muon (optax.contrib.muon). It orthogonalizes the momentum of each weight
+*matrix* (Newton–Schulz iterations); a parameter that is a vector, such as the
+playground's 2-D point, is routed to its AdamW fallback, so on these surfaces it would
+only be AdamW under another name.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -41,7 +59,7 @@ import jax.numpy as jnp
 import optax
 
 from hparam import HParam
-from optimizers import wrappers
+from optimizers import recipes
 from optimizers.anatomy import (
     FIRST_MOMENT,
     STEP_ONLY,
@@ -54,6 +72,18 @@ from optimizers.anatomy import (
     SignedMomentum,
     Velocity,
 )
+
+#: The words of ``OptimizerSpec.needs``: what each adds to ``update``'s keyword arguments.
+NEEDS: dict[str, str] = {
+    "value": "value (the loss at the parameters), grad and value_fn (L-BFGS's line "
+             "search; Polyak and MoMo read value alone)",
+    "hessian": "hessian, the exact Hessian of the loss at the parameters",
+    "obj_fn": "obj_fn, the loss as a function of the parameters alone",
+    "key": "key, a PRNG key of the run's own (from its seed and the step), for an "
+           "optimizer's own randomness",
+    "grad_fn": "grad_fn(params, i), this step's gradient (its minibatch and noise draw) at "
+               "any point",
+}
 
 
 class Family(NamedTuple):
@@ -83,12 +113,20 @@ FAMILY_NAMES: tuple[str, ...] = tuple(family.name for family in FAMILIES)
 class OptimizerSpec:
     """One optimizer: how to build it (optax), what can be tuned, what it does.
 
-    ``needs`` names the extra arguments ``update`` requires beyond the gradient:
-    ``"value"`` (value, grad and value_fn, for L-BFGS's line search) or ``"hessian"``
-    (``NEEDS_ARGUMENTS``). A spec is its own identity (equal only to itself, hashed by
+    ``needs`` names the extra arguments ``update`` requires beyond the gradient, one word
+    each (``NEEDS``; the engine builds them in one place, ``engine.update_arguments``,
+    and computes nothing a spec does not name). ``family`` is its group in the picker,
+    one of ``FAMILY_NAMES``. A spec is its own identity (equal only to itself, hashed by
     identity), so compiled programs can be cached by spec.
-    ``family`` is its group in the picker, one of ``FAMILY_NAMES``.
-    ``anatomy`` is what the overlays show of its state (optimizers/anatomy.py);
+
+    ``shown(params, state) -> point``, when set, is the point drawn and recorded for
+    parameters ``params`` and the optimizer's own optax ``state`` (the factory's, inside
+    the engine's chain and injection): the engine records it, its loss and gradient
+    norm, and checks it for divergence, while the parameters stay what the optimizer
+    iterates. ``minimum_argument`` names the factory argument that receives the
+    surface's minimum value f* (where the surface knows it; otherwise the factory's own
+    default applies). ``anatomy`` is what the overlays show of its state
+    (optimizers/anatomy.py);
     ``script`` the source of the factory an exported optax script defines, when the
     factory is not one of optax's own public functions. ``heavy_ball`` names the
     hyperparameter β when the optimizer is Polyak's heavy ball in optax's form (v ← g +
@@ -107,39 +145,42 @@ class OptimizerSpec:
     anatomy: Anatomy = STEP_ONLY
     script: str = ""
     heavy_ball: str = ""
+    shown: Callable[[Any, Any], Any] | None = None
+    minimum_argument: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        unknown = self.needs - set(NEEDS)
+        if unknown:
+            raise ValueError(f"{self.slug}: unknown needs {sorted(unknown)}")
         if self.family not in FAMILY_NAMES:
             raise ValueError(f"{self.slug}: unknown family {self.family!r}")
 
+    @functools.cached_property
+    def factory_path(self) -> str:
+        """The factory's public name in optax (``optax.adam``, ``optax.contrib.momo``,
+        ``optax.nadam`` for its partial of adam), or "" when it is not one of optax's
+        (then ``script`` defines it)."""
+        for path, module in (("optax", optax), ("optax.contrib", optax.contrib)):
+            for name in dir(module):
+                if not name.startswith("_") and getattr(module, name) is self.factory:
+                    return f"{path}.{name}"
+        return ""
+
+    def point_drawn(self, params, state):
+        """The point drawn for ``params`` and the optimizer's own optax ``state``:
+        ``shown``'s, else the parameters (one signature for every spec, so a program
+        that selects a spec per run can call each one's)."""
+        return params if self.shown is None else self.shown(params, state)
+
+    def from_surface(self, min_value: float | None) -> dict[str, float]:
+        """The factory arguments set by the surface: its minimum value f* as
+        ``minimum_argument``, where the surface knows it (else the factory's default)."""
+        if self.minimum_argument and min_value is not None:
+            return {self.minimum_argument: float(min_value)}
+        return {}
+
     def defaults(self) -> dict[str, float]:
         return {name: hp.default for name, hp in self.hparams.items()}
-
-    @property
-    def optax_call(self) -> str:
-        """The factory as an exported script calls it: optax's public name
-        (``optax.lamb``, ``optax.contrib.dowg``), or the slug of the ``script``."""
-        if self.script:
-            return self.slug
-        name = getattr(self.factory, "__name__", self.slug)  # optax.nadam is a partial
-        for module, prefix in ((optax, "optax."), (optax.contrib, "optax.contrib.")):
-            if getattr(module, name, None) is self.factory:
-                return prefix + name
-        raise ValueError(f"{self.slug}: {name} is not optax's; give the spec a script")
-
-
-#: The extra arguments of ``update`` that each word of ``OptimizerSpec.needs`` brings.
-NEEDS_ARGUMENTS: Mapping[str, tuple[str, ...]] = {
-    "value": ("value", "grad", "value_fn"),
-    "hessian": ("hessian",),
-}
-
-
-def update_arguments(spec: OptimizerSpec, available: Mapping[str, Any]) -> dict[str, Any]:
-    """The extra arguments of ``spec``'s update, taken from ``available``."""
-    return {name: available[name] for need in sorted(spec.needs)
-            for name in NEEDS_ARGUMENTS[need]}
-
 
 _OURS = "optax has no default learning rate; this one suits the default scene."
 
@@ -451,7 +492,7 @@ def lbfgs(learning_rate):
     ),
     # -- parameter-free: each estimates its own step size; η multiplies it ------------
     OptimizerSpec(
-        slug="prodigy", name="Prodigy", factory=wrappers.prodigy, family="parameter-free",
+        slug="prodigy", name="Prodigy", factory=recipes.prodigy, family="parameter-free",
         hparams={"learning_rate": _lr_multiplier(), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
                  "estim_lr0": HParam(1e-6, 1e-10, 1.0, log=True, label="initial estimate d₀"),
@@ -476,10 +517,10 @@ def lbfgs(learning_rate):
         "optax's betas tuple is split into the β₁ and β₂ sliders.",
         anatomy=Anatomy(moments=(Moment("m", "exp_avg"), Moment("v", "exp_avg_sq")),
                         momentum="m"),
-        script=wrappers.source(wrappers.prodigy),
+        script=recipes.recipe_script(recipes.prodigy),
     ),
     OptimizerSpec(
-        slug="dadapt_adamw", name="D-Adaptation AdamW", factory=wrappers.dadapt_adamw,
+        slug="dadapt_adamw", name="D-Adaptation AdamW", factory=recipes.dadapt_adamw,
         family="parameter-free",
         hparams={"learning_rate": _lr_multiplier(), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
@@ -500,10 +541,10 @@ def lbfgs(learning_rate):
         "(s₀ = 0). optax's betas tuple is split into the β₁ and β₂ sliders.",
         anatomy=Anatomy(moments=(Moment("m", "exp_avg"), Moment("v", "exp_avg_sq")),
                         momentum="m"),
-        script=wrappers.source(wrappers.dadapt_adamw),
+        script=recipes.recipe_script(recipes.dadapt_adamw),
     ),
     OptimizerSpec(
-        slug="dog", name="DoG", factory=wrappers.dog, family="parameter-free",
+        slug="dog", name="DoG", factory=recipes.dog, family="parameter-free",
         hparams={"learning_rate": _lr_multiplier(),
                  "init_step_value": HParam(1e-6, 1e-10, 1.0, log=True,
                                            label="initial distance r_ε/(1+‖p₀‖)"),
@@ -518,7 +559,7 @@ def lbfgs(learning_rate):
         "default kind, \"heuristic\" (r_ε = ρ(1+‖p₀‖), ρ the slider); the \"distance\" and "
         "\"learning_rate\" kinds are not offered. With λ > 0, g_t is g_t + λp_t "
         "(optax's default, no decay, is λ = 0).",
-        script=wrappers.source(wrappers.dog),
+        script=recipes.recipe_script(recipes.dog),
     ),
     OptimizerSpec(
         slug="dowg", name="DoWG", factory=optax.contrib.dowg, family="parameter-free",
@@ -556,7 +597,7 @@ def lbfgs(learning_rate):
     ),
     # -- adaptive: per-coordinate (or per-layer) scaling ----------------------------
     OptimizerSpec(
-        slug="adopt", name="ADOPT", factory=wrappers.adopt, family="adaptive",
+        slug="adopt", name="ADOPT", factory=recipes.adopt, family="adaptive",
         hparams={"learning_rate": _lr(0.3), "b1": _beta(0.9, "β₁"),
                  "b2": _beta(0.9999, "β₂"), "eps": _eps(1e-6)},
         latex=r"v_0 = g_0^2,\quad "
@@ -571,7 +612,7 @@ def lbfgs(learning_rate):
         "k-th move is k^¼ (clip_value_fn, a callable, fixed at optax's default; no "
         "Nesterov). No bias correction.",
         anatomy=FIRST_MOMENT,
-        script=wrappers.source(wrappers.adopt),
+        script=recipes.recipe_script(recipes.adopt),
     ),
     OptimizerSpec(
         slug="ademamix", name="AdEMAMix", factory=optax.contrib.ademamix, family="adaptive",
@@ -654,7 +695,7 @@ def lbfgs(learning_rate):
         anatomy=Anatomy(moments=(Moment("m", "nu"),), momentum="m"),
     ),
     OptimizerSpec(
-        slug="adafactor", name="Adafactor", factory=wrappers.adafactor, family="adaptive",
+        slug="adafactor", name="Adafactor", factory=recipes.adafactor, family="adaptive",
         hparams={"learning_rate": _lr(0.1, help="optax's default, None, means η = 1 (no "
                                       "scaling); ours suits the default scene."),
                  "decay_rate": HParam(0.8, 0.0, 1.0, label="decay exponent c"),
@@ -675,7 +716,7 @@ def lbfgs(learning_rate):
         "(the step scales with the parameters' RMS, at least 10⁻³), no momentum, no weight "
         "decay, decay_offset = 0. optax has no relative-step schedule: η is constant.",
         anatomy=Anatomy(moments=(Moment("v", "v"),)),
-        script=wrappers.source(wrappers.adafactor),
+        script=recipes.recipe_script(recipes.adafactor),
     ),
     OptimizerSpec(
         slug="adan", name="Adan", factory=optax.adan, family="adaptive",
@@ -779,7 +820,192 @@ def lbfgs(learning_rate):
     ),
 )
 
-OPTIMIZERS: dict[str, OptimizerSpec] = {spec.slug: spec for spec in _SPECS}
+
+def _optax_lr(default: float, label: str = "learning rate η") -> HParam:
+    return HParam(default, 1e-5, 10.0, log=True, label=label, help="optax's default.")
+
+
+_WRAPPERS = "schedule-free and wrappers"
+_SCHEDULE_FREE_NOTE = (
+    "The gradient is taken at the interpolated point y (the parameters optax iterates); "
+    "the point drawn, with its loss, gradient norm and divergence check, is the "
+    "evaluation point x = optax.contrib.schedule_free_eval_params(state, y). optax's "
+    "warm-up (warmup_steps) is off: use the schedule setting, whose η_t also drives the "
+    "averaging weights η_max^r. β₁ must be positive (x = (y − (1−β₁)z)/β₁).")
+_SCHEDULE_FREE_RULE = (
+    r"y_t = (1-\beta_1) z_t + \beta_1 x_t,\quad "
+    r"c_{t+1} = \frac{\eta_{\max,t}^{\,r}}{\sum_{i\le t} \eta_{\max,i}^{\,r}},\quad "
+    r"x_{t+1} = (1-c_{t+1})\,x_t + c_{t+1}\,z_{t+1},\quad "
+)
+_F_STAR_NOTE = ("f* is the surface's minimum value where it is known (every built-in "
+                "surface), optax's default 0 otherwise (a typed formula, the MLP).")
+
+_SPECS_2024 = (
+    OptimizerSpec(
+        slug="schedule_free_sgd", name="Schedule-free SGD",
+        factory=optax.contrib.schedule_free_sgd, family=_WRAPPERS,
+        hparams={"learning_rate": _optax_lr(1.0),
+                 "b1": HParam(0.9, 0.01, 0.9999, label="interpolation β₁"),
+                 "weight_lr_power": HParam(2.0, 0.0, 8.0, label="weight power r")},
+        latex=_SCHEDULE_FREE_RULE + r"z_{t+1} = z_t - \eta_t\, \nabla f(y_t)",
+        reference="Defazio et al., The road less scheduled (NeurIPS 2024); "
+        "optax.contrib.schedule_free_sgd",
+        notes=_SCHEDULE_FREE_NOTE + " No weight decay (optax's default None).",
+        shown=recipes.schedule_free_point,
+    ),
+    OptimizerSpec(
+        slug="schedule_free_adamw", name="Schedule-free AdamW",
+        factory=optax.contrib.schedule_free_adamw, family=_WRAPPERS,
+        hparams={"learning_rate": _optax_lr(0.0025),
+                 "b1": HParam(0.9, 0.01, 0.9999, label="interpolation β₁"),
+                 "b2": _beta(0.999, "β₂"), "eps": _eps(1e-8),
+                 "weight_decay": HParam(0.0, 0.0, 1.0, label="weight decay λ"),
+                 "weight_lr_power": HParam(2.0, 0.0, 8.0, label="weight power r")},
+        latex=_SCHEDULE_FREE_RULE
+        + r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\ \hat v_t = \frac{v_t}{1-\beta_2^t},"
+        r"\quad z_{t+1} = z_t - \eta_t \left(\frac{g_t}{\sqrt{\hat v_t}+\varepsilon}"
+        r" + \lambda y_t\right),\ g_t = \nabla f(y_t)",
+        reference="Defazio et al., The road less scheduled (NeurIPS 2024); "
+        "optax.contrib.schedule_free_adamw",
+        notes=_SCHEDULE_FREE_NOTE + " The base step is Adam's without momentum "
+        "(scale_by_rms with bias correction, ε outside the root); the decay λ y_t acts at "
+        "the gradient point and is scaled by η.",
+        shown=recipes.schedule_free_point,
+    ),
+    OptimizerSpec(
+        slug="lookahead", name="Lookahead (Adam)", factory=recipes.lookahead,
+        family=_WRAPPERS,
+        hparams={"learning_rate": _lr(0.1),
+                 "slow_step_size": HParam(0.5, 0.0, 1.0, label="slow step α",
+                                          help="The paper's default; optax has none.")},
+        latex=r"\theta_{t+1} = \theta_t + \mathrm{Adam}_\eta(g_t),\ g_t = \nabla f(\theta_t);"
+        r"\quad \text{every } k = 5 \text{ steps: } \phi \leftarrow \phi + "
+        r"\alpha\,(\theta_{t+1} - \phi),\ \theta_{t+1} \leftarrow \phi",
+        reference="Zhang, Lucas, Hinton & Ba, Lookahead optimizer: k steps forward, 1 step "
+        "back (NeurIPS 2019); optax.lookahead around optax.adam",
+        notes="The fast optimizer is Adam with optax's β₁ = 0.9, β₂ = 0.999, ε = 1e-8, its "
+        "state never reset; the synchronization period k = 5 (the paper's) is fixed "
+        "(optax checks it is ≥ 1 in Python, so it cannot be a slider). The gradient is "
+        "taken at the fast weights θ; the point drawn is the slow weights φ, which move "
+        "once every 5 steps. A wrapper keeps φ in the optimizer's state so the "
+        "parameters stay one 2-vector (optax.lookahead's are LookaheadParams(fast, slow)).",
+        shown=recipes.slow_weights,
+        script=recipes.recipe_script(recipes.LookaheadSlowState, recipes.lookahead),
+    ),
+    OptimizerSpec(
+        slug="sam", name="SAM", factory=recipes.sam, family=_WRAPPERS,
+        needs=frozenset({"grad_fn"}),
+        hparams={"learning_rate": _lr(1e-3),
+                 "rho": HParam(0.05, 0.0, 2.0, label="radius ρ",
+                               help="The paper's default; optax has none.")},
+        latex=r"\varepsilon_t = \rho\,\frac{g_t}{\|g_t\|},\quad "
+        r"p_{t+1} = p_t - \eta\,\nabla f(p_t + \varepsilon_t)",
+        reference="Foret, Kleiner, Mobahi & Neyshabur, Sharpness-aware minimization for "
+        "efficiently improving generalization (ICLR 2021); optax.contrib.sam",
+        notes="optax.contrib.sam in opaque mode, one engine step per outer step: the "
+        "adversary is normalized SGD with step ρ (one ascent step, sync_period = 2), the "
+        "outer optimizer plain SGD with step η. Only the outer iterates are drawn; the "
+        "gradient at p + ε comes from the same minibatch and noise draw as g_t, and is "
+        "not clipped (clipping acts on g_t). At a point where g = 0 the normalization "
+        "is 0/0 and the run stops there.",
+        script=recipes.recipe_script(recipes.sam),
+    ),
+    OptimizerSpec(
+        slug="polyak_sgd", name="Polyak step size", factory=recipes.polyak_sgd,
+        family="parameter-free", needs=frozenset({"value"}), minimum_argument="f_min",
+        hparams={"learning_rate": _optax_lr(1.0, "scaling s"),
+                 "max_learning_rate": HParam(1.0, 1e-4, 100.0, log=True,
+                                             label="largest step γ_max"),
+                 "eps": HParam(0.0, 0.0, 1.0, label="ε")},
+        latex=r"p_{t+1} = p_t - \min\left(\frac{f(p_t) - f^\star}{s^2\|g_t\|^2 + "
+        r"\varepsilon},\ \gamma_{\max}\right) s\, g_t",
+        reference="Loizou, Vaswani, Laradji & Lacoste-Julien, Stochastic Polyak step-size "
+        "for SGD (AISTATS 2021); Polyak, Introduction to optimization (1987); "
+        "optax.polyak_sgd",
+        notes="The engine's learning rate is optax's scaling s (schedulable). optax "
+        "scales g by s before computing the step from it, so s enters the denominator "
+        "squared (its docstring writes s·min(…)); s = 1 is SPS_max. " + _F_STAR_NOTE
+        + " Variant 'sps' (a negative gap steps uphill).",
+        script=recipes.recipe_script(recipes.polyak_sgd),
+    ),
+    OptimizerSpec(
+        slug="momo", name="MoMo", factory=optax.contrib.momo, family="parameter-free",
+        needs=frozenset({"value"}), minimum_argument="lower_bound",
+        hparams={"learning_rate": _optax_lr(1.0, "largest step α"),
+                 "beta": _beta(0.9, "momentum β"),
+                 "weight_decay": HParam(0.0, 0.0, 1.0, label="weight decay λ")},
+        latex=r"\bar f_t = \beta \bar f_{t-1} + (1-\beta) f(p_t),\ "
+        r"d_t = \beta d_{t-1} + (1-\beta) g_t,\ "
+        r"\gamma_t = \beta\gamma_{t-1} + (1-\beta)\langle g_t, p_t\rangle,\quad "
+        r"\tau_t = \min\left(\alpha, \frac{\left[(1+\alpha\lambda)(\bar f_t - f^\star"
+        r" - \gamma_t) + \langle d_t, p_t\rangle\right]_+}{\|d_t\|^2}\right),\quad "
+        r"p_{t+1} = p_t - \frac{\alpha\lambda}{1+\alpha\lambda}\,p_t - \tau_t d_t",
+        reference="Schaipp, Ohana, Eickenberg, Defazio & Gower, MoMo: momentum models for "
+        "adaptive learning rates (ICML 2024); optax.contrib.momo",
+        notes="The averages start at the first values (β is 0 at the first update). "
+        + _F_STAR_NOTE + " adapt_lower_bound is off (optax's default). With λ > 0 the "
+        "decay is optax's −αλ/(1+αλ) p_t, added to the step −τ_t d_t.",
+        anatomy=Anatomy(moments=(Moment("d", "exp_avg"),), momentum="d"),
+    ),
+    OptimizerSpec(
+        slug="sophia", name="Sophia", factory=recipes.sophia, family="second-order",
+        needs=frozenset({"obj_fn", "key"}),
+        hparams={"learning_rate": _lr(0.05), "b1": _beta(0.965, "β₁"),
+                 "b2": _beta(0.99, "β₂"), "eps": _eps(1e-8),
+                 "weight_decay": HParam(1e-4, 0.0, 1.0, label="weight decay λ"),
+                 "gamma": HParam(0.01, 1e-4, 10.0, log=True, label="γ"),
+                 "clip_threshold": HParam(1.0, 1e-3, 100.0, log=True, label="clip ρ"),
+                 "update_interval": HParam(10, 1, 100, integer=True,
+                                           label="Hessian every k steps")},
+        latex=r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad "
+        r"p_{t+1} = p_t - \eta\left(\operatorname{clip}\left(\frac{m_t/(1-\beta_1^t)}"
+        r"{\max(\gamma h_{t-1}, \varepsilon)}, \rho\right) + \lambda p_t\right),\quad "
+        r"h_t = \beta_2 h_{t-1} + (1-\beta_2)\, u \odot (\nabla^2 f(p_t)\, u)"
+        r"\ \text{every } k \text{ steps},\ u \sim \{\pm 1\}^2",
+        reference="Liu, Li, Hall, Liang & Ma, Sophia: a scalable stochastic second-order "
+        "optimizer for language model pre-training (ICLR 2024); optax.contrib.sophia",
+        notes="Sophia-H: Hutchinson's estimate of the Hessian's diagonal with a Rademacher "
+        "probe u (optax's; the paper uses Gaussian probes), refreshed at updates 1, k+1, "
+        "2k+1, … and used from the next update on (h starts at 0, so the first steps are "
+        "clipped to ±ηρ). The probe is drawn from the run's seed and the step, so a link "
+        "replays the same run. Where the estimate is ≤ 0 the denominator is ε and the "
+        "step is clipped: a sign step.",
+        anatomy=FIRST_MOMENT,
+        script=recipes.recipe_script(recipes.keyed_hutchinson, recipes.sophia),
+    ),
+    OptimizerSpec(
+        slug="qhm", name="QHM", factory=recipes.qhm, family="classic",
+        hparams={"learning_rate": _lr(1e-3), "nu": HParam(0.7, 0.0, 1.0, label="ν"),
+                 "beta": _beta(0.999, "momentum β")},
+        latex=r"m_t = \beta m_{t-1} + (1-\beta) g_t,\quad "
+        r"p_{t+1} = p_t - \eta\left[(1-\nu)\, g_t + \nu\, m_t\right]",
+        reference="Ma & Yarats, Quasi-hyperbolic momentum and Adam for deep learning "
+        "(ICLR 2019); not in optax: written here in optax's style",
+        notes="An average of a plain SGD step and a momentum step. The momentum is an "
+        "exponential average (with 1−β), not optax's trace: at ν = 1 it is heavy ball with "
+        "step η(1−β). Defaults ν = 0.7, β = 0.999 are the paper's recommendation; m starts "
+        "at 0 without bias correction, so with β = 0.999 the momentum part grows slowly.",
+        anatomy=FIRST_MOMENT,
+        script=recipes.recipe_script(recipes.QHMState, recipes.qhm),
+    ),
+    OptimizerSpec(
+        slug="qhadam", name="QHAdam", factory=recipes.qhadam, family="adaptive",
+        hparams={"learning_rate": _lr(0.1), "b1": _beta(0.995, "β₁"),
+                 "b2": _beta(0.999, "β₂"), "nu1": HParam(0.7, 0.0, 1.0, label="ν₁"),
+                 "nu2": HParam(1.0, 0.0, 1.0, label="ν₂"), "eps": _eps(1e-8)},
+        latex=_ADAM_RULE + r"p_{t+1} = p_t - \eta\,\frac{(1-\nu_1) g_t + \nu_1 \hat m_t}"
+        r"{\sqrt{(1-\nu_2) g_t^2 + \nu_2 \hat v_t} + \varepsilon}",
+        reference="Ma & Yarats, Quasi-hyperbolic momentum and Adam for deep learning "
+        "(ICLR 2019), Algorithm 2; not in optax: written here in optax's style",
+        notes="ν₁ = ν₂ = 1 is Adam. Defaults ν = (0.7, 1), β = (0.995, 0.999) are the "
+        "paper's recommendation; ε outside the root, as optax's Adam.",
+        anatomy=FIRST_MOMENT,
+        script=recipes.recipe_script(recipes.QHAdamState, recipes.qhadam),
+    ),
+)
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {spec.slug: spec for spec in (*_SPECS, *_SPECS_2024)}
 
 
 def markdown_table() -> str:

@@ -25,7 +25,7 @@ import numpy as np
 import optax
 
 from landscapes.base import Landscape
-from optimizers.catalog import OPTIMIZERS, OptimizerSpec, update_arguments
+from optimizers.catalog import OPTIMIZERS, OptimizerSpec
 from optimizers.schedules import (
     SCHEDULE_PARAMS,
     learning_rate_at,
@@ -147,35 +147,128 @@ def _unpack(row, layout: tuple[str, ...]) -> dict[str, Any]:
     return group
 
 
-def guarded_update(spec: OptimizerSpec, opt, f, value_and_grad, healthy, carry, seen,
-                   frozen=False):
+class View(NamedTuple):
+    """The point drawn for a run, its loss and its gradient (see ``OptimizerSpec.shown``)."""
+
+    point: Any
+    value: Any
+    grad: Any
+
+
+class Carry(NamedTuple):
+    """One run between updates: the parameters the optimizer iterates, its optax state,
+    the loss and gradient at the parameters, whether the run has stopped, and ``view``:
+    the drawn point with its loss and gradient for a spec with ``shown`` (``None``
+    otherwise: the parameters are drawn, nothing is computed twice)."""
+
+    params: Any
+    state: Any
+    value: Any
+    grad: Any
+    dead: Any
+    view: View | None = None
+
+    def drawn(self) -> View:
+        """The point recorded and drawn, with its loss and gradient."""
+        return self.view if self.view is not None else View(self.params, self.value, self.grad)
+
+
+class Oracle(NamedTuple):
+    """What one update may ask of the loss beyond its gradient: the loss ``f``, this
+    step's gradient at any point (``gradient``: its minibatch and its noise draw), and
+    this step's PRNG ``key`` for an optimizer's own randomness."""
+
+    f: Callable
+    gradient: Callable
+    key: Any
+
+
+#: How each word of ``OptimizerSpec.needs`` becomes keyword arguments of ``update``
+#: (catalog.NEEDS describes them): each argument's name and how it is built. Only a
+#: spec's own words are evaluated, so a Hessian is computed only for an optimizer that
+#: asks for one.
+UPDATE_ARGUMENTS: dict[str, dict[str, Callable[[Carry, Any, Oracle], Any]]] = {
+    "value": {"value": lambda c, seen, o: c.value, "grad": lambda c, seen, o: seen,
+              "value_fn": lambda c, seen, o: o.f},
+    "hessian": {"hessian": lambda c, seen, o: jax.hessian(o.f)(c.params)},
+    "obj_fn": {"obj_fn": lambda c, seen, o: o.f},
+    "key": {"key": lambda c, seen, o: o.key},
+    "grad_fn": {"grad_fn": lambda c, seen, o: lambda q, i: o.gradient(q)},
+}
+
+
+def argument_names(spec: OptimizerSpec) -> frozenset[str]:
+    """The names of the extra keyword arguments ``spec``'s ``update`` is given."""
+    return frozenset(name for word in spec.needs for name in UPDATE_ARGUMENTS[word])
+
+
+def update_arguments(spec: OptimizerSpec, carry: Carry, seen, oracle: Oracle) -> dict:
+    """The extra keyword arguments of ``spec``'s ``update``, from its ``needs``."""
+    return {name: build(carry, seen, oracle) for word in sorted(spec.needs)
+            for name, build in UPDATE_ARGUMENTS[word].items()}
+
+
+def own_state(state):
+    """The optimizer's own optax state inside a ``transform``'s state (the factory's,
+    under the chain's ``"optimizer"`` and ``inject_hyperparams``)."""
+    return state["optimizer"].inner_state
+
+
+def drawn_view(spec: OptimizerSpec, params, state, value_and_grad) -> View | None:
+    """The point ``spec`` draws for ``params`` and a ``transform``'s ``state``, with its
+    loss and gradient; ``None`` when the parameters themselves are drawn."""
+    if spec.shown is None:
+        return None
+    point = spec.point_drawn(params, own_state(state))
+    return View(point, *value_and_grad(point))
+
+
+def step_key(key, t):
+    """The PRNG key of update ``t`` for an optimizer's own randomness: a stream apart
+    from the gradient noise's and the minibatches'."""
+    return jax.random.fold_in(jax.random.fold_in(key, 2), t)
+
+
+def initial_carry(spec: OptimizerSpec, opt, value_and_grad, healthy, p0) -> Carry:
+    """The carry before the first update from ``p0``."""
+    v0, g0 = value_and_grad(p0)
+    state = opt.init(p0)
+    view = drawn_view(spec, p0, state, value_and_grad)
+    dead = ~healthy(p0, v0, g0)
+    if view is not None:
+        dead = dead | ~healthy(*view)
+    return Carry(p0, state, v0, g0, dead, view)
+
+
+def guarded_update(spec: OptimizerSpec, opt, value_and_grad, healthy, carry: Carry, seen,
+                   oracle: Oracle, frozen=False):
     """One optimizer update from the gradient ``seen``, for parameters of any shape.
 
-    ``carry`` is ``(params, opt_state, value, grad, dead)`` with value and grad exact at
-    params. A result that is not ``healthy``, a ``dead`` carry or a ``frozen`` step keeps
-    the old carry; ``dead`` records the first unhealthy result. Also returns the new
-    optax state (unkept) for what it reports, such as the scheduled learning rate.
-    Shared by the 2-D engine and by training in a full parameter space.
+    ``carry`` (a ``Carry``) has value and grad exact at its params. A result that is not
+    ``healthy`` (the parameters, and the drawn point if it differs), a ``dead`` carry or
+    a ``frozen`` step keeps the old carry; ``dead`` records the first unhealthy result.
+    ``oracle`` supplies what ``spec.needs``. Also returns the new optax state (unkept)
+    for what it reports, such as the scheduled learning rate. Shared by the 2-D engine
+    and by training in a full parameter space.
     """
-    p, state, value, grad, dead = carry
     frozen = jnp.asarray(frozen, dtype=bool)
-    available = {}
-    if "value" in spec.needs:
-        available.update(value=value, grad=seen, value_fn=f)
-    if "hessian" in spec.needs:
-        available["hessian"] = jax.hessian(f)(p)
-    updates, new_state = opt.update(seen, state, p, **update_arguments(spec, available))
-    p_new = optax.apply_updates(p, updates)
+    extra = update_arguments(spec, carry, seen, oracle)
+    updates, new_state = opt.update(seen, carry.state, carry.params, **extra)
+    p_new = optax.apply_updates(carry.params, updates)
     v_new, g_new = value_and_grad(p_new)
-    stop = dead | ~healthy(p_new, v_new, g_new)
+    view = drawn_view(spec, p_new, new_state, value_and_grad)
+    ok = healthy(p_new, v_new, g_new)
+    if view is not None:
+        ok = ok & healthy(*view)
+    stop = carry.dead | ~ok
     hold = stop | frozen
 
     def keep(old, new):
         return jnp.where(hold, old, new)
 
-    kept = (keep(p, p_new), jax.tree.map(keep, state, new_state), keep(value, v_new),
-            keep(grad, g_new), (stop & ~frozen) | dead)
-    return kept, new_state
+    candidate = Carry(p_new, new_state, v_new, g_new, carry.dead, view)
+    kept = jax.tree.map(keep, carry, candidate)
+    return kept._replace(dead=(stop & ~frozen) | carry.dead), new_state
 
 
 def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
@@ -202,28 +295,41 @@ def _dynamics(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...],
         return (jnp.all(jnp.isfinite(p)) & jnp.isfinite(value) & jnp.all(jnp.isfinite(grad))
                 & jnp.all(jnp.abs(p - center) <= radius))
 
-    p0 = args["start"]
-    v0, g0 = value_and_grad(p0)
-    carry0 = (p0, opt.init(p0), v0, g0, ~healthy(p0, v0, g0))
+    carry0 = initial_carry(spec, opt, value_and_grad, healthy, args["start"])
     # One vectorized draw for the whole run: far cheaper than a PRNG call per step.
     xi = (jax.random.normal(key, (length, 2), jnp.float32) if static.noisy
           else jnp.zeros((length, 2), jnp.float32))
 
+    def batch_loss(t):
+        """The loss whose gradient update ``t`` follows: a minibatch's, from a key
+        stream apart from the additive noise's, or the exact loss."""
+        if stochastic_fn is None:
+            return f
+        batch_key = jax.random.fold_in(jax.random.fold_in(key, 1), t)
+        return lambda q: stochastic_fn(q, lparams, batch_key)
+
     def advance(carry, t, xi_t, frozen):
         """Update ``t``; a carry that is ``frozen`` (or becomes unhealthy) stays put."""
-        p, grad = carry[0], carry[3]
-        g_step = grad
-        if stochastic_fn is not None:
-            # a minibatch gradient, from a key stream apart from the additive noise's
-            batch_key = jax.random.fold_in(jax.random.fold_in(key, 1), t)
-            g_step = jax.grad(lambda q: stochastic_fn(q, lparams, batch_key))(p)
-        g_seen = g_step + args["noise"] * xi_t
-        carry, new_state = guarded_update(spec, opt, f, value_and_grad, healthy, carry,
-                                          g_seen, frozen)
-        lr_t = scheduled_learning_rate(new_state)
-        return carry, lr_t, g_seen
+        loss_t = batch_loss(t)
+
+        def gradient(q):
+            return jax.grad(loss_t)(q) + args["noise"] * xi_t
+
+        # the exact gradient at the parameters is the carry's own: not computed again
+        g_seen = (carry.grad + args["noise"] * xi_t if stochastic_fn is None
+                  else gradient(carry.params))
+        oracle = Oracle(f, gradient, step_key(key, t))
+        carry, new_state = guarded_update(spec, opt, value_and_grad, healthy, carry,
+                                          g_seen, oracle, frozen)
+        return carry, scheduled_learning_rate(new_state), g_seen
 
     return args, carry0, xi, advance
+
+
+def _record(carry: Carry):
+    """x, y, f and ‖∇f‖ of the drawn point."""
+    point, value, grad = carry.drawn()
+    return jnp.stack([point[0], point[1], value, jnp.linalg.norm(grad)])
 
 
 def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], static: _Static,
@@ -240,16 +346,13 @@ def _run(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ...], stat
     def step(carry, inputs):
         t, xi_t = inputs
         new, lr_t, g_seen = advance(carry, t, xi_t, False)
-        p, state, value, grad, dead = new
-        out = jnp.stack([p[0], p[1], value, jnp.linalg.norm(grad)])
-        seen = (g_seen, state) if inside else ()
-        return new, (out, lr_t, dead & ~carry[4], seen)
+        seen = (g_seen, new.state) if inside else ()
+        return new, (_record(new), lr_t, new.dead & ~carry.dead, seen)
 
     _, (rows, lr, newly, seen) = jax.lax.scan(step, carry0, (jnp.arange(length), xi))
-    p0, _, v0, g0, dead0 = carry0
-    diverged_at = jnp.where(dead0, 0, jnp.where(newly.any(), jnp.argmax(newly) + 1, -1))
-    first = jnp.stack([p0[0], p0[1], v0, jnp.linalg.norm(g0)])
-    rows = jnp.concatenate([first[None], rows])
+    diverged_at = jnp.where(carry0.dead, 0,
+                            jnp.where(newly.any(), jnp.argmax(newly) + 1, -1))
+    rows = jnp.concatenate([_record(carry0)[None], rows])
     lr = jnp.concatenate([lr, lr[-1:]])
     div = jnp.full((length + 1,), diverged_at, dtype=rows.dtype)
     trace = jnp.concatenate([rows, lr[:, None], div[:, None]], axis=1)
@@ -271,20 +374,19 @@ def _run_outcome(losses, spec: OptimizerSpec, length: int, layout: tuple[str, ..
         carry, hit, div = state
         t, xi_t = inputs
         new, _, _ = advance(carry, t, xi_t, t >= args["horizon"])
-        became_dead = new[4] & ~carry[4]
+        became_dead = new.dead & ~carry.dead
         div = jnp.where(became_dead & (div < 0), t + 1, div)
-        reached = ~new[4] & (new[2] < target) & (hit < 0) & (t < args["horizon"])
+        reached = (~new.dead & (new.drawn().value < target) & (hit < 0)
+                   & (t < args["horizon"]))
         hit = jnp.where(reached, t + 1, hit)
         return (new, hit, div), None
 
-    _, _, v0, _, dead0 = carry0
-    hit0 = jnp.where(~dead0 & (v0 < target), 0, -1)
-    div0 = jnp.where(dead0, 0, -1)
+    v0 = carry0.drawn().value
+    hit0 = jnp.where(~carry0.dead & (v0 < target), 0, -1)
+    div0 = jnp.where(carry0.dead, 0, -1)
     (final, hit, div), _ = jax.lax.scan(step, (carry0, hit0, div0),
                                         (jnp.arange(length), xi))
-    p, _, value, grad, _ = final
-    return jnp.stack([p[0], p[1], value, jnp.linalg.norm(grad),
-                      hit.astype(value.dtype), div.astype(value.dtype)])
+    return jnp.concatenate([_record(final), jnp.stack([hit, div]).astype(v0.dtype)])
 
 
 def float32_program(fn: Callable) -> Callable:
@@ -448,6 +550,8 @@ def _prepare(
     start = landscape.start if start is None else start
     columns: dict[str, Any] = {f"hparams.{k}": v for k, v in hp.items()}
     columns.update({f"schedule.{k}": v for k, v in sp.items()})
+    columns.update({f"hparams.{k}": v
+                    for k, v in spec.from_surface(landscape.min_value).items()})
     columns.update({f"landscape.{k}": v for k, v in landscape.param_values.items()})
     cx, cy = landscape.center
     columns.update({"noise": noise, "clip_norm": clip_norm, "horizon": steps, "cx": cx,
@@ -579,7 +683,8 @@ class Inside:
     """What an optimizer saw and kept, update by update (see ``look_inside``).
 
     ``gradient (steps, 2)``: the gradient update t used (noise included), taken at
-    ``path[t]``; ``step (steps, 2)``: ``path[t+1] - path[t]``; ``state``: every array
+    the parameters, which are ``path[t]`` unless the optimizer draws another point
+    (``OptimizerSpec.shown``); ``step (steps, 2)``: ``path[t+1] - path[t]``; ``state``: every array
     leaf of the optax state after update t, keyed by its path in the state tree (e.g.
     ``"mu"``, ``"nu"``, ``"trace"``, ``"sum_of_squares"``), each ``(steps, ...)``; the
     scheduled learning rate is ``trajectory.learning_rate``.

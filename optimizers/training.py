@@ -4,7 +4,8 @@ The 2-D engine (``optimizers/engine.py``) records points of a plane; a network's
 trajectory lives in ``R^P``. This runs the same optax chain, built by the engine's own
 ``transform`` (so the optimizer, its schedule and the gradient clipping are exactly the
 engine's), on a loss ``loss_fn(theta, *data)``, in one ``jit`` + ``lax.scan``, recording
-the whole parameter vector after every step.
+the whole parameter vector after every step (the drawn one, ``OptimizerSpec.shown``, for an
+optimizer whose iterate stands for another point, such as schedule-free's).
 
 Everything a user moves (hyperparameters, schedule and its parameters, clipping, noise,
 seed, the data) is traced: one compile per (loss, optimizer, step bucket, size, noisy).
@@ -26,7 +27,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from optimizers.catalog import OPTIMIZERS
-from optimizers.engine import bucket_steps, float32_program, guarded_update, transform
+from optimizers.engine import (
+    Oracle,
+    bucket_steps,
+    float32_program,
+    guarded_update,
+    initial_carry,
+    step_key,
+    transform,
+)
 from optimizers.schedules import SCHEDULE_PARAMS, schedule_defaults, schedule_index
 
 #: A parameter larger than this in magnitude counts as diverged.
@@ -60,22 +69,25 @@ def _run(loss_fn: Callable, slug: str, length: int, noisy: bool, theta0, data, h
         return (jnp.all(jnp.isfinite(theta)) & jnp.isfinite(value)
                 & jnp.all(jnp.isfinite(grad)) & (jnp.max(jnp.abs(theta)) <= ESCAPE))
 
-    v0, g0 = value_and_grad(theta0)
-    carry0 = (theta0, opt.init(theta0), v0, g0, ~healthy(theta0, v0, g0))
+    carry0 = initial_carry(spec, opt, value_and_grad, healthy, theta0)
 
     def step(carry, t):
-        grad, dead = carry[3], carry[4]
-        seen = grad
-        if noisy:
-            seen = grad + noise * jax.random.normal(jax.random.fold_in(key, t), grad.shape,
-                                                    grad.dtype)
-        out, _ = guarded_update(spec, opt, f, value_and_grad, healthy, carry, seen)
-        return out, (out[0], out[2], jnp.linalg.norm(out[3]), out[4] & ~dead)
+        xi = (jax.random.normal(jax.random.fold_in(key, t), carry.grad.shape, carry.grad.dtype)
+              if noisy else 0.0)
+
+        def gradient(q):
+            return jax.grad(f)(q) + noise * xi
+
+        seen = carry.grad + noise * xi if noisy else carry.grad
+        oracle = Oracle(f, gradient, step_key(key, t))
+        out, _ = guarded_update(spec, opt, value_and_grad, healthy, carry, seen, oracle)
+        point, value, grad = out.drawn()
+        return out, (point, value, jnp.linalg.norm(grad), out.dead & ~carry.dead)
 
     _, (thetas, values, gnorms, newly) = jax.lax.scan(step, carry0, jnp.arange(length))
-    dead0 = carry0[4]
-    diverged = jnp.where(dead0, 0, jnp.where(newly.any(), jnp.argmax(newly) + 1, -1))
-    path = jnp.concatenate([theta0[None], thetas])
+    diverged = jnp.where(carry0.dead, 0, jnp.where(newly.any(), jnp.argmax(newly) + 1, -1))
+    theta_0, v0, g0 = carry0.drawn()
+    path = jnp.concatenate([theta_0[None], thetas])
     loss = jnp.concatenate([v0[None], values])
     gnorm = jnp.concatenate([jnp.linalg.norm(g0)[None], gnorms])
     return path, loss, gnorm, diverged

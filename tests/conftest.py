@@ -5,7 +5,7 @@ Most of the suite's time is JAX compiling programs, and a compiled program only 
 the process that compiled it (and, through the on-disk cache, the browser tests'
 server that process starts). So tests that compute the same things run in one worker:
 each module is one unit of work, modules that share scenes are one unit together, and
-the divergence matrix is one unit (one program serves all of it).
+the divergence matrix is one unit per group of optimizers (one program each).
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ SCREENS = "e2e/test_screens.py"
 #: Golden links: each its own unit, except those of the default scene and the lessons
 #: (the page's scenes) and of the MLP (the network's).
 GOLDEN = "test_golden_links.py"
-#: The divergence matrix: one compiled program serves all of it, so one unit.
+#: The divergence matrix: one compiled program per group of optimizers (the module's
+#: ``GROUP_OF``), each group one unit.
 MATRIX = "optimizers/test_divergence_matrix.py"
 #: Tests split by their surface, each surface one unit with the others of that surface.
 BY_SURFACE = "views/test_race.py::test_a_race_of_diverging_optimizers_still_draws"
@@ -66,6 +67,8 @@ BY_SURFACE = "views/test_race.py::test_a_race_of_diverging_optimizers_still_draw
 
 def _group_of(item: pytest.Item) -> str | None:
     where = item.nodeid.removeprefix("tests/")
+    if where.startswith(MATRIX):
+        return f"matrix:{item.module.GROUP_OF[item.callspec.params['slug']]}"
     if where.startswith(BY_SURFACE):
         return f"surface:{item.callspec.params['surface']}"
     for name, prefixes in SHARED.items():
@@ -99,7 +102,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return (0, 1 if item.get_closest_marker("browser") else 0), index
         if group == SCREENS:  # the other long unit: the other worker starts on it
             return (0, 2), index
-        return (1 if group == MATRIX or group.startswith("surface:") else 2, 0), index
+        return (1 if group.startswith(("matrix:", "surface:")) else 2, 0), index
 
     items[:] = [item for _, item in sorted(enumerate(items), key=rank)]
 

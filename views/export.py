@@ -16,8 +16,9 @@ only when clicked.
   version, so the file says how to reproduce it.
 - Python: a script of a few dozen lines (numpy, jax, optax) that runs the first racer
   the way the engine does (optax.inject_hyperparams with float32 hyperparameters, the
-  same schedule formula, clip_by_global_norm, the same gradient-noise draw) and saves
-  its path.
+  same schedule formula, clip_by_global_norm, the same gradient-noise draw, the same
+  extra update arguments and the surface's f*) and saves its path: the points the app
+  draws (schedule-free's evaluation point, Lookahead's slow weights).
 - GIF: the contour image with the paths drawn by Pillow, one frame per animation
   frame. (MP4 would need an ffmpeg binary; a browser-free GIF needs only Pillow.)
 """
@@ -145,7 +146,20 @@ def _self_contained_source(fn) -> str:
 def _factory(slug: str) -> tuple[str, str]:
     """The optax factory's expression and any definition it needs."""
     spec = OPTIMIZERS[slug]
-    return spec.optax_call, spec.script
+    if spec.script:
+        return slug, spec.script
+    return spec.factory_path, ""
+
+
+#: The script's text for each word of ``OptimizerSpec.needs`` (the engine's
+#: ``UPDATE_ARGUMENTS``): names as the script's ``update`` defines them.
+_UPDATE_ARGUMENTS = {
+    "value": "value=value, grad=g, value_fn=lambda q: f(q, params)",
+    "hessian": "hessian=jax.hessian(f)(p, params)",
+    "obj_fn": "obj_fn=lambda q: f(q, params)",
+    "key": "key=jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(SEED), 2), t)",
+    "grad_fn": "grad_fn=lambda q, i: jax.grad(loss_t)(q) + NOISE * xi_t",
+}
 
 
 def _f32_dict(values) -> str:
@@ -213,25 +227,36 @@ def _optimizer_lines(setup, slug: str, others: dict[str, float]) -> list[str]:
     return lines
 
 
+def _drawn_lines(spec, clipped: bool) -> list[str]:
+    """``drawn(p, state)``: the point the app draws (``OptimizerSpec.shown``) from the
+    parameters and the optimizer's own state."""
+    if spec.shown is None:
+        return ["", "", "def drawn(p, state):  # the parameters themselves", "    return p"]
+    own = "state[1].inner_state" if clipped else "state.inner_state"
+    return ["", "", inspect.getsource(spec.shown).rstrip(), "", "",
+            "def drawn(p, state):  # the point the app draws, from the optimizer's own state",
+            f"    return {spec.shown.__name__}(p, {own})"]
+
+
 def _loop_lines(spec, stochastic: bool) -> list[str]:
-    extra = ""
-    if "hessian" in spec.needs:
-        extra = ", hessian=jax.hessian(f)(p, params)"
-    elif "value" in spec.needs:
-        extra = ", value=value, grad=g, value_fn=lambda q: f(q, params)"
+    extra = "".join(f", {_UPDATE_ARGUMENTS[word]}" for word in sorted(spec.needs))
     lines = ["", "", "@jax.jit", "def update(p, state, t, xi_t, params):",
              "    value, g = jax.value_and_grad(f)(p, params)"]
     if stochastic:
         lines += ["    # a minibatch gradient, from the same key stream as the app's",
-                  "    key = jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(SEED), 1),"
-                  " t)",
-                  "    g = jax.grad(lambda q: LANDSCAPE.stochastic_loss(q, params, key))(p)"]
+                  "    batch_key = jax.random.fold_in(jax.random.fold_in("
+                  "jax.random.PRNGKey(SEED), 1), t)",
+                  "    loss_t = lambda q: LANDSCAPE.stochastic_loss(q, params, batch_key)  "
+                  "# noqa: E731",
+                  "    g = jax.grad(loss_t)(p)"]
+    else:
+        lines += ["    loss_t = lambda q: f(q, params)  # noqa: E731"]
     lines += [
         "    g = g + NOISE * xi_t", f"    updates, state = optimizer.update(g, state, p{extra})",
         "    return optax.apply_updates(p, updates), state", "", "",
-        "p, state = START, optimizer.init(START)", "path = [np.asarray(p)]",
+        "p, state = START, optimizer.init(START)", "path = [np.asarray(drawn(p, state))]",
         "for t in range(STEPS):", "    p, state = update(p, state, t, XI[t], PARAMS)",
-        "    path.append(np.asarray(p))", "path = np.stack(path)",
+        "    path.append(np.asarray(drawn(p, state)))", "path = np.stack(path)",
         'np.savetxt("path.csv", path, delimiter=",", header="x,y", comments="", fmt="%.9g")',
         'print(f"after {STEPS} steps: p = {path[-1]}, f = {f(path[-1], PARAMS):.6g}")', ""]
     return lines
@@ -244,11 +269,12 @@ def python_snippet(scene: Scene, link: str = "") -> str:
     landscape = setup.landscape()
     racer = setup.racers[0]
     spec = OPTIMIZERS[racer.slug]
-    values = racer.values
+    values = {**racer.values, **spec.from_surface(landscape.min_value)}
     lr = values.pop("learning_rate")
     surface = _surface_lines(setup, landscape)
     own_code = surface[0].startswith("from landscapes")
     body = (surface + _run_lines(setup, spec, lr) + _optimizer_lines(setup, racer.slug, values)
+            + _drawn_lines(spec, setup.clip_norm is not None)
             + _loop_lines(spec, landscape.stochastic_loss is not None))
     head = _docstring(scene, spec, landscape, link, own_code)
     if any("math." in line for line in body):

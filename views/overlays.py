@@ -155,8 +155,9 @@ def momentum_vector(run: RunInside, k: int) -> tuple[np.ndarray, str] | None:
 
 
 def arrows(run: RunInside, k: int, domain) -> list[Arrow]:
-    """The arrows of update ``k``: −∇f and the momentum (same scale, so their lengths
-    compare, the longer one drawn ``DIRECTION_LENGTH`` long) and the step, to scale
+    """The arrows of update ``k``: −∇f (where the gradient was taken at the drawn point)
+    and the momentum (same scale, so their lengths compare, the longer one drawn
+    ``DIRECTION_LENGTH`` long) and the step, to scale
     unless too short or too long to read (then its label says by how much it is
     magnified or shrunk)."""
     if run.diverged_at is not None and k >= run.diverged_at:
@@ -164,15 +165,20 @@ def arrows(run: RunInside, k: int, domain) -> list[Arrow]:
     span = _span(domain)
     origin = (float(run.path[k, 0]), float(run.path[k, 1]))
     out: list[Arrow] = []
-    neg_g = -run.gradient[k].astype(np.float64)
+    # An optimizer that draws another point than it iterates (schedule-free's x,
+    # Lookahead's slow weights) took its gradient elsewhere: no −∇f at the drawn point.
+    neg_g = (-run.gradient[k].astype(np.float64) if OPTIMIZERS[run.slug].shown is None
+             else None)
     mom = momentum_vector(run, k)
-    lengths = [float(np.hypot(*neg_g))]
+    lengths = [] if neg_g is None else [float(np.hypot(*neg_g))]
     if mom is not None:
         lengths.append(float(np.hypot(*np.asarray(mom[0], np.float64))))
-    longest = max(lengths)
+    longest = max(lengths, default=0.0)
     if np.isfinite(longest) and longest > 0:
         scale = DIRECTION_LENGTH * span / longest
-        out.append(Arrow("gradient", run.key, origin, tuple(neg_g.tolist()), scale, "−∇f"))
+        if neg_g is not None:
+            out.append(Arrow("gradient", run.key, origin, tuple(neg_g.tolist()), scale,
+                             "−∇f"))
         if mom is not None and np.hypot(*mom[0]) > 0:
             out.append(Arrow("momentum", run.key, origin,
                              tuple(np.asarray(mom[0], np.float64).tolist()), scale, mom[1]))

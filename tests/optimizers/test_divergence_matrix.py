@@ -5,9 +5,12 @@ race of such runs still draws is tests/views/test_race.py's.)
 Compiling is the whole cost, and a program's compile time is the sum of what it holds,
 so the whole matrix is one program: the surfaces' losses stand behind one
 ``lax.switch`` on a traced index (a landscape parameter, like κ), each surface keeping
-its own start, domain, escape box and parameter values, and the optimizers are one
-``optimizers.ensemble`` whose traced ``which`` picks each run's optimizer. One batch per
-surface holds every optimizer at every learning rate. That the switched loss is each
+its own start, domain, escape box and parameter values, and the optimizers are
+``optimizers.ensemble``s whose traced ``which`` picks each run's optimizer (a few
+ensembles of a dozen: compile time grows faster than the members, see
+``MEMBERS_PER_PROGRAM``). One batch per surface and ensemble holds its optimizers at
+every learning rate. Each ensemble is a unit of work of its own (tests/conftest.py reads
+``GROUP_OF``). That the switched loss is each
 surface's own, and an ensemble member's run the optimizer's own, is checked below.
 """
 
@@ -25,7 +28,7 @@ import pytest
 from hparam import HParam
 from landscapes import LANDSCAPES, Landscape
 from optimizers import OPTIMIZERS, Trajectory, simulate
-from optimizers.ensemble import WHICH, ensemble
+from optimizers.ensemble import WHICH, ensemble, groups
 from tests.helpers import DIVERGENCE_STEPS
 
 #: One program for the whole matrix: the slow layer's.
@@ -35,7 +38,9 @@ LRS = np.array([1e-6, 1e-4, 1e-2, 1.0, 1e2], dtype=np.float32)
 STEPS = DIVERGENCE_STEPS
 SURFACES = tuple(sorted(LANDSCAPES))
 CATALOGUE = tuple(sorted(OPTIMIZERS))
-EVERY_OPTIMIZER = ensemble(CATALOGUE)
+GROUPS = groups(CATALOGUE)
+#: Each optimizer's ensemble, by its index in ``GROUPS``.
+GROUP_OF = {slug: k for k, group in enumerate(GROUPS) for slug in group}
 
 
 def _own(landscape: Landscape, params):
@@ -89,29 +94,35 @@ def rows(batch: Trajectory) -> list[Trajectory]:
             for i in range(batch.path.shape[0])]
 
 
-def every_optimizer_at_every_rate() -> dict[str, np.ndarray]:
-    """The matrix's batch: each optimizer (``which``) at each of its learning rates."""
-    which = np.repeat(np.arange(len(CATALOGUE)), len(LRS))
-    rates = np.concatenate([learning_rates(slug) for slug in CATALOGUE])
+def each_at_every_rate(members: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """An ensemble's batch: each of its optimizers (``which``) at each of its rates."""
+    which = np.repeat(np.arange(len(members)), len(LRS))
+    rates = np.concatenate([learning_rates(slug) for slug in members])
     return {WHICH: which.astype(np.float32), "learning_rate": rates}
 
 
 @functools.cache
-def survey() -> dict[str, dict[str, list[Trajectory]]]:
-    """Every surface's runs of every optimizer at every learning rate (one program)."""
-    batch = every_optimizer_at_every_rate()
-    by_surface = {s: rows(simulate(on_the_shared_program(s), EVERY_OPTIMIZER, batch, None,
-                                   STEPS)) for s in SURFACES}
+def survey(k: int) -> dict[str, dict[str, list[Trajectory]]]:
+    """Every surface's runs of the ``k``-th group's optimizers at every learning rate
+    (one program)."""
+    members = GROUPS[k]
+    batch = each_at_every_rate(members)
+    by_surface = {s: rows(simulate(on_the_shared_program(s), ensemble(members), batch,
+                                   None, STEPS)) for s in SURFACES}
     n = len(LRS)
     return {slug: {s: runs[i * n:(i + 1) * n] for s, runs in by_surface.items()}
-            for i, slug in enumerate(CATALOGUE)}
+            for i, slug in enumerate(members)}
+
+
+def runs_of(slug: str, surface: str) -> list[Trajectory]:
+    return survey(GROUP_OF[slug])[slug][surface]
 
 
 @pytest.mark.parametrize("slug", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("surface", SURFACES)
 def test_every_learning_rate_is_survivable(slug, surface):
     ls = LANDSCAPES[surface]
-    trajectories = survey()[slug][surface]
+    trajectories = runs_of(slug, surface)
     assert len(trajectories) == len(LRS)
     for traj, value in zip(trajectories, learning_rates(slug), strict=True):
         assert traj.path.shape == (STEPS + 1, 2)
@@ -140,7 +151,7 @@ def test_the_shared_program_runs_each_surfaces_loss_and_each_optimizers_rule(slu
     """
     hparams = {"learning_rate": learning_rates(slug)}
     plain = rows(simulate(LANDSCAPES[surface], slug, hparams, None, STEPS))
-    for mine, theirs in zip(survey()[slug][surface], plain, strict=True):
+    for mine, theirs in zip(runs_of(slug, surface), plain, strict=True):
         scale = max(1.0, float(np.abs(theirs.path).max()))
         np.testing.assert_allclose(mine.path, theirs.path, rtol=1e-5, atol=1e-5 * scale)
         assert mine.diverged_at == theirs.diverged_at  # the escape box is the surface's

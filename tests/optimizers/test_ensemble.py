@@ -9,7 +9,7 @@ import pytest
 
 from landscapes import LANDSCAPES
 from optimizers import OPTIMIZERS, simulate
-from optimizers.ensemble import WHICH, ensemble, member_key
+from optimizers.ensemble import WHICH, ensemble, groups, member_key
 
 PAIR = ("sgd", "momentum")
 QUADRATIC = LANDSCAPES["quadratic"]
@@ -45,3 +45,11 @@ def test_each_run_follows_its_member_at_its_own_hyperparameters():
 def test_an_unknown_member_is_refused():
     with pytest.raises(KeyError):
         ensemble(("sgd", "no_such_optimizer"))
+
+
+def test_groups_cover_the_slugs_in_order_evenly():
+    slugs = tuple(sorted(OPTIMIZERS))
+    parts = groups(slugs, 12)
+    assert sum(parts, ()) == slugs
+    assert max(map(len, parts)) <= 12 and max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert groups(("sgd",)) == (("sgd",),)

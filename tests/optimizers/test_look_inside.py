@@ -7,7 +7,7 @@ import optax
 import pytest
 
 from landscapes import LANDSCAPES
-from optimizers import simulate
+from optimizers import OPTIMIZERS, simulate
 from optimizers.engine import look_inside
 
 QUAD = LANDSCAPES["quadratic"].bind(kappa=8.0, theta=25.0)
@@ -67,3 +67,25 @@ def test_every_stateful_optimizer_exposes_its_accumulator(slug, key):
 def test_look_inside_refuses_a_batch():
     with pytest.raises(ValueError):
         look_inside(QUAD, "adam", {"learning_rate": np.array([0.1, 0.2])}, None, 10)
+
+
+#: Each new optimizer and a leaf of its own state that look_inside must expose (the
+#: anatomy's moments among them).
+OWN_LEAVES = {"schedule_free_sgd": "z", "schedule_free_adamw": "base_optimizer_state.nu",
+              "lookahead": "slow", "momo": "exp_avg", "sophia": "mu", "qhm": "mu",
+              "qhadam": "nu"}
+
+
+@pytest.mark.slow  # seven look-inside programs and their simulate programs
+@pytest.mark.parametrize("slug", sorted(OWN_LEAVES))
+def test_look_inside_retraces_the_drawn_path_and_shows_the_state(slug):
+    hp = {"learning_rate": 0.05}
+    inside = look_inside(QUAD, slug, hp, (-1.5, 1.0), 12)
+    traj = simulate(QUAD, slug, hp, (-1.5, 1.0), 12)
+    np.testing.assert_array_equal(inside.trajectory.path, traj.path)
+    np.testing.assert_allclose(inside.step, np.diff(traj.path, axis=0))
+    assert inside.state[OWN_LEAVES[slug]].shape == (12, 2)
+    for moment in OPTIMIZERS[slug].anatomy.moments:
+        assert np.isfinite(inside.state[moment.leaf]).all(), (slug, moment.leaf)
+    if slug == "lookahead":  # the drawn point is the slow weights of the state
+        np.testing.assert_array_equal(inside.state["slow"], traj.path[1:])

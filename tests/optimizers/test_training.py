@@ -10,7 +10,7 @@ import pytest
 from landscapes import LANDSCAPES, mlp
 from landscapes.classic import quadratic
 from optimizers import simulate
-from optimizers.training import train
+from optimizers.training import train, train_race
 
 
 @pytest.mark.slow  # eight programs: four optimizers, in the engine and in training
@@ -59,3 +59,34 @@ def test_training_records_every_step_and_freezes_a_diverged_run():
     k = bad.diverged_at
     assert np.isfinite(bad.path).all() and np.isfinite(bad.loss).all()
     assert (bad.path[k:] == bad.path[k - 1]).all()
+
+
+#: The optimizers that need more of the engine than a gradient, and the quasi-hyperbolic
+#: pair: each one more MLP training program.
+HOOKED = ("schedule_free_sgd", "schedule_free_adamw", "lookahead", "sam", "polyak_sgd",
+          "momo", "sophia", "qhm", "qhadam")
+
+
+@pytest.mark.slow  # nine MLP training programs
+def test_every_hooked_optimizer_trains_the_mlp():
+    """Each trains in the full parameter space with its hooks (the loss value, obj_fn, a
+    key, grad_fn, a drawn point) and noise on: no exception, finite records, the loss
+    down; schedule-free records its evaluation point and Lookahead its slow weights,
+    which move only every fifth step."""
+    points, labels = mlp.moons(0)
+    theta0 = mlp.init(0)
+    rates = {"schedule_free_sgd": 0.05, "polyak_sgd": 0.5, "momo": 0.5}
+    runs = train_race(mlp.loss, theta0, (points, labels),
+                      [(slug, {"learning_rate": rates.get(slug, 0.02)}) for slug in HOOKED],
+                      40, noise=0.05, seed=1)
+    for run in runs:
+        assert run.path.shape == (41, mlp.SIZE), run.slug
+        assert np.isfinite(run.path).all() and np.isfinite(run.loss).all(), run.slug
+        assert run.diverged_at is None, run.slug
+        assert run.loss[-1] < run.loss[0], run.slug
+        # the recorded loss is the loss of the recorded parameters
+        np.testing.assert_allclose(run.loss[-1], mlp.loss(run.path[-1], points, labels),
+                                   rtol=1e-5, err_msg=run.slug)
+    slow = {run.slug: run for run in runs}["lookahead"].path
+    moved = np.abs(np.diff(slow, axis=0)).max(axis=1) > 0
+    assert list(np.flatnonzero(moved) + 1) == [5, 10, 15, 20, 25, 30, 35, 40]

@@ -22,8 +22,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Runs as a script in both modes: prints nothing, writes ``{name: array}`` to argv[1].
-#: The whole catalogue runs as one program (an ensemble: one compile), each optimizer at
-#: its defaults; a fused race, the outcome and state readers are checked on L-BFGS,
+#: The whole catalogue runs as a few ensembles (a program of a dozen optimizers each),
+#: each optimizer at its defaults; a fused race, the outcome and state readers are checked on L-BFGS,
 #: whose optax state takes the default dtype.
 RUNS = r'''
 import sys
@@ -32,20 +32,20 @@ from landscapes import LANDSCAPES
 from landscapes import mlp
 from optimizers import OPTIMIZERS
 from optimizers.engine import look_inside, outcomes, race, simulate
-from optimizers.ensemble import WHICH, ensemble
+from optimizers.ensemble import WHICH, ensemble, groups
 from optimizers.training import train
 
 rosenbrock = LANDSCAPES["rosenbrock"]
 options = dict(seed=7, noise=0.3, schedule="cosine", clip_norm=5.0)
 out = {}
-slugs = tuple(OPTIMIZERS)
-defaults = {WHICH: np.arange(len(slugs), dtype=np.float32),
-            "learning_rate": np.array([OPTIMIZERS[s].hparams["learning_rate"].default
-                                       for s in slugs], np.float32)}
-runs = simulate(rosenbrock, ensemble(slugs), defaults, (-1.2, 1.0), 40, **options)
-for i, slug in enumerate(slugs):
-    out[f"{slug}.path"], out[f"{slug}.loss"] = runs.path[i], runs.loss[i]
-    out[f"{slug}.learning_rate"] = runs.learning_rate[i]
+for members in groups(tuple(OPTIMIZERS)):
+    defaults = {WHICH: np.arange(len(members), dtype=np.float32),
+                "learning_rate": np.array([OPTIMIZERS[s].hparams["learning_rate"].default
+                                           for s in members], np.float32)}
+    runs = simulate(rosenbrock, ensemble(members), defaults, (-1.2, 1.0), 40, **options)
+    for i, slug in enumerate(members):
+        out[f"{slug}.path"], out[f"{slug}.loss"] = runs.path[i], runs.loss[i]
+        out[f"{slug}.learning_rate"] = runs.learning_rate[i]
 for slug, run in zip(("lbfgs", "adam"), race(rosenbrock, [("lbfgs", {}), ("adam", {})],
                                              (-1.2, 1.0), 40, **options), strict=True):
     out[f"race.{slug}.path"] = run.path

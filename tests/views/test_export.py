@@ -208,3 +208,56 @@ def test_twins_are_told_apart_and_a_label_is_exported_as_text():
                for t in texts)
     assert not any(raw in t for t in texts for raw in ("<b>bold", "%{x} $y$", "$y$"))
     assert MARKUP not in figure_html(race_figure(res))
+
+
+#: The optimizers whose script defines more than an optax call (a wrapper, a drawn point
+#: other than the parameters, extra update arguments, the surface's f*), each with a
+#: learning rate that keeps it inside the six-hump camel's domain for 60 steps.
+WRAPPED = {"schedule_free_sgd": 0.02, "schedule_free_adamw": 0.05, "lookahead": 0.05,
+           "sam": 0.02, "polyak_sgd": 0.5, "momo": 0.5, "sophia": 0.02, "qhm": 0.05,
+           "qhadam": 0.05}
+
+
+def _wrapped_scene(slug: str) -> Scene:
+    """A classic surface whose minimum value is not 0 (Polyak's and MoMo's f*), with
+    noise and clipping on (the script's noise reaches SAM's second gradient, and the
+    clipped chain holds the state a drawn point is read from)."""
+    return Scene.of(surface="six_hump_camel", racers=(Racer(slug, (("learning_rate",
+                    WRAPPED[slug]),)),), start=(-1.5, -1.0), steps=60, seed=5, noise=0.3,
+                    clip_norm=5.0)
+
+
+@pytest.mark.slow  # one fresh process runs the nine scripts
+def test_the_optax_script_reproduces_every_wrapped_optimizer(tmp_path):
+    folders = []
+    for slug in WRAPPED:
+        folder = tmp_path / slug
+        folder.mkdir()
+        (folder / "reproduce.py").write_text(python_snippet(_wrapped_scene(slug)))
+        folders.append(str(folder))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", _RUN_EACH, *folders], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for slug in WRAPPED:
+        path = np.loadtxt(tmp_path / slug / "path.csv", delimiter=",", skiprows=1)
+        run = race_result(_wrapped_scene(slug)).runs[0]
+        assert run.diverged_at is None, slug
+        # float32 in both, the same operations in a different program: rounding only
+        np.testing.assert_allclose(path, run.path, rtol=1e-4, atol=1e-4, err_msg=slug)
+        assert np.linalg.norm(run.path[-1] - run.path[0]) > 0.1, slug
+
+
+def test_every_optimizer_has_a_factory_the_script_can_name():
+    """Each factory is optax's public function or defined by the script, and each needs
+    word has the script's text for its update argument."""
+    from optimizers import OPTIMIZERS
+    from optimizers.catalog import NEEDS
+    from views.export import _UPDATE_ARGUMENTS
+
+    assert set(_UPDATE_ARGUMENTS) == set(NEEDS)
+    for slug, spec in OPTIMIZERS.items():
+        assert spec.factory_path or f"def {slug}(" in spec.script, slug
+        if spec.factory_path:
+            assert spec.factory_path.startswith(("optax.", "optax.contrib.")), slug
+    assert OPTIMIZERS["momo"].factory_path == "optax.contrib.momo"

@@ -248,6 +248,7 @@ def other_insides() -> Insides:
     return compute_inside(SCENE.replace(racers=tuple(Racer.default(s) for s in OTHERS)).setup)
 
 
+@pytest.mark.slow  # one look-inside program per optimizer
 @pytest.mark.parametrize("slug", OTHERS)
 def test_every_anatomy_reads_its_optimizer_s_state(slug):
     """Each moment an anatomy shows is a leaf of optax's state, one value per coordinate;
@@ -270,3 +271,34 @@ def test_every_anatomy_reads_its_optimizer_s_state(slug):
         assert tex_vector(run.path[k + 1]) in rule
         arrows(run, k, SCENE.setup.landscape().domain)
     assert table_rows(insides, last)
+
+
+#: Optimizers whose drawn point is not their iterate (schedule-free, Lookahead) beside
+#: ones with a moment of their own (MoMo's d, Sophia's and QHAdam's m), unclipped and
+#: on the overlay scene's surface and start.
+HOOKED_SCENE = SCENE.replace(racers=tuple(Racer(slug, (("learning_rate", 0.05),)) for slug in
+                                          ("schedule_free_sgd", "lookahead", "momo", "sophia",
+                                           "qhadam")), clip_norm=None)
+
+
+def test_the_overlays_of_drawn_points_and_new_moments():
+    found = compute_inside(HOOKED_SCENE.setup)
+    domain = HOOKED_SCENE.setup.landscape().domain
+    paths = {run.slug: run.path for run in race_result(HOOKED_SCENE).runs}
+    for run in found.runs:
+        np.testing.assert_array_equal(run.path, paths[run.slug])
+        for k in UPDATES:
+            kinds = {a.kind: a for a in arrows(run, k, domain)}
+            # the gradient was taken at the drawn point only where it is the iterate
+            has_gradient = run.slug not in ("schedule_free_sgd", "lookahead")
+            assert ("gradient" in kinds) == has_gradient, run.slug
+            assert ("momentum" in kinds) == (run.slug in ("momo", "sophia", "qhadam"))
+            step = run.path[k + 1] - run.path[k]
+            if np.any(step != 0):  # Lookahead's slow weights stand still between syncs
+                np.testing.assert_allclose(kinds["step"].vector, step, rtol=1e-6, atol=1e-9)
+            else:
+                assert "step" not in kinds and run.slug == "lookahead"
+            rule = live_rule(run, k, None)
+            assert r"p_{t+1}" in rule and "nan" not in rule.lower(), run.slug
+    named = {row["optimizer"] for row in table_rows(found, 10)} - {""}
+    assert named == {run.name for run in found.runs}
