@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: Runs as a script in both modes: prints nothing, writes ``{name: array}`` to argv[1].
 #: The whole catalogue runs as a few ensembles (a program of a dozen optimizers each),
-#: each optimizer at its defaults; a fused race, the outcome and state readers are checked on L-BFGS,
-#: whose optax state takes the default dtype.
+#: each optimizer at its defaults; a fused race, the outcome and state readers are
+#: checked on L-BFGS, whose optax state takes the default dtype.
 RUNS = r'''
 import sys
 import numpy as np
