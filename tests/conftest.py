@@ -53,8 +53,13 @@ SHARED = {
                 "optimizers/test_training.py", "compute/test_mlp.py", "views/test_network.py",
                 "ui/test_network.py"),
 }
-#: The screens matrix (a browser server of its own): a long unit by itself.
+#: The screens matrix: two long units, the stage's views (and the presenter, touch and
+#: theme checks) and the studies' (with the MLP), so the two workers share it.
 SCREENS = "e2e/test_screens.py"
+STAGE_VIEWS = ("race", "race-3d", "network", "network-3d")
+#: Every optimizer's anatomy on the overlay scene: one look-inside program per optimizer,
+#: a unit of its own beside the page's.
+ANATOMY = "views/test_overlays.py::test_every_anatomy_reads_its_optimizer_s_state"
 #: Golden links: each its own unit, except those of the default scene and the lessons
 #: (the page's scenes) and of the MLP (the network's).
 GOLDEN = "test_golden_links.py"
@@ -71,6 +76,12 @@ def _group_of(item: pytest.Item) -> str | None:
         return f"matrix:{item.module.GROUP_OF[item.callspec.params['slug']]}"
     if where.startswith(BY_SURFACE):
         return f"surface:{item.callspec.params['surface']}"
+    if where.startswith(ANATOMY):
+        return "anatomy"
+    if where.startswith(SCREENS):
+        params = getattr(item, "callspec", None)
+        view = params.params.get("view", "race") if params else "race"
+        return "screens:stage" if view in STAGE_VIEWS else "screens:studies"
     for name, prefixes in SHARED.items():
         if where.startswith(prefixes):
             return name
@@ -100,8 +111,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = groups[item.nodeid] or ""
         if group == "page":
             return (0, 1 if item.get_closest_marker("browser") else 0), index
-        if group == SCREENS:  # the other long unit: the other worker starts on it
+        if group.startswith("screens:"):  # the other long units: the other worker's
             return (0, 2), index
+        if group in ("anatomy", "optimizers/test_x64.py"):
+            return (0, 3), index
         return (1 if group.startswith(("matrix:", "surface:")) else 2, 0), index
 
     items[:] = [item for _, item in sorted(enumerate(items), key=rank)]
