@@ -151,10 +151,10 @@ class Server:
 
 
 def start_server(jax_cache: str, server_args: list[str], timeout: float = 90,
-                 app: str = "app.py") -> Server:
+                 app: str = "app.py", port: int | None = None) -> Server:
     """`streamlit run app.py` (or ``app``, a path from the repository's root) headless on
-    a free loopback port, in its own process group."""
-    port = free_port()
+    ``port`` (default: a free one) of the loopback, in its own process group."""
+    port = port or free_port()
     fd, log_path = tempfile.mkstemp(prefix="optplay-load-", suffix=".log")
     cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
