@@ -60,7 +60,7 @@ sys.path.insert(0, ROOT)
 
 from loadclient import SessionResult, http_get, open_link  # noqa: E402
 
-RSS_LIMIT_MB = 1536.0
+RSS_LIMIT_MB = 1024.0
 #: Server CPU time per session of an already computed link (issue "A hundred students").
 CPU_PER_SESSION_MS = 25.0
 #: p95 time to the chart, same link: one server (100 sessions), replicas (300 sessions).
