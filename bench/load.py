@@ -24,7 +24,7 @@ machine): same-link, 100 sessions: 0 errors, p95 time-to-chart ≤ 3 s (≤ 5 s 
 replicas), one computation, server CPU per session ≤ 25 ms, printed beside the CPU per
 session of a trivial Streamlit app (bench/baseline_app.py) opened by as many sessions in
 the same run (``--no-baseline`` skips it); distinct, 30 scenes: 0 errors; memory, 1000
-scenes: RSS levels off below 1.5 GB. Time-to-chart runs from the session's
+scenes: RSS levels off below 1 GB. Time-to-chart runs from the session's
 first HTTP request (index.html, health, host-config, as a browser) to the websocket
 message that carries the chart. Every session, the run and the server are bounded in
 time; the run stops by itself (--hard-timeout) and kills the server it started.
