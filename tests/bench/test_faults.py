@@ -44,7 +44,7 @@ from load import (  # noqa: E402
 )
 from loadclient import PLACEHOLDER_TOKEN, http_get, open_link, rerun_message  # noqa: E402
 
-pytestmark = pytest.mark.slow  # a real server: ~25 s for the module
+pytestmark = pytest.mark.slow  # a real server: ~15 s for the module
 
 SESSION_TIMEOUT_S = 45.0
 IDLE_CONNECTIONS = 200
