@@ -28,6 +28,7 @@ frontend bundle's ``sendRerunBackMsg`` / ``connectToWebSocket``.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class SessionResult:
     time_to_finish: float | None = None
     time_to_socket: float | None = None
     chart_bytes: int = 0
+    chart_digest: str = ""  # SHA-1 of the first chart: the same view gives the same one
     bytes_received: int = 0
     messages: int = 0
     spinners: list[str] = field(default_factory=list)
@@ -123,15 +125,15 @@ def rerun_message(query: str, url: str) -> bytes:
     return msg.SerializeToString()
 
 
-def _chart_size(element, which: str) -> int | None:
-    """The bytes of the page's chart, if ``element`` is one: the race stage's message, or
-    a study's plotly figure."""
+def _chart_payload(element, which: str) -> bytes | None:
+    """The page's chart, if ``element`` is one: the race stage's message, or a study's
+    plotly figure."""
     if which == "plotly_chart":
-        return len(element.plotly_chart.spec)
+        return element.plotly_chart.spec.encode()
     if which == "bidi_component":
         stage = element.bidi_component
         if stage.component_name == "optplay_stage" and stage.id.endswith("-stage"):
-            return len(stage.bytes)
+            return stage.bytes
     return None
 
 
@@ -141,11 +143,12 @@ def _read(result: SessionResult, msg: ForwardMsg, now: float) -> bool:
     if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
         element = msg.delta.new_element
         which = element.WhichOneof("type")
-        size = _chart_size(element, which)
-        if size is not None:
+        chart = _chart_payload(element, which)
+        if chart is not None:
             if result.time_to_chart is None:
                 result.time_to_chart = now
-            result.chart_bytes = max(result.chart_bytes, size)
+                result.chart_digest = hashlib.sha1(chart).hexdigest()
+            result.chart_bytes = max(result.chart_bytes, len(chart))
         elif which == "alert":
             body = element.alert.body
             if element.alert.format == Alert.ERROR:

@@ -11,6 +11,7 @@ computation ignores (the frame, the view, another study's setting) keeps its ent
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields, replace
 
 from compute.studies import swept
@@ -43,8 +44,11 @@ def project(setup: Setup, computation: str) -> Setup:
     return Setup(**values)
 
 
+@functools.lru_cache(maxsize=1024)
 def cache_key(setup: Setup, computation: str) -> str:
-    """The canonical link of ``project(setup, computation)``."""
+    """The canonical link of ``project(setup, computation)``. Memoised: a page run asks
+    for the same few keys several times, and a lecture's sessions for the same ones
+    (a Setup is frozen and hashable; a key is a short string)."""
     return query_string(Scene(project(setup, computation)))
 
 

@@ -8,7 +8,10 @@
 # prefix (configs, logs, pid files, a shared JAX compilation cache). It prints the URLs
 # and waits; Ctrl-C or SIGTERM to this script stops every process it started and removes
 # the prefix (KEEP=1 keeps it, e.g. to read the logs). STREAMLIT_ARGS adds options to
-# every replica, e.g. STREAMLIT_ARGS="--runner.postScriptGC false". Then, in another shell:
+# every replica, e.g. STREAMLIT_ARGS="--runner.postScriptGC false"; JAX_CACHE a compilation
+# cache folder the replicas share (default: a new one under the prefix; replicas warmed
+# one at a time, as bench/load.py does, never write one program at once). Then, in another
+# shell:
 #
 #   python bench/load.py --scenario same-link --url http://127.0.0.1:8080 \
 #       --replica http://127.0.0.1:8601 --replica http://127.0.0.1:8602
@@ -23,7 +26,8 @@ PYTHON=${PYTHON:-python}
 [ -x "$NGINX" ] || { echo "nginx not found (apt-get install -y nginx-light)" >&2; exit 2; }
 
 PREFIX=$(mktemp -d -t optplay-deploy-XXXXXX)
-mkdir -p "$PREFIX/tmp" "$PREFIX/jax"
+JAX_CACHE=${JAX_CACHE:-$PREFIX/jax}
+mkdir -p "$PREFIX/tmp" "$JAX_CACHE"
 PIDS=()
 
 cleanup() {
@@ -55,7 +59,7 @@ UPSTREAMS=""
 for ((i = 0; i < REPLICAS; i++)); do
     port=$((FIRST_PORT + i))
     # Same cookie secret on every replica (XSRF cookies stay valid across them).
-    OPTPLAY_JAX_CACHE="$PREFIX/jax" STREAMLIT_SERVER_COOKIE_SECRET="${COOKIE_SECRET:-$(basename "$PREFIX")}" \
+    OPTPLAY_JAX_CACHE="$JAX_CACHE" STREAMLIT_SERVER_COOKIE_SECRET="${COOKIE_SECRET:-$(basename "$PREFIX")}" \
         "$PYTHON" -m streamlit run "$ROOT/app.py" --server.headless true \
         --server.address 127.0.0.1 --server.port "$port" ${STREAMLIT_ARGS:-} \
         >"$PREFIX/replica-$port.log" 2>&1 </dev/null &

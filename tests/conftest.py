@@ -49,6 +49,8 @@ SHARED = {
     "studies": ("compute/test_studies.py", "compute/test_keys.py", "views/test_studies.py",
                 "ui/test_studies.py"),
     "tuning": ("compute/test_tuning.py", "views/test_tuning.py", "ui/test_tuning.py"),
+    # the load harness and the lecture's faults: real servers of their own, one unit
+    "lecture": ("bench/",),
     "network": ("landscapes/test_network.py", "landscapes/test_mlp.py",
                 "optimizers/test_training.py", "compute/test_mlp.py", "views/test_network.py",
                 "ui/test_network.py"),

@@ -14,6 +14,7 @@ from scene.settings import HIDDEN_IN_SOME_MODES, RACE
 from ui import network, stage, studies, teaching, tuning
 from ui.caches import cached_result, raced_setup
 from ui.controls import keep_hidden, mode_selector, prepare_state, sidebar
+from ui.lazy import lazy_panel
 from ui.share import share_box
 from views.summary import markdown_table, plain_markdown, summary_rows
 
@@ -132,7 +133,10 @@ def main() -> None:
 
 
 def _update_rules(scene: Scene) -> None:
-    with st.expander("Update rules", expanded=False):
+    box = lazy_panel("Update rules", "rules.open")
+    if box is None:
+        return
+    with box:
         for slug in dict.fromkeys(scene.setup.slugs):  # each optimizer's rule once
             spec = OPTIMIZERS[slug]
             st.markdown(f"**{spec.name}** — {spec.reference}")

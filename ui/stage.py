@@ -61,9 +61,11 @@ STAGE = st.components.v2.component(
     isolate_styles=False)
 
 
+@functools.cache
 def ensure_plotly_js() -> str:
-    """The page-relative URL of plotly.js, copied once from the pinned plotly package
-    (keeping its modification time, so browsers may cache it for long)."""
+    """The page-relative URL of plotly.js, copied once per server process from the pinned
+    plotly package (keeping its modification time, so browsers may cache it for long);
+    not a file check on every page run."""
     target = STATIC / PLOTLY_JS
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not target.exists() or target.stat().st_size != source.stat().st_size:

@@ -23,6 +23,7 @@ from lessons import LESSONS
 from scene import Scene, from_query, query_string, to_state
 from scene.settings import RACE
 from ui.caches import cached_figure, cached_inside
+from ui.lazy import lazy_panel
 from views.export import (
     animation_gif,
     figure_html,
@@ -167,9 +168,13 @@ def inside_panel(scene: Scene, key: str) -> None:
 
 
 def exports(scene: Scene, raced: Scene, result: Result, key: str, base_url: str) -> None:
-    """Download buttons; each file is built when its button is clicked. ``raced`` is the
+    """Download buttons, in a panel drawn only while it is open (a lazy panel); each file
+    is built when its button is clicked. ``raced`` is the
     scene the race ran (with tuning on, at the tuned rates): the script runs its first
     racer; the links are ``scene``'s."""
+    box = lazy_panel("Export this view", "exports.open")
+    if box is None:
+        return
     name = f"optimizers-{scene.setup.surface}"
     link = f"{base_url}?{query_string(scene)}"
     d = scene.display
@@ -178,7 +183,7 @@ def exports(scene: Scene, raced: Scene, result: Result, key: str, base_url: str)
         figure = cached_figure(key, d.frame, d.view, d.curve, font_scale(scene))
         return figure_html(figure, result.surface.title)
 
-    with st.expander("Export this view", expanded=False):
+    with box:
         c1, c2, c3, c4, c5 = st.columns(5)
         c1.download_button("Animation (HTML)", html,
                            file_name=f"{name}.html", mime="text/html", key="export.html",

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 import ui.caches
 from compute import frame_steps
 from landscapes import LANDSCAPES
+from optimizers import OPTIMIZERS
 from scene import Racer, Scene, from_state, query_string, to_query
 from scene.settings import value_of
 from tests.helpers import (
@@ -54,6 +55,22 @@ def test_default_page_renders_the_race():
     # no DataFrame (its chunks weigh 1.2 MB): the summary is a Markdown table, one row a racer
     assert not at.dataframe
     assert [row["optimizer"] for row in summary_table(at)] == ["SGD", "Momentum", "Adam"]
+
+
+def test_the_update_rules_are_drawn_once_their_panel_is_open():
+    at = run_app()
+    assert_clean(at)
+    rules = [OPTIMIZERS[r.slug].latex for r in Scene().setup.racers]
+    # folded: nothing of it leaves the server (a lecture's hundred first views)
+    def shown() -> list[str]:  # st.latex wraps its body in $$ … $$
+        return [rule for e in at.latex for rule in rules if e.value.strip("$\n") == rule]
+
+    assert not shown()
+    at.session_state["rules.open"] = True  # what the browser sends when it is opened
+    at.run()
+    assert_clean(at)
+    assert shown() == rules
+    assert from_state(at.session_state) == Scene()  # opening it changed no setting
 
 
 # -- widgets change the figure and the URL ---------------------------------------------------

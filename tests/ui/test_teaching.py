@@ -126,8 +126,14 @@ def test_the_page_draws_the_overlays_at_the_chosen_frame():
     assert "overlay=1" not in share_link(at)
 
 
-def test_the_page_offers_every_export():
+def test_the_page_offers_every_export_once_the_panel_is_open():
     at = run_app({"steps": "40"})
+    assert_clean(at)
+    # folded, the panel sends nothing: a hundred students do not each get five buttons
+    assert [e.label for e in at.expander if e.label == "Export this view"]
+    assert not at.get("download_button")
+    at.session_state["exports.open"] = True  # what the browser sends when it is opened
+    at.run()
     assert_clean(at)
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Animation (HTML)", "Trajectories (CSV)", "Trajectories (JSON)",
