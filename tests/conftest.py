@@ -1,5 +1,5 @@
 """Fixtures shared by the in-process app tests, and how the tests are shared out between
-the two workers the suite runs on (pytest-xdist, `--dist loadgroup`, see pyproject.toml).
+the three workers the suite runs on (pytest-xdist, `--dist loadgroup`, see pyproject.toml).
 
 Most of the suite's time is JAX compiling programs, and a compiled program only serves
 the process that compiled it (and, through the on-disk cache, the browser tests'
@@ -56,7 +56,7 @@ SHARED = {
                 "ui/test_network.py"),
 }
 #: The screens matrix: two long units, the stage's views (and the presenter, touch and
-#: theme checks) and the studies' (with the MLP), so the two workers share it.
+#: theme checks) and the studies' (with the MLP), so two workers share it.
 SCREENS = "e2e/test_screens.py"
 STAGE_VIEWS = ("race", "race-3d", "network", "network-3d")
 #: Every optimizer's anatomy on the overlay scene: one look-inside program per optimizer,
