@@ -41,9 +41,11 @@ from optimizers.engine import argument_names
 #: The hyperparameter that picks a run's member.
 WHICH = "which"
 #: Members per program where a whole catalogue is compiled (``groups``). Compile time
-#: grows faster than the members: one program of 6, 12, 24 and 46 members on Rosenbrock
-#: took 1.7, 4.2, 18.5 and 52 s to compile here, so four programs of twelve cost a third
-#: of one of forty-six (and spread over workers).
+#: grows faster than the members (``python bench/bench_ensemble.py``: on Rosenbrock,
+#: 0.22, 0.31, 0.51 and 0.77 s per member at 6, 12, 24 and 44 members; twelve apart cost
+#: 1.4× twelve together), so four programs of a dozen cost about half of one of
+#: forty-four, and spread over workers; a larger group pays for a costly loss (the
+#: divergence matrix's fourteen surfaces) fewer times.
 MEMBERS_PER_PROGRAM = 12
 
 
