@@ -35,7 +35,7 @@ from landscapes import LANDSCAPES, FormulaError, mlp
 from landscapes import network as nw
 from landscapes.formula.normalize import _normalize
 from lessons import LESSONS
-from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES, simulate
+from optimizers import OPTIMIZERS, SCHEDULE_PARAMS, SCHEDULES, Trajectory, simulate
 from optimizers.training import train
 from scene import (
     BASINS_N,
@@ -469,3 +469,11 @@ def check_error(err: FormulaError, text: str) -> None:
 def normalized_tree(text: str) -> str:
     """The validated, normalized tree of ``text``, dumped for comparison."""
     return ast.dump(_normalize(text))
+
+
+def single_runs(batch: Trajectory) -> list[Trajectory]:
+    """A batched trajectory as the single runs it holds (``diverged_at`` -1 as None)."""
+    return [Trajectory(batch.path[i], batch.loss[i], batch.grad_norm[i],
+                       batch.learning_rate[i],
+                       None if batch.diverged_at[i] < 0 else int(batch.diverged_at[i]))
+            for i in range(batch.path.shape[0])]

@@ -29,7 +29,7 @@ from hparam import HParam
 from landscapes import LANDSCAPES, Landscape
 from optimizers import OPTIMIZERS, Trajectory, simulate
 from optimizers.ensemble import WHICH, ensemble, groups
-from tests.helpers import DIVERGENCE_STEPS
+from tests.helpers import DIVERGENCE_STEPS, single_runs
 
 #: One program for the whole matrix: the slow layer's.
 pytestmark = pytest.mark.slow
@@ -86,14 +86,6 @@ def learning_rates(slug: str) -> np.ndarray:
     return np.clip(LRS, lr.low, lr.high)
 
 
-def rows(batch: Trajectory) -> list[Trajectory]:
-    """A batched trajectory as the single runs it holds."""
-    return [Trajectory(batch.path[i], batch.loss[i], batch.grad_norm[i],
-                       batch.learning_rate[i],
-                       None if batch.diverged_at[i] < 0 else int(batch.diverged_at[i]))
-            for i in range(batch.path.shape[0])]
-
-
 def each_at_every_rate(members: tuple[str, ...]) -> dict[str, np.ndarray]:
     """An ensemble's batch: each of its optimizers (``which``) at each of its rates."""
     which = np.repeat(np.arange(len(members)), len(LRS))
@@ -107,7 +99,7 @@ def survey(k: int) -> dict[str, dict[str, list[Trajectory]]]:
     (one program)."""
     members = GROUPS[k]
     batch = each_at_every_rate(members)
-    by_surface = {s: rows(simulate(on_the_shared_program(s), ensemble(members), batch,
+    by_surface = {s: single_runs(simulate(on_the_shared_program(s), ensemble(members), batch,
                                    None, STEPS)) for s in SURFACES}
     n = len(LRS)
     return {slug: {s: runs[i * n:(i + 1) * n] for s, runs in by_surface.items()}
@@ -150,7 +142,7 @@ def test_the_shared_program_runs_each_surfaces_loss_and_each_optimizers_rule(slu
     discrete choices turn a rounding difference into another path.)
     """
     hparams = {"learning_rate": learning_rates(slug)}
-    plain = rows(simulate(LANDSCAPES[surface], slug, hparams, None, STEPS))
+    plain = single_runs(simulate(LANDSCAPES[surface], slug, hparams, None, STEPS))
     for mine, theirs in zip(runs_of(slug, surface), plain, strict=True):
         scale = max(1.0, float(np.abs(theirs.path).max()))
         np.testing.assert_allclose(mine.path, theirs.path, rtol=1e-5, atol=1e-5 * scale)

@@ -50,6 +50,7 @@ from landscapes import LANDSCAPES, Landscape
 from landscapes.classic import booth, himmelblau, quadratic
 from optimizers import OPTIMIZERS, Trajectory, engine
 from optimizers.ensemble import WHICH, ensemble, groups, member_key
+from tests.helpers import single_runs
 from tests.optimizers.recent_references import RECENT_REFERENCES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -864,10 +865,7 @@ def rule_runs(slugs: tuple[str, ...], surface_name: str,
             columns[key][row] = value
     surface = SURFACES[surface_name]
     batch = optimizers.simulate(surface.landscape, spec, columns, surface.start, steps)
-    return {case: Trajectory(batch.path[i], batch.loss[i], batch.grad_norm[i],
-                             batch.learning_rate[i],
-                             None if batch.diverged_at[i] < 0 else int(batch.diverged_at[i]))
-            for i, case in enumerate(cases)}
+    return dict(zip(cases, single_runs(batch), strict=True))
 
 
 def test_every_optimizer_has_a_reference():
@@ -1158,7 +1156,7 @@ def test_noise_is_standard_gaussian_and_clipped_after_it_is_added():
     seeds = np.array([0, 1, 2, 3])
     batch = optimizers.simulate(s.landscape, "sgd", {"learning_rate": lr}, s.start, 64,
                                 noise=sigma, seed=seeds)
-    xi = np.stack([_recover_noise(_row(batch, i), s, lr, sigma) for i in range(len(seeds))])
+    xi = np.stack([_recover_noise(row, s, lr, sigma) for row in single_runs(batch)])
     assert xi.shape == (4, 64, 2)
     flat = xi.reshape(-1)
     assert abs(flat.mean()) < 0.15
@@ -1245,13 +1243,6 @@ def test_schedule_drives_the_learning_rate(kind, params):
 ROSENBROCK = LANDSCAPES["rosenbrock"]
 
 
-def _row(traj, i):
-    """Row ``i`` of a batched trajectory, as an unbatched one."""
-    d = int(traj.diverged_at[i])
-    return engine.Trajectory(traj.path[i], traj.loss[i], traj.grad_norm[i],
-                             traj.learning_rate[i], None if d < 0 else d)
-
-
 def test_divergence_is_recorded_and_frozen():
     traj = optimizers.simulate(ROSENBROCK, "sgd", {"learning_rate": 0.1}, None, STEPS)
     d = traj.diverged_at
@@ -1271,8 +1262,7 @@ def test_divergence_is_recorded_and_frozen():
 def _assert_rows_match(batch, singles):
     assert batch.path.shape == (len(singles), STEPS + 1, 2)
     assert batch.diverged_at.shape == (len(singles),)
-    for i, single in enumerate(singles):
-        row = _row(batch, i)
+    for i, (row, single) in enumerate(zip(single_runs(batch), singles, strict=True)):
         for name in ("path", "loss", "grad_norm", "learning_rate"):
             np.testing.assert_allclose(getattr(row, name), getattr(single, name),
                                        rtol=1e-6, atol=1e-6, err_msg=f"row {i} {name}")
