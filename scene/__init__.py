@@ -47,6 +47,7 @@ from scene.settings import (
     SWEEP_LR_LOW,
     TUNE_TOLERANCE,
     VIEWS,
+    is_racer_key,
     parse_domain,
     racer_key,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "from_query",
     "from_query_string",
     "from_state",
+    "is_racer_key",
     "label_problem",
     "number_text",
     "pairs",

@@ -293,6 +293,11 @@ def racer_key(i: int, name: str) -> str:
     return f"r{i + 1}.{name}"
 
 
+def is_racer_key(key: object) -> bool:
+    """Whether ``key`` is some racer's key (as ``racer_key`` writes them)."""
+    return isinstance(key, str) and _RACER_KEY.fullmatch(key) is not None
+
+
 def _read_label(reader: Reader, key: str) -> str:
     """``key`` as a racer's own label, else ``""`` (the derived label) with a warning."""
     text = reader.text(key)

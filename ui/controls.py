@@ -3,7 +3,6 @@ settings (scene/settings.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import streamlit as st
@@ -21,6 +20,7 @@ from scene import (
     TUNE_TOLERANCE,
     TUNINGS,
     Racer,
+    is_racer_key,
     label_problem,
     parse_domain,
     racer_key,
@@ -42,8 +42,6 @@ TUNE_HELP = ("One learning rate for all judges the rate as much as the optimizer
              "steps to f − f* < tol. Runs that diverge are never chosen.")
 EXAMPLE_FORMULA = "sin(x)*cos(y) + 0.1*(x**2 + y**2)"
 DEFAULT_DOMAIN_TEXT = "-3, 3, -3, 3"
-#: A racer's widget key (its URL key): ``r<position>.<hyperparameter or label>``.
-RACER_WIDGET = re.compile(r"r[1-9][0-9]*\..+")
 
 
 def _fmt(value: float) -> str:
@@ -194,7 +192,7 @@ def family_groups() -> dict[str, list[str]]:
 
 
 def _picker_options() -> tuple[list[str], dict[str, str]]:
-    """Every slug, family by family, and each one's text ("Adam · first-order")."""
+    """Every slug, family by family, and each one's text ("Adam · adaptive")."""
     groups = family_groups()
     shown = {slug: f"{OPTIMIZERS[slug].name} · {family}"
              for family, slugs in groups.items() for slug in slugs}
@@ -317,7 +315,7 @@ def _write_racers(rows: list[tuple[str, dict[str, float], str]]) -> None:
     """Put ``rows`` in the widgets: each racer's keys by its new position, and no key
     left behind by a racer that moved or went."""
     ss = st.session_state
-    for key in [k for k in ss if isinstance(k, str) and RACER_WIDGET.fullmatch(k)]:
+    for key in [k for k in ss if is_racer_key(k)]:
         del ss[key]
     ss["racers"] = [slug for slug, _, _ in rows]
     for i, (_, values, label) in enumerate(rows):
