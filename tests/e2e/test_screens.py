@@ -9,8 +9,9 @@ contrast of 3:1 against it. Presenter mode at 1280 × 720 and 1920 × 1080 keeps
 the figure, the playback controls and the step buttons on one screen, in text of 18 px
 or more. A tap on a touch screen sets the start. Screenshots: artifacts/screens/.
 
-One page per view and theme; the screen sizes are visited by resizing that page (the
-layouts follow the width), which keeps the suite's time to a few loads per view.
+One page per view: the screen sizes are visited by resizing that page (the layouts
+follow the width), first in the light theme and then, once the browser has turned dark,
+in the dark one.
 """
 
 from __future__ import annotations
@@ -170,19 +171,35 @@ def settle(page) -> None:
     wait_for_js(page, JS_SETTLED, what="the plots to follow the new size")
 
 
+def switch_theme(page, theme: str) -> None:
+    """The browser's colour scheme becomes ``theme``, as when a person turns the system
+    dark. The stage follows it live (it watches the page's colours); the studies read the
+    theme when they run (``st.context.theme``), so their page is loaded again (the
+    server's caches answer: nothing is computed twice)."""
+    page.emulate_media(color_scheme=theme)
+    if page.locator(".stage").count():
+        wait_for_js(page, "(theme) => document.querySelector('.stage').dataset.theme === theme",
+                    theme, what=f"the stage to take the {theme} theme")
+    else:
+        page.reload()
+        wait_for_app(page)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_every_view_fits_every_screen(browser, server, view, theme):
+def test_every_view_fits_every_screen(browser, server, view):
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = ConsoleLog()
-    page = open_view(browser, server, VIEWS[view], theme, log)
+    page = open_view(browser, server, VIEWS[view], THEMES[0], log)
     try:
         problems = []
-        for screen, (width, height) in SCREENS.items():
-            page.set_viewport_size({"width": width, "height": height})
-            settle(page)
-            problems += check_screen(page, view, screen, theme)
+        for theme in THEMES:
+            if theme != THEMES[0]:
+                switch_theme(page, theme)
+            for screen, (width, height) in SCREENS.items():
+                page.set_viewport_size({"width": width, "height": height})
+                settle(page)
+                problems += check_screen(page, view, screen, theme)
         assert not problems, "\n".join(problems)
         assert not log.errors
     finally:
