@@ -1,10 +1,15 @@
 """The engine under ``jax_enable_x64``: a host that turns float64 on (a notebook, another
 library) must see the same runs, in float32.
 
-x64 is process-wide and fixed once JAX computes, so the x64 side runs in a subprocess
-and hands its arrays back in an .npz; this process computes the same runs without it.
-Every optimizer of the catalogue, with noise, a schedule and clipping on (each a
-compiled-in branch with float constants of its own).
+x64 is process-wide and fixed once JAX computes, so each side runs in a subprocess of
+its own and hands its arrays back in an .npz: first without x64, then with it. Every
+optimizer of the catalogue, with noise, a schedule and clipping on (each a compiled-in
+branch with float constants of its own).
+
+Both sides keep their programs in one on-disk compilation cache, whose key is the
+program's text: a program traced under x64 exactly as without it is loaded, not
+compiled again, and one that differs (a float64 leak) is compiled anew, and caught by
+the comparison.
 """
 
 from __future__ import annotations
@@ -14,20 +19,22 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Runs as a script in both modes: prints nothing, writes ``{name: array}`` to argv[1].
+#: Runs as a script in both modes: prints nothing, writes ``{name: array}`` to argv[1],
+#: keeps its compiled programs in argv[2].
 #: The whole catalogue runs as a few ensembles (a program of a dozen optimizers each),
 #: each optimizer at its defaults; a fused race, the outcome and state readers are
 #: checked on L-BFGS, whose optax state takes the default dtype.
 RUNS = r'''
 import sys
 import numpy as np
+from optimizers.engine import use_compilation_cache
+use_compilation_cache(sys.argv[2])
 from landscapes import LANDSCAPES
 from landscapes import mlp
 from optimizers import OPTIMIZERS
@@ -66,14 +73,12 @@ np.savez(sys.argv[1], **out)
 @pytest.mark.slow
 def test_runs_are_float32_and_unchanged_under_x64(tmp_path):
     wide_file, narrow_file = tmp_path / "x64.npz", tmp_path / "x32.npz"
-    env = {**os.environ, "JAX_ENABLE_X64": "1", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", RUNS, str(wide_file)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # meanwhile, the same runs here, where x64 is off
-    with mock.patch.object(sys, "argv", ["runs", str(narrow_file)]):
-        exec(compile(RUNS, "runs", "exec"), {"__name__": "runs"})
-    _, err = proc.communicate(timeout=600)
-    assert proc.returncode == 0, err[-4000:]
+    cache = str(tmp_path / "programs")
+    for x64, out in (("0", narrow_file), ("1", wide_file)):
+        env = {**os.environ, "JAX_ENABLE_X64": x64, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-c", RUNS, str(out), cache], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-4000:]
     with np.load(wide_file) as w, np.load(narrow_file) as n:
         wide, narrow = dict(w), dict(n)
     assert wide.keys() == narrow.keys()
