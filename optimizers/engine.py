@@ -76,11 +76,18 @@ class Trajectory:
         return self.path.shape[-2] - 1
 
 
+#: The on-disk cache's size: the least recently used programs go beyond it. A program
+#: takes tens of kilobytes; the whole test suite writes about a hundred megabytes.
+COMPILATION_CACHE_LIMIT_BYTES = 2 << 30
+
+
 def use_compilation_cache(directory: str | None) -> None:
     """Keep compiled programs on disk in ``directory`` (``None`` or "" leaves it off).
 
     Every program is stored: JAX's default threshold (1 s of compile time) would store
-    none of ours, and a fresh server process then loads instead of compiling.
+    none of ours, and a fresh server process then loads instead of compiling. With a
+    size limit, JAX also locks the folder around each read and write (``filelock``), so
+    processes that share it (replicas, test workers) never read a half-written entry.
     """
     if not directory:
         return
@@ -88,6 +95,7 @@ def use_compilation_cache(directory: str | None) -> None:
     jax.config.update("jax_compilation_cache_dir", directory)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    jax.config.update("jax_compilation_cache_max_size", COMPILATION_CACHE_LIMIT_BYTES)
 
 
 def bucket_steps(steps: int) -> int:

@@ -1409,3 +1409,38 @@ def test_fresh_process_gives_bit_identical_paths():
     path_hex, loss_hex = out.stdout.split()
     assert path_hex == here.path.tobytes().hex()
     assert loss_hex == here.loss.tobytes().hex()
+
+
+#: Compiles one run with the on-disk cache in argv[1]; prints how many programs it
+#: loaded from there.
+_CACHED_RUN = """
+import sys
+import jax.monitoring
+loaded = []
+jax.monitoring.register_event_listener(
+    lambda event, **_: loaded.append(event == "/jax/compilation_cache/cache_hits"))
+from optimizers.engine import use_compilation_cache
+use_compilation_cache(sys.argv[1])
+from landscapes import LANDSCAPES
+from optimizers import simulate
+simulate(LANDSCAPES["booth"], "sgd", None, None, 10)
+print(sum(loaded))
+"""
+
+
+@pytest.mark.slow  # two fresh processes
+def test_a_second_process_loads_the_programs_the_first_compiled(tmp_path):
+    """The on-disk cache serves every process given its folder (replicas, test workers),
+    and JAX locks it (the lock file), so none reads an entry another is writing."""
+    folder = tmp_path / "programs"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
+
+    def run() -> int:
+        out = subprocess.run([sys.executable, "-W", "error", "-c", _CACHED_RUN, str(folder)],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr[-3000:]
+        return int(out.stdout.split()[-1])
+
+    assert run() == 0  # an empty folder: everything compiled
+    assert run() >= 1  # the run's program loaded, not compiled
+    assert (folder / ".lockfile").exists()
