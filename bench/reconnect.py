@@ -91,29 +91,16 @@ class DroppingProxy:
         self._loop = asyncio.new_event_loop()
         self.port = free_port()
         ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
         ready.wait(10)
 
     def _serve(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
+        server = self._loop.run_until_complete(
             asyncio.start_server(self._client, "127.0.0.1", self.port))
         ready.set()
-        with contextlib.suppress(RuntimeError, asyncio.CancelledError):
-            self._loop.run_until_complete(self._server.serve_forever())
-        # closed (``close``): end the connections' tasks before the loop
-        pending = asyncio.all_tasks(self._loop)
-        for task in pending:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self._loop.close()
-
-    def close(self) -> None:
-        """Stop listening, drop what is open and end the proxy's thread."""
-        self.drop()
-        self._loop.call_soon_threadsafe(self._server.close)
-        self._thread.join(10)
+        with contextlib.suppress(RuntimeError):
+            self._loop.run_until_complete(server.serve_forever())
 
     async def _client(self, reader, writer) -> None:
         if self.refusing:
