@@ -301,9 +301,7 @@ def test_the_stage_follows_a_theme_change_without_a_reload(browser, server):
     page = open_view(browser, server, RACERS, "light", log)
     try:
         light = page.evaluate(READ)
-        page.emulate_media(color_scheme="dark")
-        wait_for_js(page, "() => document.querySelector('.stage').dataset.theme === 'dark'",
-                    what="the stage to take the dark theme")
+        switch_theme(page, "dark")  # the stage's branch: no reload
         settle(page)
         dark = page.evaluate(READ)
         assert _rgb(dark["appBackground"]) != _rgb(light["appBackground"])
