@@ -9,8 +9,8 @@
 # and waits; Ctrl-C or SIGTERM to this script stops every process it started and removes
 # the prefix (KEEP=1 keeps it, e.g. to read the logs). STREAMLIT_ARGS adds options to
 # every replica, e.g. STREAMLIT_ARGS="--runner.postScriptGC false"; JAX_CACHE a compilation
-# cache folder the replicas share (default: a new one under the prefix; JAX locks it
-# around each read and write). Then, in another
+# cache folder the replicas share (default: a new one under the prefix; replicas warmed
+# one at a time, as bench/load.py does, never write one program at once). Then, in another
 # shell:
 #
 #   python bench/load.py --scenario same-link --url http://127.0.0.1:8080 \

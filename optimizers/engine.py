@@ -76,18 +76,19 @@ class Trajectory:
         return self.path.shape[-2] - 1
 
 
-#: The on-disk cache's size: the least recently used programs go beyond it. A program
-#: takes about 20 kB; the whole test suite writes about 1 400 of them (35 MB).
-COMPILATION_CACHE_LIMIT_BYTES = 2 << 30
-
-
 def use_compilation_cache(directory: str | None) -> None:
     """Keep compiled programs on disk in ``directory`` (``None`` or "" leaves it off).
 
     Every program is stored: JAX's default threshold (1 s of compile time) would store
-    none of ours, and a fresh server process then loads instead of compiling. With a
-    size limit, JAX also locks the folder around each read and write (``filelock``), so
-    processes that share it (replicas, test workers) never read a half-written entry.
+    none of ours, and a fresh server process then loads instead of compiling.
+
+    The cache has no size limit, on purpose (a program takes about 20 kB; the whole test
+    suite writes about 1 400 of them, 35 MB): with one, JAX evicts by access times it
+    records beside each entry, and a single entry without that record (written by an
+    unlimited cache, or by a process killed between the two writes) makes every later
+    write fail. The cost: JAX writes an entry in place, without a lock, so processes
+    sharing a folder must not compile one program at the same moment (warm replicas one
+    after the other; the test workers have a folder each).
     """
     if not directory:
         return
@@ -95,7 +96,6 @@ def use_compilation_cache(directory: str | None) -> None:
     jax.config.update("jax_compilation_cache_dir", directory)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    jax.config.update("jax_compilation_cache_max_size", COMPILATION_CACHE_LIMIT_BYTES)
 
 
 def bucket_steps(steps: int) -> int:

@@ -1,12 +1,11 @@
 """Fixtures shared by the in-process app tests, and how the tests are shared out between
 the three workers the suite runs on (pytest-xdist, `--dist loadgroup`, see pyproject.toml).
 
-Most of the suite's time is JAX compiling programs. A compiled program serves the
-process that compiled it at once, and every other process (the workers, the browser
-tests' servers) through the on-disk cache they share, once it is written. So tests that
-compute the same things run in one worker: each module is one unit of work, modules
-that share scenes are one unit together, and the divergence matrix is one unit per
-group of optimizers (one program each).
+Most of the suite's time is JAX compiling programs, and a compiled program only serves
+the process that compiled it (and, through the on-disk cache, the browser tests'
+servers that process starts). So tests that compute the same things run in one worker:
+each module is one unit of work, modules that share scenes are one unit together, and
+the divergence matrix is one unit per group of optimizers (one program each).
 """
 
 from __future__ import annotations
@@ -22,21 +21,28 @@ from optimizers.engine import use_compilation_cache
 pytest.register_assert_rewrite("tests.helpers")
 
 
-def _one_compile_cache_for_every_worker() -> None:
-    """Turn JAX's on-disk cache on in every worker, in one folder for all of them (and
-    for the browser tests' servers, which inherit it): a program one worker compiled,
-    another loads (``use_compilation_cache`` locks the folder for them)."""
+def _compile_cache_per_worker() -> None:
+    """Turn JAX's on-disk cache on, in a folder of each worker's own.
+
+    JAX writes a cache entry in place, without a lock, so two workers compiling one
+    program at once could interleave their writes of one file. The browser tests' server
+    inherits its worker's folder, where that worker's page tests left their programs.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # the app's default folder (ui/page.py) when the variable is unset; "" keeps it off
     folder = os.environ.get("OPTPLAY_JAX_CACHE",
                             os.path.join(os.path.expanduser("~"), ".cache",
                                          "optimizer-playground"))
-    use_compilation_cache(folder)  # "" leaves it off
+    if worker and folder:
+        folder = os.environ["OPTPLAY_JAX_CACHE"] = os.path.join(folder, worker)
+    use_compilation_cache(folder)
 
 
-_one_compile_cache_for_every_worker()
+_compile_cache_per_worker()
 
 #: Modules that compute the same scenes, each set one unit of work (its key is the name).
 #: The page's set ends with the browser tests, whose server then finds the programs
-#: of those scenes in the cache instead of compiling them itself.
+#: of those scenes in the worker's cache instead of compiling them itself.
 SHARED = {
     "page": ("ui/test_page.py", "ui/test_controls.py", "ui/test_teaching.py",
              "lessons/test_lessons.py", "views/test_overlays.py", "views/test_race.py",

@@ -31,7 +31,8 @@ def _outcome(text: str) -> Landscape | None:
     return ls
 
 
-@settings(max_examples=200, deadline=2000, database=None,
+# No deadline: every example compiles, and a loaded machine compiles slowly.
+@settings(max_examples=200, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.sampled_from(FORMULA_CHARS), st.characters()), max_size=25))
 def test_fuzz_random_text(pieces):
@@ -67,7 +68,7 @@ def _grow(children):
 
 
 @pytest.mark.slow  # a hundred formulas compiled
-@settings(max_examples=100, deadline=2000, database=None,
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(_LEAF, _grow, max_leaves=12))
 def test_fuzz_grammar(text):
@@ -122,7 +123,7 @@ def _ref_grow(children):
     )
 
 
-@settings(max_examples=60, deadline=2000, database=None,
+@settings(max_examples=60, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.recursive(_REF_LEAF, _ref_grow, max_leaves=8),
