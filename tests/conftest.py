@@ -1,5 +1,6 @@
 """Fixtures shared by the in-process app tests, and how the tests are shared out between
-the three workers the suite runs on (pytest-xdist, `--dist loadgroup`, see pyproject.toml).
+the workers the suite runs on (pytest-xdist, `-n auto --dist loadgroup`, see
+pyproject.toml and ``pytest_xdist_auto_num_workers``).
 
 Most of the suite's time is JAX compiling programs, and a compiled program only serves
 the process that compiled it (and, through the on-disk cache, the browser tests'
@@ -13,9 +14,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import streamlit as st
-
-from optimizers.engine import use_compilation_cache
 
 # The shared checks assert; rewriting makes their failures readable.
 pytest.register_assert_rewrite("tests.helpers")
@@ -35,10 +33,26 @@ def _compile_cache_per_worker() -> None:
                                          "optimizer-playground"))
     if worker and folder:
         folder = os.environ["OPTPLAY_JAX_CACHE"] = os.path.join(folder, worker)
+    from optimizers.engine import use_compilation_cache  # JAX: where tests run, only
+
     use_compilation_cache(folder)
 
 
-_compile_cache_per_worker()
+def pytest_configure(config: pytest.Config) -> None:
+    # The workers' controller runs no test: it never imports JAX (two seconds saved).
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    _compile_cache_per_worker()
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """A worker per core, and one more when browser tests run: they spend much of their
+    time waiting on chromium and their servers, and a third worker compiles meanwhile
+    (measured on two cores: the whole suite 12 min 19 s with three, 13 min 47 s with
+    two; the fast layer 1 min 34 s with two, 1 min 40 s with three)."""
+    cores = len(os.sched_getaffinity(0))
+    browsers = "not browser" not in (config.option.markexpr or "")
+    return cores + 1 if browsers else cores
 
 #: Modules that compute the same scenes, each set one unit of work (its key is the name).
 #: The page's set ends with the browser tests, whose server then finds the programs
@@ -70,6 +84,13 @@ GOLDEN = "test_golden_links.py"
 #: The divergence matrix: one compiled program per group of optimizers (the module's
 #: ``GROUP_OF``), each group one unit.
 MATRIX = "optimizers/test_divergence_matrix.py"
+#: The longest units after those (measured, in the fast layer as in the whole suite): a
+#: worker that takes one late is the suite's tail.
+LONG_UNITS = ("network", "studies", "optimizers/test_rules.py", "tuning")
+#: Single tests of other modules that draw the network's default race: they join the
+#: network's unit, whose worker has compiled that race.
+NETWORK_RACES = ("views/test_stage.py::test_every_plot_is_valid_plotly_and_its_roles_name_"
+                 "its_traces[network-3d]",)
 #: Tests split by their surface, each surface one unit with the others of that surface.
 BY_SURFACE = "views/test_race.py::test_a_race_of_diverging_optimizers_still_draws"
 
@@ -82,6 +103,8 @@ def _group_of(item: pytest.Item) -> str | None:
         return f"surface:{item.callspec.params['surface']}"
     if where.startswith(ANATOMY):
         return "anatomy"
+    if where.startswith(NETWORK_RACES):
+        return "network"
     if where.startswith(SCREENS):
         params = getattr(item, "callspec", None)
         view = params.params.get("view", "race") if params else "race"
@@ -101,8 +124,8 @@ def _group_of(item: pytest.Item) -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with its unit of work and put the long units first (with
     `--no-loadscope-reorder` the workers take them in this order): the page's set with
-    the browser tests at its end, then the optimizers and surfaces, then the rest as
-    collected."""
+    the browser tests at its end, the screens, the other long units, then the optimizers
+    and surfaces, then the rest as collected."""
     groups = {}
     for item in items:
         group = _group_of(item)
@@ -119,6 +142,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return (0, 2), index
         if group in ("anatomy", "optimizers/test_x64.py"):
             return (0, 3), index
+        if group in LONG_UNITS:
+            return (0, 4), index
         return (1 if group.startswith(("matrix:", "surface:")) else 2, 0), index
 
     items[:] = [item for _, item in sorted(enumerate(items), key=rank)]
@@ -130,6 +155,8 @@ def fresh_streamlit_caches():
 
     JAX's compiled programs stay: later tests reuse them.
     """
+    import streamlit as st
+
     st.cache_data.clear()
     st.cache_resource.clear()
     yield

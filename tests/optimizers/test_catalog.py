@@ -81,7 +81,27 @@ def _extra_args(spec, q):
                                    oracle)
 
 
-@pytest.mark.parametrize("slug", sorted(OPTIMIZERS))
+#: Each optimizer's update compiles a program no other test shares, so the fast layer
+#: sweeps one of each kind the engine treats apart (plain, momentum, adaptive, sign, a
+#: wrapper, a factored state kept static, every family, each word of ``needs``); the slow
+#: layer sweeps the whole catalogue.
+FAST_SWEEP = ("sgd", "momentum", "adam", "lion", "adafactor", "schedule_free_adamw",
+              "prodigy", "lbfgs", "newton", "sophia", "sam")
+
+
+def test_the_fast_sweep_holds_every_family_and_every_need():
+    fast = [OPTIMIZERS[slug] for slug in FAST_SWEEP]
+    assert {spec.family for spec in fast} == {spec.family for spec in OPTIMIZERS.values()}
+    assert set().union(*(spec.needs for spec in fast)) == set().union(
+        *(spec.needs for spec in OPTIMIZERS.values()))
+
+
+def _swept(slugs) -> list:
+    return [pytest.param(slug, marks=() if slug in FAST_SWEEP else pytest.mark.slow)
+            for slug in sorted(slugs)]
+
+
+@pytest.mark.parametrize("slug", _swept(OPTIMIZERS))
 def test_every_slider_is_traced(slug):
     """The engine injects every hyperparameter into optax's state (inject_hyperparams);
     an argument optax reads in Python control flow, or a tuple, or a callable, would not
@@ -110,7 +130,7 @@ def test_every_slider_is_traced(slug):
     assert not np.array_equal(moved, np.asarray(p)), "two updates did not move the point"
 
 
-@pytest.mark.parametrize("slug", sorted(s for s, spec in OPTIMIZERS.items() if not spec.needs))
+@pytest.mark.parametrize("slug", _swept(s for s, spec in OPTIMIZERS.items() if not spec.needs))
 def test_every_optimizer_updates_a_network_s_parameters(slug):
     """optimizers/training.py runs the catalogue on a network's parameters: a tree of
     matrices and vectors. (optax.adafactor itself, injected whole, would trace its
