@@ -9,8 +9,8 @@
 # and waits; Ctrl-C or SIGTERM to this script stops every process it started and removes
 # the prefix (KEEP=1 keeps it, e.g. to read the logs). STREAMLIT_ARGS adds options to
 # every replica, e.g. STREAMLIT_ARGS="--runner.postScriptGC false"; JAX_CACHE a compilation
-# cache folder the replicas share (default: a new one under the prefix; replicas warmed
-# one at a time, as bench/load.py does, never write one program at once). Then, in another
+# cache folder the replicas share (default: a new one under the prefix; the replicas are
+# made ready one at a time, so they never write one program at once). Then, in another
 # shell:
 #
 #   python bench/load.py --scenario same-link --url http://127.0.0.1:8080 \
@@ -40,13 +40,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-healthy() {  # healthy URL TIMEOUT: poll /_stcore/health (curl need not be installed)
-    "$PYTHON" - "$1" "$2" <<'PY'
+healthy() {  # healthy URL TIMEOUT [PATH]: poll PATH (default /_stcore/health) until "ok"
+    "$PYTHON" - "$1" "$2" "${3:-/_stcore/health}" <<'PY'
 import sys, time, urllib.request
-url, deadline = sys.argv[1] + "/_stcore/health", time.time() + float(sys.argv[2])
+url, deadline = sys.argv[1] + sys.argv[3], time.time() + float(sys.argv[2])
 while time.time() < deadline:
     try:
-        if urllib.request.urlopen(url, timeout=2).read().strip() == b"ok":
+        if urllib.request.urlopen(url, timeout=max(1.0, deadline - time.time())).read().strip() == b"ok":
             sys.exit(0)
     except OSError:
         pass
@@ -69,6 +69,15 @@ done
 for ((i = 0; i < REPLICAS; i++)); do
     port=$((FIRST_PORT + i))
     healthy "http://127.0.0.1:$port" 90 || { echo "replica :$port did not start" >&2;
+        tail -20 "$PREFIX/replica-$port.log" >&2; exit 1; }
+done
+# Readiness, one replica after the other: the script health check runs the page once
+# (its imports, the default scene's programs), so no student's first view pays for
+# them, and one replica at a time writes the shared compile cache.
+for ((i = 0; i < REPLICAS; i++)); do
+    port=$((FIRST_PORT + i))
+    healthy "http://127.0.0.1:$port" 120 /_stcore/script-health-check || {
+        echo "replica :$port does not run the page" >&2;
         tail -20 "$PREFIX/replica-$port.log" >&2; exit 1; }
 done
 
