@@ -198,6 +198,11 @@ def click_chart(at: AppTest, x: float, y: float, curve_number: int = 0,
 # -- derivatives -------------------------------------------------------------------------------
 
 
+def f64_params(landscape) -> dict:
+    """``landscape``'s parameter values as float64 scalars (inside ``jax.enable_x64``)."""
+    return {k: jax.numpy.float64(v) for k, v in landscape.param_values.items()}
+
+
 def value_gradient_hessian(loss, params):
     """``p -> (loss(p, params), ∇, ∇²)`` as numpy, from one compiled program per loss
     (``params`` traced, so every seed or setting shares it): evaluated op by op, a check

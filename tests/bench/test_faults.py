@@ -44,6 +44,7 @@ from load import (  # noqa: E402
     start_server,
 )
 from loadclient import PLACEHOLDER_TOKEN, http_get, open_link, rerun_message  # noqa: E402
+from restart import probe  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a real server: ~15 s for the module
 
@@ -176,9 +177,8 @@ def test_a_restarted_server_serves_the_same_view_again(served):
     assert _refused(port)
     served["server"] = start_server(served["cache"], [], port=port)
     # the readiness probe a deployment runs (deploy/run_replicas.sh): the page runs once
-    status, _, body = run_async(http_get(served["server"].url, "/_stcore/script-health-check",
-                                         SimpleCookie(), SESSION_TIMEOUT_S))
-    assert (status, body.strip()) == (200, b"ok")
+    answered, _ = probe(served["server"])
+    assert answered
     again = run_async(open_link(served["server"].url, query, timeout=SESSION_TIMEOUT_S))
     assert again.ok, again.errors
     # the same view: the same stage message, byte for byte

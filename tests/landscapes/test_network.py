@@ -18,7 +18,7 @@ import pytest
 from landscapes import LANDSCAPES, mlp
 from landscapes import network as nw
 from optimizers import simulate
-from tests.helpers import seeded_digests, value_gradient_hessian
+from tests.helpers import f64_params, seeded_digests, value_gradient_hessian
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORKS = ("tanh_unit", "logistic")
@@ -26,7 +26,7 @@ NETWORKS = ("tanh_unit", "logistic")
 
 def f64_loss(slug: str, **values):
     ls = LANDSCAPES[slug].bind(**values) if values else LANDSCAPES[slug]
-    params = {k: jnp.float64(v) for k, v in ls.param_values.items()}
+    params = f64_params(ls)
     return ls, (lambda p: ls.loss(p, params)), params
 
 

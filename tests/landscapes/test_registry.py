@@ -8,19 +8,15 @@ import numpy as np
 import pytest
 
 from landscapes import FAMILIES, LANDSCAPES, Landscape
-from tests.helpers import value_gradient_hessian
+from tests.helpers import f64_params, value_gradient_hessian
 
 ALL = sorted(LANDSCAPES)
 WITH_MINIMA = [slug for slug in ALL if LANDSCAPES[slug].minima]
 
 
-def _f64_params(ls: Landscape) -> dict:
-    return {k: jnp.float64(v) for k, v in ls.param_values.items()}
-
-
 def _f64(ls: Landscape):
     def f(p):
-        return ls.loss(p, _f64_params(ls))
+        return ls.loss(p, f64_params(ls))
 
     return f
 
@@ -43,7 +39,7 @@ def test_registry_has_the_promised_surfaces():
 def test_minima_are_stationary_with_the_stated_value(slug):
     ls = LANDSCAPES[slug]
     with jax.enable_x64(True):
-        at = value_gradient_hessian(ls.loss, _f64_params(ls))
+        at = value_gradient_hessian(ls.loss, f64_params(ls))
         for m in ls.minima:
             value, gradient, hessian = at(jnp.array(m, dtype=jnp.float64))
             assert value == pytest.approx(ls.min_value, abs=1e-9)
@@ -67,7 +63,7 @@ def test_no_point_of_a_fine_grid_beats_the_stated_minimum(slug):
 def test_saddles_are_stationary_and_indefinite(slug):
     ls = LANDSCAPES[slug]
     with jax.enable_x64(True):
-        at = value_gradient_hessian(ls.loss, _f64_params(ls))
+        at = value_gradient_hessian(ls.loss, f64_params(ls))
         for s in ls.saddles:
             _, gradient, hessian = at(jnp.array(s, dtype=jnp.float64))
             assert np.abs(gradient).max() < 1e-7
@@ -110,7 +106,7 @@ def test_quadratic_parameters_set_the_curvatures():
     ls = LANDSCAPES["quadratic"].bind(kappa=25.0, theta=30.0)
     assert ls.param_values == {"kappa": 25.0, "theta": 30.0}
     with jax.enable_x64(True):
-        _, _, h = value_gradient_hessian(ls.loss, _f64_params(ls))(jnp.zeros(2))
+        _, _, h = value_gradient_hessian(ls.loss, f64_params(ls))(jnp.zeros(2))
         np.testing.assert_allclose(np.linalg.eigvalsh(h), [1.0, 25.0], rtol=1e-12)
         # the stiff direction is the v axis, rotated 30° from y toward -x
         v = np.array([-np.sin(np.pi / 6), np.cos(np.pi / 6)])
