@@ -27,7 +27,9 @@ export class Channel {
   }
 
   flush() {
-    if (!this.pending.size) {
+    // A purged plot (its stage ended, or the view left) has no traces to update.
+    if (!this.pending.size || !this.div.data) {
+      this.pending.clear();
       this.busy = false;
       return;
     }

@@ -67,10 +67,11 @@ class Stage {
     this.themePoll = setInterval(() => this.followPage(), THEME_POLL_MS);
     // The stage's own size, not the window's: opening Streamlit's sidebar narrows it too.
     this.resizing = new ResizeObserver(() => {
-      if (this.resizeQueued || !this.message) return;
+      if (this.resizeQueued || !this.message || this.destroyed) return;
       this.resizeQueued = true;
       requestAnimationFrame(() => {
         this.resizeQueued = false;
+        if (this.destroyed) return;
         if (this.message.fitScreen) this.fit();
         if (this.views) this.views.resize();
         this.followPage();
@@ -93,7 +94,7 @@ class Stage {
   }
 
   async followPage() {
-    if (!this.views || !this.message || !this.dressed || this.drawing > 0) return;
+    if (this.destroyed || !this.views || !this.message || !this.dressed || this.drawing > 0) return;
     if (readTheme(this.root).key === this.dressed.theme.key
         && isNarrow(this.root) === this.dressed.narrow) return;
     this.drawing += 1;
@@ -151,6 +152,7 @@ class Stage {
     this.root.dataset.busy = "yes";
     const Plotly = await loadPlotly(message.plotly);
     const surface = await store.when(message.surface);
+    if (this.destroyed) return;
     const same = this.message && this.message.id === message.id;
     this.message = message;
     this.root.dataset.view = message.view;
@@ -163,6 +165,7 @@ class Stage {
       this.dressRacers(false);
       this.fit();
       await this.views.draw(message, surface);
+      if (this.destroyed) return;
       this.attachPointer();
     }
     this.player.load(message.frames, message.steps, message.frame);
@@ -223,6 +226,8 @@ class Stage {
   }
 
   destroy() {
+    this.destroyed = true;
+    this.player.pause(false);
     clearInterval(this.themePoll);
     this.resizing.disconnect();
     window.removeEventListener("resize", this.onResize);
@@ -250,7 +255,7 @@ export function mount(component) {
   if (!data) return undefined;
   if (sameAsLast(parentElement, data) && stages.has(parentElement)) {
     stages.get(parentElement).trigger = setTriggerValue;
-    return () => {};
+    return () => release(parentElement);
   }
   performance.mark("stage-message", { detail: data.byteLength });
   const message = decode(data);
@@ -274,9 +279,19 @@ export function mount(component) {
     stage.root.dataset.error = String(error);
     console.error("stage:", error);
   });
-  return () => {
+  return () => release(parentElement);
+}
+
+// Streamlit calls a mount's cleanup when its element leaves the page, but also at once
+// when a newer message for the element came while this mount was still loading (its
+// render was superseded). Only the first may end the stage: ending it in the second
+// would purge the plots the newer message is being drawn on.
+export function release(parentElement) {
+  setTimeout(() => {
+    const stage = stages.get(parentElement);
+    if (!stage || parentElement.isConnected) return;
     stages.delete(parentElement);
     stage.destroy();
-  };
+  }, 0);
 }
 

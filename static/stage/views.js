@@ -70,6 +70,9 @@ export class Views {
   }
 
   async react(name, figure, fill) {
+    // An ended stage's plots stay purged (a redraw begun before the end must not revive
+    // one, nor load the surface's image from its revoked URL).
+    if (this.ended) return;
     const div = this.parts[name];
     if (name === "scene") this.camerasLinked = false;
     if (!figure) {
@@ -196,7 +199,7 @@ export class Views {
   }
 
   send(name, updates) {
-    if (!updates.size || !this.message.plots[name]) return;
+    if (this.ended || !updates.size || !this.message.plots[name]) return;
     if (!this.channels[name]) {
       const three = name === "scene" || name === "marks";
       // Each 3D update's time to its paint is marked, for bench/bench_browser.py.
@@ -309,6 +312,7 @@ export class Views {
   }
 
   purge() {
+    this.ended = true;
     for (const div of Object.values(this.parts)) this.Plotly.purge(div);
     if (this.surface && this.surface.url) URL.revokeObjectURL(this.surface.url);
   }

@@ -70,6 +70,12 @@ JS_COUNTER_PAST = """(after) => {
   return m !== null && m !== undefined && Number(m[1]) > after;
 }"""
 
+#: Whether the race's summary table (the page's last table) holds a text.
+JS_SUMMARY_HOLDS = """(text) => {
+  const tables = document.querySelectorAll("[data-testid='stMarkdownContainer'] table");
+  return tables.length > 0 && tables[tables.length - 1].innerText.includes(text);
+}"""
+
 #: Every 3D camera of the stage (the mesh's scene and the markers' scene above it).
 JS_CAMERAS = """() => ['scene', 'marks'].map(name =>
   JSON.parse(JSON.stringify(document.querySelector('.stage-' + name)._fullLayout.scene.camera)))"""
@@ -201,14 +207,60 @@ def test_play_advances_pause_stops_and_the_link_keeps_the_frame(page, server, co
 
 def test_after_playing_to_the_end_a_click_still_sets_the_start(page, server, console):
     open_app(page, server, "?v=1&steps=60")
-    page.select_option(".stage-speed", "4")
+    tag_stage(page)
+    for x in (0.5, 0.3, 0.1):  # a new race often supersedes its own first render
+        page.select_option(".stage-speed", "4")
+        page.click(".stage-play")
+        wait_for_js(page, "() => document.querySelector('.stage-counter').textContent"
+                    ".startsWith('step 60 /')", what="playback to reach the end")
+        assert background_href(page), "the contour image went away while playing"
+        click_start(page, x, -0.5, console)
+        assert background_href(page)
+        assert start_marker(page) == pytest.approx((x, -0.5), abs=1e-3)
+        assert stage_tags(page) == ["kept"], "the new race made a new stage"
+    assert console.errors == []
+
+
+def tag_stage(page) -> None:
+    page.evaluate("document.querySelector('.stage').dataset.tag = 'kept'")
+
+
+def stage_tags(page) -> list[str]:
+    """Each stage on the page: 'kept' if it is the one `tag_stage` tagged."""
+    return page.evaluate("Array.from(document.querySelectorAll('.stage'), "
+                         "(s) => s.dataset.tag || 'new')")
+
+
+#: Streamlit's cleanup of the stage element's mount, called on the element's container:
+#: first while it is on the page, then after it left.
+JS_RELEASE = """async (onPage) => {
+  const { release } = await import(new URL('app/static/stage/stage.js', document.baseURI));
+  const container = document.querySelector('.stage').parentElement;
+  const holder = container.parentElement;
+  if (!onPage) container.remove();
+  release(container);
+  await new Promise((done) => setTimeout(done, 50));
+  const left = { stage: container.querySelector('.stage') !== null };
+  if (!onPage) holder.append(container);
+  return left;
+}"""
+
+
+def test_a_superseded_render_keeps_the_stage_and_leaving_the_page_ends_it(
+        page, server, console):
+    """Streamlit also calls a mount's cleanup when a newer message superseded that mount
+    while it loaded, with the element still on the page: the stage must live on (ending
+    it purged the plots the newer race was drawn on, and a new stage drew everything
+    again). Only an element that left the page ends its stage."""
+    open_app(page, server)
+    tag_stage(page)
+    assert page.evaluate(JS_RELEASE, True) == {"stage": True}
+    before = markers(page)
     page.click(".stage-play")
-    wait_for_js(page, "() => document.querySelector('.stage-counter').textContent"
-                ".startsWith('step 60 /')", what="playback to reach the end")
-    assert background_href(page), "the contour image went away while playing"
-    click_start(page, 0.5, -0.5, console)
-    assert background_href(page)
-    assert start_marker(page) == pytest.approx((0.5, -0.5), abs=1e-3)
+    wait_for_js(page, JS_COUNTER_PAST, 5, what="the kept stage to play")
+    assert markers(page) != before
+    assert stage_tags(page) == ["kept"]
+    assert page.evaluate(JS_RELEASE, False) == {"stage": False}
     assert console.errors == []
 
 
@@ -333,8 +385,9 @@ def test_scrubbing_a_learning_rate_moves_its_path_without_a_round_trip(page, ser
                 what="the committed value to reach the link", timeout_ms=60_000)
     wait_for_app(page)
     committed = parse_qs(urlsplit(address(page)).query)["r3.learning_rate"][0]  # Adam
-    summary = page.locator("[data-testid='stMarkdownContainer'] table").last.inner_text()
-    assert f"learning_rate={float(committed):g}" in summary
+    # the address changes as the run begins, the table as it ends
+    wait_for_js(page, JS_SUMMARY_HOLDS, f"learning_rate={float(committed):g}",
+                what=f"the summary to show Adam's learning_rate={committed}")
     assert sent, "the release sent nothing"
     assert console.errors == []
 
