@@ -814,10 +814,13 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
-#: Widgets drawn in some modes only: the page keeps their values while they are hidden.
-HIDDEN_IN_SOME_MODES: tuple[str, ...] = tuple(
-    key for s in SETTINGS if s.modes is not None
-    for key in (s.state(Scene()) if s.fields else {}))
+
+
+def hidden_in(mode: str) -> tuple[str, ...]:
+    """The keys of the settings whose widgets the sidebar of page mode ``mode`` does not
+    draw (the page keeps their values meanwhile)."""
+    return tuple(key for s in SETTINGS if s.modes is not None and mode not in s.modes
+                 for key in (s.state(Scene()) if s.fields else {}))
 
 
 def affecting(computation: str) -> frozenset[str]:

@@ -78,6 +78,13 @@ def run_app(query: dict[str, str] | None = None) -> AppTest:
     return at.run()
 
 
+def open_racer_box(at: AppTest, i: int) -> AppTest:
+    """Open racer ``i``'s folded box (0-based), as a click on its title does: the page
+    reruns and draws the racer's widgets."""
+    at.session_state[f"racer.{i + 1}.open"] = True
+    return at.run()
+
+
 def figure(at: AppTest) -> dict:
     """The page's one plotly chart, as the dict the browser receives."""
     (chart,) = at.get("plotly_chart")

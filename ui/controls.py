@@ -3,7 +3,9 @@ settings (scene/settings.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -90,17 +92,15 @@ def _on_surface_change() -> None:
     ss["frame"] = 0
 
 
-def keep_hidden(keys) -> None:
-    """Streamlit forgets a widget's value after a run that does not draw it. The study
-    settings and the race's view settings are hidden in some modes: keep each value in a
-    shadow key while its widget is drawn, and restore it when it is not."""
+def keep_while_hidden(keys) -> None:
+    """The widgets of ``keys`` are not drawn in this run: keep their values. Streamlit
+    forgets a widget's value after a run that does not draw it, and a value the page set
+    before the widget first existed (the link's) would come back in its place; set
+    again as a plain value of the session, the widget's last value stays."""
     ss = st.session_state
     for key in keys:
-        shadow = f"_kept.{key}"
         if key in ss:
-            ss[shadow] = ss[key]
-        elif shadow in ss:
-            ss[key] = ss[shadow]
+            ss[key] = ss[key]
 
 
 def mode_selector(labels: dict[str, str], in_sidebar: bool = False) -> None:
@@ -119,6 +119,8 @@ def _surface_controls() -> None:
                  on_change=_on_surface_change,
                  format_func=lambda s: SURFACE_LABELS.get(s, "Custom formula f(x, y)"))
     surface = ss["surface"]
+    keep_while_hidden(f"{slug}.{name}" for slug, ls in LANDSCAPES.items() if slug != surface
+                      for name in ls.params)
     if surface != "formula":
         for name, spec in LANDSCAPES[surface].params.items():
             slider(f"{surface}.{name}", spec, spec.label or name)
@@ -157,7 +159,14 @@ def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str,
     # a label of one's own may not say which optimizer races: the title says it too
     own = racers[i].label
     title = plain_markdown(f"{own} · {spec.name}" if own else derived[i])
-    with st.expander(title, expanded=n <= 2):
+    # A folded box draws nothing (opening it reruns the page): folded, a race of three
+    # sent some twenty widgets nobody looked at to every student (bench/load.py: 28 ->
+    # 22 ms of server CPU per session).
+    box = st.expander(title, key=racer_box_key(i), on_change="rerun")
+    if not box.open:
+        keep_while_hidden(racer_widget_keys(i))
+        return
+    with box:
         st.text_input("Label", key=racer_key(i, "label"), max_chars=MAX_LABEL_LENGTH,
                       placeholder=derived[i],
                       help="Shown in the legend, the tables and the exports. Empty: "
@@ -180,6 +189,25 @@ def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str,
                    help=f"Race a copy of this racer (up to {MAX_OPTIMIZERS} racers).")
         row.button("Remove", key=f"remove.{i}", on_click=_remove, args=(i,),
                    disabled=n <= 1, help="Take this racer out of the race.")
+
+
+def racer_box_key(i: int) -> str:
+    """The key of racer ``i``'s box's open state (the page's, not the link's)."""
+    return f"racer.{i + 1}.open"
+
+
+_BOX_KEY = re.compile(r"racer\.[0-9]+\.open")
+
+
+def _is_box_key(key: str) -> bool:
+    return _BOX_KEY.fullmatch(key) is not None
+
+
+def racer_widget_keys(i: int) -> list[str]:
+    """The keys of racer ``i``'s widgets that hold a setting: its label and its
+    hyperparameters."""
+    slug = st.session_state["racers"][i]
+    return [racer_key(i, name) for name in (*OPTIMIZERS[slug].hparams, "label")]
 
 
 def family_groups() -> dict[str, list[str]]:
@@ -222,6 +250,8 @@ def _tune_controls() -> None:
              help=TUNE_HELP)
     if st.session_state["tune"] == "reach":
         slider("tune.tol", TUNE_TOLERANCE, TUNE_TOLERANCE.label.capitalize())
+    else:
+        keep_while_hidden(["tune.tol"])
 
 
 def _clip_control() -> None:
@@ -244,8 +274,10 @@ def _run_controls(race: bool) -> None:
         st.caption("Or click anywhere on the contour map.")
     st.selectbox(BY_KEY["schedule"].label, SCHEDULES, key="schedule",
                  format_func=lambda s: s.replace("_", " + "))
-    for name in PARAMS_OF_SCHEDULE[ss["schedule"]]:
+    drawn = PARAMS_OF_SCHEDULE[ss["schedule"]]
+    for name in drawn:
         slider(f"schedule.{name}", SCHEDULE_PARAMS[name], SCHEDULE_PARAMS[name].label)
+    keep_while_hidden(f"schedule.{name}" for name in SCHEDULE_PARAMS if name not in drawn)
     _clip_control()
     number_slider(BY_KEY["noise"])
     st.number_input(BY_KEY["seed"].label, min_value=0, max_value=MAX_SEED, step=1, key="seed")
@@ -278,10 +310,15 @@ def prepare_state() -> None:
     else:
         for name, spec in LANDSCAPES[surface].params.items():
             _ensure(f"{surface}.{name}", spec.default)
+    n = len(ss["racers"])
     for i, slug in enumerate(ss["racers"]):
         for name, hp in OPTIMIZERS[slug].hparams.items():
             _ensure(racer_key(i, name), hp.default)
         _ensure(racer_key(i, "label"), "")
+        # Set again on every run: a box's title (its racer's label) is part of the
+        # box's identity, and a box with a new identity would fold. Two racers or fewer
+        # start with their boxes open.
+        ss[racer_box_key(i)] = bool(ss.get(racer_box_key(i), n <= 2))
     for name in PARAMS_OF_SCHEDULE[ss["schedule"]]:
         _ensure(f"schedule.{name}", SCHEDULE_PARAMS[name].default)
     steps_at = frame_steps(int(ss["steps"]), ss.get("view") == "3d")
@@ -302,41 +339,51 @@ def sidebar(race: bool = True, lr_notes: Mapping[int, tuple[str, bool]] | None =
             _view_controls()
 
 
-def _racer_rows() -> list[tuple[str, dict[str, float], str]]:
-    """The racers as the widgets hold them: slug, hyperparameters, label text."""
+class _Row(NamedTuple):
+    """A racer as the widgets hold it."""
+
+    slug: str
+    values: dict[str, float]
+    label: str
+    open: bool
+
+
+def _racer_rows() -> list[_Row]:
     ss = st.session_state
-    return [(slug, {name: ss.get(racer_key(i, name), hp.default)
-                    for name, hp in OPTIMIZERS[slug].hparams.items()},
-             ss.get(racer_key(i, "label")) or "")
+    return [_Row(slug, {name: ss.get(racer_key(i, name), hp.default)
+                        for name, hp in OPTIMIZERS[slug].hparams.items()},
+                 ss.get(racer_key(i, "label")) or "", bool(ss.get(racer_box_key(i))))
             for i, slug in enumerate(ss["racers"])]
 
 
-def _write_racers(rows: list[tuple[str, dict[str, float], str]]) -> None:
+def _write_racers(rows: list[_Row]) -> None:
     """Put ``rows`` in the widgets: each racer's keys by its new position, and no key
     left behind by a racer that moved or went."""
     ss = st.session_state
-    for key in [k for k in ss if is_racer_key(k)]:
+    for key in [k for k in ss if is_racer_key(k) or _is_box_key(k)]:
         del ss[key]
-    ss["racers"] = [slug for slug, _, _ in rows]
-    for i, (_, values, label) in enumerate(rows):
-        ss.update({racer_key(i, name): value for name, value in values.items()})
-        ss[racer_key(i, "label")] = label
+    ss["racers"] = [row.slug for row in rows]
+    for i, row in enumerate(rows):
+        ss.update({racer_key(i, name): value for name, value in row.values.items()})
+        ss[racer_key(i, "label")] = row.label
+        ss[racer_box_key(i)] = row.open
 
 
 def _add() -> None:
+    """The picked optimizer races too, its box open (it is there to be set)."""
     slug = st.session_state.get("racer.pick")
     rows = _racer_rows()
     if slug in OPTIMIZERS and len(rows) < MAX_OPTIMIZERS:
-        _write_racers([*rows, (slug, OPTIMIZERS[slug].defaults(), "")])
+        _write_racers([*rows, _Row(slug, OPTIMIZERS[slug].defaults(), "", True)])
 
 
 def _duplicate(i: int) -> None:
     """A copy of racer ``i`` right after it (with the derived label: the two are told
-    apart by number until one of them changes)."""
+    apart by number until one of them changes), its box open."""
     rows = _racer_rows()
     if i < len(rows) and len(rows) < MAX_OPTIMIZERS:
-        slug, values, _ = rows[i]
-        _write_racers([*rows[: i + 1], (slug, dict(values), ""), *rows[i + 1:]])
+        copy = rows[i]._replace(values=dict(rows[i].values), label="", open=True)
+        _write_racers([*rows[: i + 1], copy, *rows[i + 1:]])
 
 
 def _remove(i: int) -> None:

@@ -10,10 +10,10 @@ from compute import cache_key, frame_steps
 from optimizers import OPTIMIZERS
 from optimizers.engine import use_compilation_cache
 from scene import Scene, from_query, from_state, query_string, to_query, to_state
-from scene.settings import HIDDEN_IN_SOME_MODES, RACE
+from scene.settings import RACE, hidden_in
 from ui import network, stage, studies, teaching, tuning
 from ui.caches import cached_result, raced_setup
-from ui.controls import keep_hidden, mode_selector, prepare_state, sidebar
+from ui.controls import keep_while_hidden, mode_selector, prepare_state, sidebar
 from ui.lazy import lazy_panel
 from ui.share import share_box
 from views.summary import markdown_table, plain_markdown, summary_rows
@@ -99,7 +99,7 @@ def _sidebars(mode: str, lr_notes: dict[int, tuple[str, bool]] | None = None) ->
 def main() -> None:
     if "_decoded" not in st.session_state:
         _start_session()
-    keep_hidden(HIDDEN_IN_SOME_MODES)
+    keep_while_hidden(hidden_in(st.session_state["mode"]))
     prepare_state()
     st.html(_LAYOUT_CSS)
     # a presenter's screen holds the figure: the switch waits in the sidebar

@@ -10,7 +10,7 @@ import pytest
 
 from optimizers import OPTIMIZERS, catalog
 from scene import MAX_OPTIMIZERS, from_query, from_state
-from tests.helpers import assert_clean, run_app, staged, summary_table
+from tests.helpers import assert_clean, open_racer_box, run_app, staged, summary_table
 from ui.controls import family_groups
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
@@ -94,10 +94,67 @@ def test_a_full_race_offers_no_more_racers():
     assert_clean(at)
     assert len(staged(at).names) == MAX_OPTIMIZERS
     assert at.button(key="racer.add").disabled
+    open_racer_box(at, 0)
+    open_racer_box(at, 7)
     assert at.button(key="duplicate.0").disabled
     at.button(key="remove.7").click().run()
     assert at.query_params["racers"] == ",".join(["adam"] * (MAX_OPTIMIZERS - 1))
     assert not at.button(key="racer.add").disabled
+
+
+def racer_widgets(at, i: int) -> list[str]:
+    """The keys of the widgets racer ``i``'s box draws (0-based ``i``)."""
+    prefix = f"r{i + 1}."
+    return [w.key for w in at.select_slider if (w.key or "").startswith(prefix)] + [
+        w.key for w in at.text_input if (w.key or "").startswith(prefix)]
+
+
+def test_a_folded_racer_box_draws_nothing_and_keeps_its_racer_s_settings():
+    at = run_app({**SHORT, "racers": "sgd,momentum,adam", "r3.learning_rate": "0.2"})
+    assert_clean(at)
+    # three racers start folded: their widgets are not drawn, the race is
+    assert [racer_widgets(at, i) for i in range(3)] == [[], [], []]
+    assert staged(at).names == ["SGD", "Momentum", "Adam"]
+    open_racer_box(at, 2)
+    assert at.select_slider(key="r3.learning_rate").value == 0.2
+    at.select_slider(key="r3.learning_rate").set_value(0.05).run()
+    at.session_state["racer.3.open"] = False  # folded again
+    at.run()
+    assert racer_widgets(at, 2) == []
+    at.select_slider(key="steps").set_value(40).run()  # runs while it is folded
+    at.run()
+    assert_clean(at)
+    assert at.query_params["r3.learning_rate"] == "0.05"
+    assert_link_is_the_view(at)
+    open_racer_box(at, 2)
+    assert at.select_slider(key="r3.learning_rate").value == 0.05
+
+
+def test_a_racer_box_stays_open_when_its_title_changes():
+    at = run_app({**SHORT, "racers": "adam,sgd"})
+    assert racer_widgets(at, 0)  # two racers start open
+    at.text_input(key="r1.label").input("mine").run()  # the box's title changes
+    assert_clean(at)
+    assert "r1.label" in racer_widgets(at, 0)
+    assert at.session_state["racer.1.open"]
+
+
+def test_an_added_racer_s_box_opens_and_a_removed_one_leaves_nothing_behind():
+    at = run_app({**SHORT, "racers": "adam,adam,sgd"})
+    at.selectbox(key="racer.pick").set_value("momentum")
+    at.button(key="racer.add").click().run()
+    assert_clean(at)
+    assert at.session_state["racer.4.open"] and not at.session_state["racer.1.open"]
+    at.select_slider(key="r4.learning_rate").set_value(0.2).run()
+    at.button(key="remove.3").click().run()
+    assert at.query_params["racers"] == "adam,adam,sgd"
+    at.button(key="racer.add").click().run()  # momentum again, from its defaults
+    assert at.query_params["racers"] == "adam,adam,sgd,momentum"
+    default = OPTIMIZERS["momentum"].hparams["learning_rate"].default
+    assert default != 0.2
+    assert at.query_params["r4.learning_rate"] == f"{default:g}"
+    assert at.select_slider(key="r4.learning_rate").value == default
+    assert_link_is_the_view(at)
 
 
 def test_the_last_racer_cannot_be_removed():
@@ -113,3 +170,30 @@ def test_the_picker_groups_the_catalogue_by_family():
     # in the catalogue's order of families
     order = [family.name for family in catalog.FAMILIES]
     assert list(groups) == [name for name in order if name in groups]
+
+
+def test_a_setting_changed_in_a_study_survives_a_visit_to_the_race():
+    """A study's setting is not drawn in the race: its value must not fall back to the
+    link's while it is hidden."""
+    at = run_app({**SHORT, "basins.n": "100"})
+    at.segmented_control(key="mode").set_value("basins").run()
+    at.select_slider(key="basins.n").set_value(50).run()
+    at.segmented_control(key="mode").set_value("race").run()
+    at.run()
+    assert at.query_params["basins.n"] == "50"
+    at.segmented_control(key="mode").set_value("basins").run()
+    assert at.select_slider(key="basins.n").value == 50
+    assert_clean(at)
+
+
+def test_a_schedule_s_setting_survives_a_visit_to_another_schedule():
+    at = run_app(SHORT)
+    at.selectbox(key="schedule").set_value("cosine").run()
+    slider = at.select_slider(key="schedule.alpha")
+    value = next(float(v) for v in slider.options if float(v) != slider.value)
+    slider.set_value(value).run()
+    at.selectbox(key="schedule").set_value("constant").run()
+    at.run()
+    at.selectbox(key="schedule").set_value("cosine").run()
+    assert at.select_slider(key="schedule.alpha").value == value
+    assert_clean(at)

@@ -22,6 +22,7 @@ from scene import Racer, Scene, from_state, query_string, to_query
 from scene.settings import value_of
 from tests.helpers import (
     assert_clean,
+    open_racer_box,
     run_app,
     share_link,
     stage_elements,
@@ -93,6 +94,7 @@ def test_widget_changes_update_figure_and_url():
     assert_url_is(at, scene)
 
     adam_before, sgd_before = race.path("Adam"), race.path("SGD")
+    open_racer_box(at, 2)
     at.select_slider(key="r3.learning_rate").set_value(0.2).run()
     assert_clean(at)
     race = staged(at)
@@ -313,6 +315,7 @@ def test_the_surface_is_sent_again_only_when_the_surface_changes():
     same (Streamlit then sends a reference to the copy the browser holds)."""
     at = run_app()
     surface = stage_elements(at)["stage.surface"].proto.bytes
+    open_racer_box(at, 2)
     at.select_slider(key="r3.learning_rate").set_value(0.2).run()
     assert stage_elements(at)["stage.surface"].proto.bytes == surface
     at.selectbox(key="surface").set_value("himmelblau").run()
