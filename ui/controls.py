@@ -85,7 +85,7 @@ def _on_surface_change() -> None:
         ss["start.x"], ss["start.y"] = LANDSCAPES[slug].start
     else:
         try:
-            formula = ss.get("formula") or ss.get("_formula_kept") or EXAMPLE_FORMULA
+            formula = ss.get("formula") or EXAMPLE_FORMULA
             ss["start.x"], ss["start.y"] = from_formula(formula).start
         except FormulaError:
             pass  # the page says why the formula is refused
@@ -122,11 +122,10 @@ def _surface_controls() -> None:
     keep_while_hidden(f"{slug}.{name}" for slug, ls in LANDSCAPES.items() if slug != surface
                       for name in ls.params)
     if surface != "formula":
+        keep_while_hidden(["formula", "domain"])
         for name, spec in LANDSCAPES[surface].params.items():
             slider(f"{surface}.{name}", spec, spec.label or name)
         return
-    # Streamlit forgets a widget's value while it is not drawn: prepare_state keeps the
-    # formula and its domain across a visit to another surface.
     st.text_input("f(x, y) =", key="formula",
                   help="e.g. sin(x)*cos(y) + 0.1*(x**2 + y**2). Allowed: numbers, x, y, pi, "
                   "e, + - * / ** ^ and functions such as sin, exp, log.")
@@ -298,15 +297,14 @@ def _view_controls() -> None:
 
 def prepare_state() -> None:
     """What the widgets would set before they are drawn: a default for every setting of
-    a surface or optimizer just chosen, the formula kept across surfaces, the frame
-    within the run. The page reads its Scene from the session state before it draws
-    the sidebar, so the figure's data leaves first."""
+    a surface or optimizer just chosen, the frame within the run. The page reads its
+    Scene from the session state before it draws the sidebar, so the figure's data
+    leaves first."""
     ss = st.session_state
     surface = ss["surface"]
     if surface == "formula":
-        _ensure("formula", ss.get("_formula_kept", EXAMPLE_FORMULA))
-        _ensure("domain", ss.get("_domain_kept", DEFAULT_DOMAIN_TEXT))
-        ss["_formula_kept"], ss["_domain_kept"] = ss["formula"], ss["domain"]
+        _ensure("formula", EXAMPLE_FORMULA)
+        _ensure("domain", DEFAULT_DOMAIN_TEXT)
     else:
         for name, spec in LANDSCAPES[surface].params.items():
             _ensure(f"{surface}.{name}", spec.default)

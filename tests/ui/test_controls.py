@@ -197,3 +197,17 @@ def test_a_schedule_s_setting_survives_a_visit_to_another_schedule():
     at.selectbox(key="schedule").set_value("cosine").run()
     assert at.select_slider(key="schedule.alpha").value == value
     assert_clean(at)
+
+
+def test_a_typed_formula_and_its_domain_survive_a_visit_to_another_surface():
+    at = run_app(SHORT)
+    at.selectbox(key="surface").set_value("formula").run()
+    at.text_input(key="formula").input("x**2 + 3*y**2").run()
+    at.text_input(key="domain").input("-2, 2, -1, 1").run()
+    at.selectbox(key="surface").set_value("rosenbrock").run()
+    at.run()
+    at.selectbox(key="surface").set_value("formula").run()
+    assert at.text_input(key="formula").value == "x**2 + 3*y**2"
+    assert at.text_input(key="domain").value == "-2, 2, -1, 1"
+    assert at.query_params["formula"] == "x**2 + 3*y**2"
+    assert_clean(at)
