@@ -67,11 +67,10 @@ class Stage {
     this.themePoll = setInterval(() => this.followPage(), THEME_POLL_MS);
     // The stage's own size, not the window's: opening Streamlit's sidebar narrows it too.
     this.resizing = new ResizeObserver(() => {
-      if (this.resizeQueued || !this.message || this.destroyed) return;
+      if (this.resizeQueued || !this.message) return;
       this.resizeQueued = true;
       requestAnimationFrame(() => {
         this.resizeQueued = false;
-        if (this.destroyed) return;
         if (this.message.fitScreen) this.fit();
         if (this.views) this.views.resize();
         this.followPage();
@@ -94,7 +93,7 @@ class Stage {
   }
 
   async followPage() {
-    if (this.destroyed || !this.views || !this.message || !this.dressed || this.drawing > 0) return;
+    if (!this.views || !this.message || !this.dressed || this.drawing > 0) return;
     if (readTheme(this.root).key === this.dressed.theme.key
         && isNarrow(this.root) === this.dressed.narrow) return;
     this.drawing += 1;
