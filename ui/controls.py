@@ -159,8 +159,8 @@ def _racer_box(i: int, slug: str, racers: tuple[Racer, ...], derived: tuple[str,
     own = racers[i].label
     title = plain_markdown(f"{own} · {spec.name}" if own else derived[i])
     # A folded box draws nothing (opening it reruns the page): folded, a race of three
-    # sent some twenty widgets nobody looked at to every student (bench/load.py: 28 ->
-    # 22 ms of server CPU per session).
+    # sent some twenty widgets nobody looked at to every student, about a fifth of the
+    # server's CPU per session (bench/load.py, against the trivial app's).
     box = st.expander(title, key=racer_box_key(i), on_change="rerun")
     if not box.open:
         keep_while_hidden(racer_widget_keys(i))
