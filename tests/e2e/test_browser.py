@@ -526,3 +526,42 @@ def test_an_optimizer_twice_shows_both_racers_with_their_labels_as_text(page, se
     after_frames(page, 10)  # the drawn page has painted: a script would have run by now
     assert dialogs == []
     assert console.errors == []
+
+
+def test_a_folded_racer_box_shows_its_settings_when_opened_and_keeps_them(page, server,
+                                                                       console):
+    """Three racers start with folded boxes that hold no widgets; a click on one opens
+    it (a rerun draws its sliders), a moved slider reaches the link, and folding the box
+    again keeps the value."""
+    open_app(page, server)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sliders = sidebar.locator("[data-testid='stSlider']", has_text="learning rate")
+    assert sliders.count() == 0
+    title = sidebar.locator("[data-testid='stExpander'] summary", has_text="Adam")
+    title.click()
+    wait_for_js(page, """() => [...document.querySelectorAll(
+        "[data-testid='stSidebar'] [data-testid='stSlider']")]
+        .some((s) => s.innerText.includes('learning rate'))""",
+                what="Adam's sliders to be drawn")
+    wait_for_app(page)
+    slider = sliders.first.locator("input[type='range']")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('r3.learning_rate') !== '0.1'",
+                what="the moved learning rate to reach the link")
+    wait_for_app(page)
+    moved = page.evaluate(JS_QUERY_VALUE, "r3.learning_rate")
+    title.click()  # folded again: the sliders go, the value stays
+    wait_for_js(page, """() => ![...document.querySelectorAll(
+        "[data-testid='stSidebar'] [data-testid='stSlider']")]
+        .some((s) => s.innerText.includes('learning rate'))""",
+                what="the folded box to draw nothing")
+    wait_for_app(page)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSlider']", has_text="Steps") \
+        .locator("input[type='range']").focus()
+    page.keyboard.press("ArrowRight")  # another run while the box is folded
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('steps') !== '200'",
+                what="the steps to change")
+    wait_for_app(page)
+    assert page.evaluate(JS_QUERY_VALUE, "r3.learning_rate") == moved
+    assert console.errors == []
