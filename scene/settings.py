@@ -15,6 +15,7 @@ heatmap's parameter against the racers).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -816,9 +817,10 @@ SETTINGS: tuple[Setting, ...] = (
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
 
+@functools.cache
 def hidden_in(mode: str) -> tuple[str, ...]:
     """The keys of the settings whose widgets the sidebar of page mode ``mode`` does not
-    draw (the page keeps their values meanwhile)."""
+    draw (the page keeps their values meanwhile); the same on every run of the page."""
     return tuple(key for s in SETTINGS if s.modes is not None and mode not in s.modes
                  for key in (s.state(Scene()) if s.fields else {}))
 

@@ -3,7 +3,6 @@ settings (scene/settings.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -195,13 +194,6 @@ def racer_box_key(i: int) -> str:
     return f"racer.{i + 1}.open"
 
 
-_BOX_KEY = re.compile(r"racer\.[0-9]+\.open")
-
-
-def _is_box_key(key: str) -> bool:
-    return _BOX_KEY.fullmatch(key) is not None
-
-
 def racer_widget_keys(i: int) -> list[str]:
     """The keys of racer ``i``'s widgets that hold a setting: its label and its
     hyperparameters."""
@@ -358,7 +350,8 @@ def _write_racers(rows: list[_Row]) -> None:
     """Put ``rows`` in the widgets: each racer's keys by its new position, and no key
     left behind by a racer that moved or went."""
     ss = st.session_state
-    for key in [k for k in ss if is_racer_key(k) or _is_box_key(k)]:
+    boxes = {racer_box_key(i) for i in range(len(ss["racers"]))}
+    for key in [k for k in ss if is_racer_key(k) or k in boxes]:
         del ss[key]
     ss["racers"] = [row.slug for row in rows]
     for i, row in enumerate(rows):
