@@ -157,8 +157,13 @@ def fresh_streamlit_caches():
     """
     import streamlit as st
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    from ui.caches import clear_held
+
+    def clear() -> None:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        clear_held()
+
+    clear()
     yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    clear()

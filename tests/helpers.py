@@ -85,6 +85,15 @@ def open_racer_box(at: AppTest, i: int) -> AppTest:
     return at.run()
 
 
+def open_run_settings(at: AppTest) -> AppTest:
+    """Open the folded run settings (schedule, clipping, noise, seed), as a click on
+    their title does."""
+    from ui.controls import MORE_RUN_OPEN
+
+    at.session_state[MORE_RUN_OPEN] = True
+    return at.run()
+
+
 def figure(at: AppTest) -> dict:
     """The page's one plotly chart, as the dict the browser receives."""
     (chart,) = at.get("plotly_chart")

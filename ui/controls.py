@@ -21,13 +21,16 @@ from scene import (
     TUNE_TOLERANCE,
     TUNINGS,
     Racer,
+    Scene,
     is_racer_key,
     label_problem,
     parse_domain,
     racer_key,
     racer_labels,
+    to_state,
 )
 from scene.settings import BY_KEY, CURVES, VIEWS, Setting
+from ui.lazy import lazy_panel
 from views.summary import plain_markdown
 
 SURFACE_LABELS = {slug: ls.name for slug, ls in LANDSCAPES.items()}
@@ -228,11 +231,13 @@ def _racer_controls(lr_notes: Mapping[int, tuple[str, bool]]) -> None:
         _racer_box(i, slug, racers, derived, lr_notes.get(i, ("", False)))
     options, shown = _picker_options()
     full = len(ss["racers"]) >= MAX_OPTIMIZERS
-    pick, add = st.columns([3, 1], vertical_alignment="bottom")
-    pick.selectbox("Add a racer", options, key="racer.pick", format_func=shown.get,
-                   disabled=full, help=f"Up to {MAX_OPTIMIZERS} racers, all from the same "
-                   "start; an optimizer may race more than once.")
-    add.button("Add", key="racer.add", on_click=_add, disabled=full)
+    # One widget: picking an optimizer adds it (a picker and an "Add" button were five
+    # elements sent to every student).
+    st.selectbox("Add a racer", options, index=None, key="racer.pick", on_change=_add,
+                 format_func=shown.get, disabled=full,
+                 placeholder="Full" if full else "Pick an optimizer to race…",
+                 help=f"Up to {MAX_OPTIMIZERS} racers, all from the same start; an "
+                 "optimizer may race more than once.")
 
 
 def _tune_controls() -> None:
@@ -254,6 +259,13 @@ def _clip_control() -> None:
                      format_func=lambda v: v if v == "off" else _fmt(v))
 
 
+#: The run's settings a first look does without, folded (drawn only while open: a
+#: hundred students who open a link are not each sent four widgets they did not ask for).
+MORE_RUN = ("schedule", "clip", "noise", "seed")
+MORE_RUN_TITLE = "Schedule · clipping · noise · seed"
+MORE_RUN_OPEN = "run.more.open"
+
+
 def _run_controls(race: bool) -> None:
     ss = st.session_state
     st.header("Run")
@@ -263,15 +275,30 @@ def _run_controls(race: bool) -> None:
     c2.number_input("start y", key="start.y", format="%.4g", step=0.1)
     if race:
         st.caption("Or click anywhere on the contour map.")
-    st.selectbox(BY_KEY["schedule"].label, SCHEDULES, key="schedule",
-                 format_func=lambda s: s.replace("_", " + "))
-    drawn = PARAMS_OF_SCHEDULE[ss["schedule"]]
-    for name in drawn:
-        slider(f"schedule.{name}", SCHEDULE_PARAMS[name], SCHEDULE_PARAMS[name].label)
-    keep_while_hidden(f"schedule.{name}" for name in SCHEDULE_PARAMS if name not in drawn)
-    _clip_control()
-    number_slider(BY_KEY["noise"])
-    st.number_input(BY_KEY["seed"].label, min_value=0, max_value=MAX_SEED, step=1, key="seed")
+    box = lazy_panel(MORE_RUN_TITLE, MORE_RUN_OPEN)
+    if box is None:
+        keep_while_hidden([*MORE_RUN, *(f"schedule.{name}" for name in SCHEDULE_PARAMS)])
+        return
+    with box:
+        st.selectbox(BY_KEY["schedule"].label, SCHEDULES, key="schedule",
+                     format_func=lambda s: s.replace("_", " + "))
+        drawn = PARAMS_OF_SCHEDULE[ss["schedule"]]
+        for name in drawn:
+            slider(f"schedule.{name}", SCHEDULE_PARAMS[name], SCHEDULE_PARAMS[name].label)
+        keep_while_hidden(f"schedule.{name}" for name in SCHEDULE_PARAMS if name not in drawn)
+        _clip_control()
+        number_slider(BY_KEY["noise"])
+        st.number_input(BY_KEY["seed"].label, min_value=0, max_value=MAX_SEED, step=1,
+                        key="seed")
+
+
+def unfold_what_is_set() -> None:
+    """Open the run's folded settings when the scene just loaded (a link, a lesson) sets
+    any of them: what a link changes is in sight."""
+    ss = st.session_state
+    defaults = to_state(Scene())
+    if any(ss.get(key, defaults[key]) != defaults[key] for key in MORE_RUN):
+        ss[MORE_RUN_OPEN] = True
 
 
 def _view_controls() -> None:
@@ -361,8 +388,11 @@ def _write_racers(rows: list[_Row]) -> None:
 
 
 def _add() -> None:
-    """The picked optimizer races too, its box open (it is there to be set)."""
-    slug = st.session_state.get("racer.pick")
+    """The picked optimizer races too, its box open (it is there to be set); the picker
+    is empty again, ready for the next."""
+    ss = st.session_state
+    slug = ss.get("racer.pick")
+    ss["racer.pick"] = None
     rows = _racer_rows()
     if slug in OPTIMIZERS and len(rows) < MAX_OPTIMIZERS:
         _write_racers([*rows, _Row(slug, OPTIMIZERS[slug].defaults(), "", True)])

@@ -13,7 +13,13 @@ from scene import Scene, from_query, from_state, query_string, to_query, to_stat
 from scene.settings import RACE, hidden_in
 from ui import network, stage, studies, teaching, tuning
 from ui.caches import cached_result, raced_setup
-from ui.controls import keep_while_hidden, mode_selector, prepare_state, sidebar
+from ui.controls import (
+    keep_while_hidden,
+    mode_selector,
+    prepare_state,
+    sidebar,
+    unfold_what_is_set,
+)
 from ui.lazy import lazy_panel
 from ui.share import share_box
 from views.summary import markdown_table, plain_markdown, summary_rows
@@ -56,6 +62,7 @@ def _start_session() -> None:
     if scene.display.frame > last:  # as the sidebar will: a frame past the end opens at the end
         scene = scene.replace(frame=last)
     st.session_state.update(to_state(scene))
+    unfold_what_is_set()
     st.session_state["_warnings"] = warnings
     st.session_state["_decoded"] = scene
     st.session_state["_good"] = scene

@@ -23,6 +23,7 @@ from lessons import LESSONS
 from scene import Scene, from_query, query_string, to_state
 from scene.settings import RACE
 from ui.caches import cached_figure, cached_inside
+from ui.controls import unfold_what_is_set
 from ui.lazy import lazy_panel
 from views.export import (
     animation_gif,
@@ -64,6 +65,7 @@ def _on_lesson() -> None:
     scene = lesson_scene(slug).replace(present=bool(ss.get("present")),
                                        overlay=bool(ss.get("overlay")))
     ss.update(to_state(scene))
+    unfold_what_is_set()
 
 
 def _back_to_lesson(slug: str) -> None:

@@ -532,7 +532,7 @@ def test_a_folded_racer_box_shows_its_settings_when_opened_and_keeps_them(page, 
                                                                        console):
     """Three racers start with folded boxes that hold no widgets; a click on one opens
     it (a rerun draws its sliders), a moved slider reaches the link, and folding the box
-    again keeps the value."""
+    again keeps the value. Picking an optimizer adds a racer."""
     open_app(page, server)
     sidebar = page.locator("[data-testid='stSidebar']")
     sliders = sidebar.locator("[data-testid='stSlider']", has_text="learning rate")
@@ -564,4 +564,16 @@ def test_a_folded_racer_box_shows_its_settings_when_opened_and_keeps_them(page, 
                 what="the steps to change")
     wait_for_app(page)
     assert page.evaluate(JS_QUERY_VALUE, "r3.learning_rate") == moved
+    # picking an optimizer in "Add a racer" adds it, its box open, the picker empty again
+    picker = sidebar.locator("[data-testid='stSelectbox']", has_text="Add a racer")
+    picker.locator("input").click()
+    page.keyboard.type("RMSProp")
+    page.keyboard.press("Enter")
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('racers') === 'sgd,momentum,adam,rmsprop'",
+                what="the picked optimizer to join the race")
+    wait_for_app(page)
+    assert sidebar.locator("[data-testid='stSlider']", has_text="decay").count() == 1
+    field = picker.locator("input")
+    assert field.input_value() == ""
+    assert field.get_attribute("placeholder") == "Pick an optimizer to race…"
     assert console.errors == []

@@ -155,14 +155,20 @@ def test_data_depend_on_the_seed_only_and_a_traced_seed_works():
         np.testing.assert_array_equal(np.asarray(nw.tanh_inputs(0)), x0)
 
 
-@pytest.mark.slow  # a fresh Python process imports JAX and compiles
+@pytest.mark.slow  # a fresh Python process imports JAX
 def test_a_fixed_seed_gives_identical_data_and_paths_in_a_new_process():
-    script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+    """This process first: the new one then loads the compiled programs from this
+    worker's compile cache (the same programs, not compiled again) and draws every
+    seeded number itself."""
+    here = seeded_digests()
+    script = (f"import os, sys; sys.path.insert(0, {str(ROOT)!r}); "
+              "from optimizers.engine import use_compilation_cache; "
+              "use_compilation_cache(os.environ.get('OPTPLAY_JAX_CACHE')); "
               "from tests.helpers import seeded_digests; print(*seeded_digests())")
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True, env=env, timeout=600)
-    assert out.stdout.split() == seeded_digests()
+    assert out.stdout.split() == here
 
 
 # -- minibatches ---------------------------------------------------------------------------

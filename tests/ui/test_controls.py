@@ -10,8 +10,15 @@ import pytest
 
 from optimizers import OPTIMIZERS, catalog
 from scene import MAX_OPTIMIZERS, from_query, from_state
-from tests.helpers import assert_clean, open_racer_box, run_app, staged, summary_table
-from ui.controls import family_groups
+from tests.helpers import (
+    assert_clean,
+    open_racer_box,
+    open_run_settings,
+    run_app,
+    staged,
+    summary_table,
+)
+from ui.controls import MORE_RUN, MORE_RUN_OPEN, family_groups
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
 
@@ -49,10 +56,10 @@ def test_add_duplicate_rename_and_remove_racers_and_the_link_follows():
     assert [row["optimizer"] for row in summary_table(at)] == ["Adam (β₁=0.9)",
                                                                "Adam, no momentum"]
 
-    at.selectbox(key="racer.pick").set_value("sgd")
-    at.button(key="racer.add").click().run()
+    at.selectbox(key="racer.pick").set_value("sgd").run()  # picking adds it
     assert_clean(at)
     assert at.query_params["racers"] == "adam,adam,sgd"
+    assert at.selectbox(key="racer.pick").value is None  # ready for the next
     assert at.query_params["r3.learning_rate"] == "0.001"
     # a derived label sets the instances of an optimizer apart, labelled or not
     assert staged(at).names == ["Adam (β₁=0.9)", "Adam, no momentum", "SGD"]
@@ -93,13 +100,13 @@ def test_a_full_race_offers_no_more_racers():
     at = run_app({**SHORT, "racers": ",".join(["adam"] * MAX_OPTIMIZERS)})
     assert_clean(at)
     assert len(staged(at).names) == MAX_OPTIMIZERS
-    assert at.button(key="racer.add").disabled
+    assert at.selectbox(key="racer.pick").disabled
     open_racer_box(at, 0)
     open_racer_box(at, 7)
     assert at.button(key="duplicate.0").disabled
     at.button(key="remove.7").click().run()
     assert at.query_params["racers"] == ",".join(["adam"] * (MAX_OPTIMIZERS - 1))
-    assert not at.button(key="racer.add").disabled
+    assert not at.selectbox(key="racer.pick").disabled
 
 
 def racer_widgets(at, i: int) -> list[str]:
@@ -141,14 +148,13 @@ def test_a_racer_box_stays_open_when_its_title_changes():
 
 def test_an_added_racer_s_box_opens_and_a_removed_one_leaves_nothing_behind():
     at = run_app({**SHORT, "racers": "adam,adam,sgd"})
-    at.selectbox(key="racer.pick").set_value("momentum")
-    at.button(key="racer.add").click().run()
+    at.selectbox(key="racer.pick").set_value("momentum").run()
     assert_clean(at)
     assert at.session_state["racer.4.open"] and not at.session_state["racer.1.open"]
     at.select_slider(key="r4.learning_rate").set_value(0.2).run()
     at.button(key="remove.3").click().run()
     assert at.query_params["racers"] == "adam,adam,sgd"
-    at.button(key="racer.add").click().run()  # momentum again, from its defaults
+    at.selectbox(key="racer.pick").set_value("momentum").run()  # again, from its defaults
     assert at.query_params["racers"] == "adam,adam,sgd,momentum"
     default = OPTIMIZERS["momentum"].hparams["learning_rate"].default
     assert default != 0.2
@@ -186,8 +192,36 @@ def test_a_setting_changed_in_a_study_survives_a_visit_to_the_race():
     assert_clean(at)
 
 
-def test_a_schedule_s_setting_survives_a_visit_to_another_schedule():
+def test_the_run_s_settings_are_folded_and_kept_until_opened_and_a_link_setting_them_opens_them():
     at = run_app(SHORT)
+    assert not any(w.key in MORE_RUN for w in (*at.selectbox, *at.select_slider,
+                                               *at.number_input))
+    open_run_settings(at)
+    noise = float(at.select_slider(key="noise").options[1])
+    at.select_slider(key="noise").set_value(noise).run()
+    at.selectbox(key="schedule").set_value("cosine").run()
+    at.session_state[MORE_RUN_OPEN] = False  # folded again
+    at.run()
+    assert not any(w.key == "noise" for w in at.select_slider)
+    at.select_slider(key="steps").set_value(40).run()  # runs while they are folded
+    at.run()
+    assert_clean(at)
+    assert float(at.query_params["noise"]) == noise > 0
+    assert at.query_params["schedule"] == "cosine"
+    assert_link_is_the_view(at)
+    open_run_settings(at)
+    assert at.select_slider(key="noise").value == noise
+    # a link or a lesson that sets one of them shows them
+    linked = run_app({**SHORT, "seed": "3"})
+    assert linked.number_input(key="seed").value == 3
+    lesson = run_app(SHORT)
+    lesson.selectbox(key="lesson").set_value("noise-saddle").run()
+    assert_clean(lesson)
+    assert lesson.select_slider(key="noise").value == 1.0
+
+
+def test_a_schedule_s_setting_survives_a_visit_to_another_schedule():
+    at = open_run_settings(run_app(SHORT))
     at.selectbox(key="schedule").set_value("cosine").run()
     slider = at.select_slider(key="schedule.alpha")
     value = next(float(v) for v in slider.options if float(v) != slider.value)

@@ -105,8 +105,7 @@ def test_widget_changes_update_figure_and_url():
     assert at.query_params["v"] == "2"
     assert from_state(at.session_state).setup.racers[2].values["learning_rate"] == 0.2
 
-    at.selectbox(key="racer.pick").set_value("rmsprop")
-    at.button(key="racer.add").click().run()
+    at.selectbox(key="racer.pick").set_value("rmsprop").run()
     assert_clean(at)
     assert staged(at).names == ["SGD", "Momentum", "Adam", "RMSProp"]
     assert at.query_params["racers"] == "sgd,momentum,adam,rmsprop"
