@@ -3,6 +3,7 @@ settings (scene/settings.py)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -262,6 +263,8 @@ def _clip_control() -> None:
 #: The run's settings a first look does without, folded (drawn only while open: a
 #: hundred students who open a link are not each sent four widgets they did not ask for).
 MORE_RUN = ("schedule", "clip", "noise", "seed")
+#: Every key the folded panel's widgets hold (each schedule's parameters too).
+MORE_RUN_KEYS = (*MORE_RUN, *(f"schedule.{name}" for name in SCHEDULE_PARAMS))
 MORE_RUN_TITLE = "Schedule · clipping · noise · seed"
 MORE_RUN_OPEN = "run.more.open"
 
@@ -277,7 +280,7 @@ def _run_controls(race: bool) -> None:
         st.caption("Or click anywhere on the contour map.")
     box = lazy_panel(MORE_RUN_TITLE, MORE_RUN_OPEN)
     if box is None:
-        keep_while_hidden([*MORE_RUN, *(f"schedule.{name}" for name in SCHEDULE_PARAMS)])
+        keep_while_hidden(MORE_RUN_KEYS)
         return
     with box:
         st.selectbox(BY_KEY["schedule"].label, SCHEDULES, key="schedule",
@@ -292,12 +295,17 @@ def _run_controls(race: bool) -> None:
                         key="seed")
 
 
+@functools.cache
+def _more_run_defaults() -> tuple[tuple[str, object], ...]:
+    defaults = to_state(Scene())
+    return tuple((key, defaults[key]) for key in MORE_RUN)
+
+
 def unfold_what_is_set() -> None:
     """Open the run's folded settings when the scene just loaded (a link, a lesson) sets
     any of them: what a link changes is in sight."""
     ss = st.session_state
-    defaults = to_state(Scene())
-    if any(ss.get(key, defaults[key]) != defaults[key] for key in MORE_RUN):
+    if any(ss.get(key, value) != value for key, value in _more_run_defaults()):
         ss[MORE_RUN_OPEN] = True
 
 
