@@ -310,16 +310,14 @@ def unfold_what_is_set() -> None:
 
 
 def _view_controls() -> None:
-    ss = st.session_state
+    """The panels and the chart's measure. The frame a link opens at is the stage's own:
+    its step slider, a pause and the presenter's step buttons set it (a second slider
+    here was the heaviest widget sent to every student, its 150 options and all)."""
     st.header("View")
     st.radio(BY_KEY["view"].label, list(VIEW_LABELS), key="view", horizontal=True,
              format_func=VIEW_LABELS.get)
     st.radio(BY_KEY["curve"].label, list(CURVE_LABELS), key="curve",
              format_func=CURVE_LABELS.get)
-    steps_at = frame_steps(int(ss["steps"]), ss["view"] == "3d")
-    st.select_slider(BY_KEY["frame"].label, options=list(range(len(steps_at))), key="frame",
-                     format_func=lambda j: str(int(steps_at[j])),
-                     help="The animation frame a shared link opens at.")
 
 
 def prepare_state() -> None:
