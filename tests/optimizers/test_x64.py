@@ -27,27 +27,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.optimizers.test_divergence_matrix import GROUPS
+from tests.optimizers.test_divergence_matrix import GROUPS, SURFACES, group_runs
 
 ROOT = Path(__file__).resolve().parents[2]
-
-#: The runs both sides compare, as ``{name: array}`` (imported by the x64 side).
-SOURCE = "tests.optimizers.test_x64"
-
 
 def ensemble_runs(k: int) -> dict[str, np.ndarray]:
     """The ``k``-th group of the catalogue at every learning rate on every surface: the
     divergence matrix's batches, through its one program."""
-    from optimizers import simulate
-    from optimizers.ensemble import ensemble
-    from tests.optimizers import test_divergence_matrix as matrix
-
-    members = GROUPS[k]
-    batch = matrix.each_at_every_rate(members)
     out = {}
-    for surface in matrix.SURFACES:
-        runs = simulate(matrix.on_the_shared_program(surface), ensemble(members), batch,
-                        None, matrix.STEPS)
+    for surface in SURFACES:
+        runs = group_runs(k, surface)
         for field in ("path", "loss", "grad_norm", "learning_rate", "diverged_at"):
             out[f"{surface}.{field}"] = np.asarray(getattr(runs, field))
     return out
@@ -84,22 +73,25 @@ def option_runs() -> dict[str, np.ndarray]:
     return out
 
 
-#: The x64 side: ``python -c X64 <call> <out.npz>``, in the worker's compile cache.
+#: The x64 side: ``python -c X64 <function> <its arguments as JSON> <out.npz>``, in the
+#: worker's compile cache.
 X64 = f"""
-import os, sys
+import json, os, sys
 import numpy as np
 from optimizers.engine import use_compilation_cache
 use_compilation_cache(os.environ.get("OPTPLAY_JAX_CACHE"))
-import {SOURCE} as source
-np.savez(sys.argv[2], **eval(sys.argv[1], vars(source)))
+import {__name__} as source
+np.savez(sys.argv[3], **getattr(source, sys.argv[1])(*json.loads(sys.argv[2])))
 """
 
 
-def under_x64(call: str, tmp_path: Path) -> dict[str, np.ndarray]:
+def under_x64(function, *args, tmp_path: Path) -> dict[str, np.ndarray]:
+    """``function(*args)`` (of this module) in a process with x64 on."""
     out = tmp_path / "x64.npz"
     env = {**os.environ, "JAX_ENABLE_X64": "1", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", X64, call, str(out)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, "-c", X64, function.__name__, json.dumps(args),
+                           str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     with np.load(out) as wide:
         return dict(wide)
@@ -118,10 +110,10 @@ def assert_same_runs(wide: dict[str, np.ndarray], narrow: dict[str, np.ndarray])
 @pytest.mark.parametrize("group", range(len(GROUPS)))
 def test_every_optimizer_runs_unchanged_under_x64(group, tmp_path):
     narrow = ensemble_runs(group)
-    assert_same_runs(under_x64(f"ensemble_runs({group})", tmp_path), narrow)
+    assert_same_runs(under_x64(ensemble_runs, group, tmp_path=tmp_path), narrow)
 
 
 @pytest.mark.slow  # a fresh Python process imports JAX
 def test_noise_schedules_clipping_and_the_state_run_unchanged_under_x64(tmp_path):
     narrow = option_runs()
-    assert_same_runs(under_x64("option_runs()", tmp_path), narrow)
+    assert_same_runs(under_x64(option_runs, tmp_path=tmp_path), narrow)
