@@ -32,8 +32,7 @@ def _compile_cache_per_worker() -> None:
                             os.path.join(os.path.expanduser("~"), ".cache",
                                          "optimizer-playground"))
     if worker and folder:
-        folder = os.path.join(folder, worker)
-    os.environ["OPTPLAY_JAX_CACHE"] = folder  # for the servers and processes tests start
+        folder = os.environ["OPTPLAY_JAX_CACHE"] = os.path.join(folder, worker)
     from optimizers.engine import use_compilation_cache  # JAX: where tests run, only
 
     use_compilation_cache(folder)
@@ -83,9 +82,8 @@ ANATOMY = "views/test_overlays.py::test_every_anatomy_reads_its_optimizer_s_stat
 #: (the page's scenes) and of the MLP (the network's).
 GOLDEN = "test_golden_links.py"
 #: The divergence matrix: one compiled program per group of optimizers (the module's
-#: ``GROUP_OF``), each group one unit, with the x64 check of that group's program.
+#: ``GROUP_OF``), each group one unit.
 MATRIX = "optimizers/test_divergence_matrix.py"
-X64 = "optimizers/test_x64.py::test_every_optimizer_runs_unchanged_under_x64"
 #: The longest units after those (measured, in the fast layer as in the whole suite): a
 #: worker that takes one late is the suite's tail.
 LONG_UNITS = ("network", "studies", "optimizers/test_rules.py", "tuning")
@@ -101,8 +99,6 @@ def _group_of(item: pytest.Item) -> str | None:
     where = item.nodeid.removeprefix("tests/")
     if where.startswith(MATRIX):
         return f"matrix:{item.module.GROUP_OF[item.callspec.params['slug']]}"
-    if where.startswith(X64):
-        return f"matrix:{item.callspec.params['group']}"
     if where.startswith(BY_SURFACE):
         return f"surface:{item.callspec.params['surface']}"
     if where.startswith(ANATOMY):
@@ -144,7 +140,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             return (0, 1 if item.get_closest_marker("browser") else 0), index
         if group.startswith("screens:"):  # the other long units: the other worker's
             return (0, 2), index
-        if group == "anatomy":
+        if group in ("anatomy", "optimizers/test_x64.py"):
             return (0, 3), index
         if group in LONG_UNITS:
             return (0, 4), index

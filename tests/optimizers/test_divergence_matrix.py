@@ -93,20 +93,14 @@ def each_at_every_rate(members: tuple[str, ...]) -> dict[str, np.ndarray]:
     return {WHICH: which.astype(np.float32), "learning_rate": rates}
 
 
-def group_runs(k: int, surface: str) -> Trajectory:
-    """The ``k``-th group's optimizers at every learning rate on ``surface``: one batch
-    of the group's program."""
-    members = GROUPS[k]
-    return simulate(on_the_shared_program(surface), ensemble(members),
-                    each_at_every_rate(members), None, STEPS)
-
-
 @functools.cache
 def survey(k: int) -> dict[str, dict[str, list[Trajectory]]]:
     """Every surface's runs of the ``k``-th group's optimizers at every learning rate
     (one program)."""
     members = GROUPS[k]
-    by_surface = {s: single_runs(group_runs(k, s)) for s in SURFACES}
+    batch = each_at_every_rate(members)
+    by_surface = {s: single_runs(simulate(on_the_shared_program(s), ensemble(members), batch,
+                                   None, STEPS)) for s in SURFACES}
     n = len(LRS)
     return {slug: {s: runs[i * n:(i + 1) * n] for s, runs in by_surface.items()}
             for i, slug in enumerate(members)}
