@@ -297,14 +297,20 @@ def curve_axis(result: Result, series: list[np.ndarray], log_curve: bool, curve:
     return {**yaxis, "minor": {"showgrid": False}}
 
 
+#: At most this many ticks on each axis of a 3D scene: plotly's own choice (up to 9 on
+#: a unit range) runs its labels into each other at a projector's large text.
+SCENE_TICKS = 5
+
+
 def scene_3d(result: Result, geo: Geometry, titles: tuple[str, str]) -> dict:
     (x0, x1), (y0, y1) = result.surface.domain
     log = result.surface.log_scale
     return {
         "domain": {"x": geo.scene_x, "y": geo.scene_y},
-        "xaxis": {"title": {"text": titles[0]}, "range": [x0, x1]},
-        "yaxis": {"title": {"text": titles[1]}, "range": [y0, y1]},
-        "zaxis": {"title": {"text": "log₁₀(f − min f)" if log else "f"}},
+        "xaxis": {"title": {"text": titles[0]}, "range": [x0, x1], "nticks": SCENE_TICKS},
+        "yaxis": {"title": {"text": titles[1]}, "range": [y0, y1], "nticks": SCENE_TICKS},
+        "zaxis": {"title": {"text": "log₁₀(f − min f)" if log else "f"},
+                  "nticks": SCENE_TICKS},
         "aspectmode": "manual", "aspectratio": {"x": 1, "y": 1, "z": 0.6},
         "camera": {"eye": {"x": -1.4, "y": -1.5, "z": 1.0}},
     }
