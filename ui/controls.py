@@ -273,9 +273,9 @@ def _run_controls(race: bool) -> None:
     ss = st.session_state
     st.header("Run")
     number_slider(BY_KEY["steps"])
-    c1, c2 = st.columns(2)
-    c1.number_input("start x", key="start.x", format="%.4g", step=0.1)
-    c2.number_input("start y", key="start.y", format="%.4g", step=0.1)
+    with st.container(horizontal=True):  # side by side, without columns' two blocks
+        st.number_input("start x", key="start.x", format="%.4g", step=0.1)
+        st.number_input("start y", key="start.y", format="%.4g", step=0.1)
     if race:
         st.caption("Or click anywhere on the contour map.")
     box = lazy_panel(MORE_RUN_TITLE, MORE_RUN_OPEN)

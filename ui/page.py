@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import streamlit as st
@@ -29,6 +30,14 @@ COMPILATION_CACHE = os.environ.get(
     "OPTPLAY_JAX_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "optimizer-playground"))
 use_compilation_cache(COMPILATION_CACHE)
 
+#: Python's full collection walks every tracked object of the server: ~250k once JAX,
+#: plotly and the compiled programs are in, ~150 ms holding the GIL. By default it ran
+#: twice per 100 students opening one link, 3-4 ms of CPU each (bench/load.py). It now
+#: waits for 100 younger collections instead of 10; the young ones still free most
+#: garbage at once, and the memory scenario stays flat (bench/load.py --scenario memory).
+FULL_COLLECTION_EVERY = 100
+gc.set_threshold(*gc.get_threshold()[:2], FULL_COLLECTION_EVERY)
+
 
 #: The page's own layout rules, whatever the mode.
 _LAYOUT_CSS = """
@@ -39,6 +48,7 @@ _LAYOUT_CSS = """
   .st-key-modes [role="radiogroup"] { flex-wrap: nowrap; overflow-x: auto;
     scrollbar-width: none; }
   .st-key-modes [role="radiogroup"] button { flex: 0 0 auto; }
+  h3 .title-formula { margin-left: 0; }  /* on its own line below the name */
 }
 /* A study's figure (panels side by side) keeps the width its layout needs and scrolls
    sideways on a narrower screen. */
@@ -48,6 +58,11 @@ _LAYOUT_CSS = """
 [class*="st-key-fits-"] { min-width: 640px; }
 /* A formula wider than the screen scrolls inside its own box. */
 .katex-display { overflow-x: auto; overflow-y: hidden; }
+/* The race's title: the surface's name and, on the same line (below it when the line
+   is too narrow), its formula at text size, in one element (one message per view). */
+.title-formula { display: inline-block; max-width: 100%; overflow-x: auto;
+  overflow-y: hidden; vertical-align: middle; margin-left: 1.5rem; font-size: 0.6em;
+  font-weight: 400; }
 </style>
 """
 
@@ -174,10 +189,10 @@ def _race(scene: Scene) -> Scene:
     raced = Scene(raced_setup(scene.setup), scene.display)
     key = cache_key(raced.setup, RACE)
     result = cached_result(key)
-    # one row (two on a phone): in presenter mode the figure must fit below it
-    title_col, formula_col = st.columns([2, 3], vertical_alignment="center")
-    title_col.markdown(f"### {plain_markdown(result.surface.title)}")
-    formula_col.latex(result.surface.latex)
+    # one line (two on a phone): in presenter mode the figure must fit below it
+    st.markdown(f"### {plain_markdown(result.surface.title)}"
+                f'<span class="title-formula">${result.surface.latex}$</span>',
+                unsafe_allow_html=True)
     teaching.lesson_text(scene)
     # above the figure: in presenter mode everything fits one screen, the stage below
     teaching.step_buttons(scene)

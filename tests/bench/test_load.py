@@ -44,12 +44,14 @@ def answers(url: str) -> bool:
 
 def test_three_concurrent_sessions_on_one_link_all_get_the_chart():
     # --ramp 0: all three connect at once and stay connected until every one has its chart
-    done = run_harness("--scenario", "same-link", "--sessions", "3", "--ramp", "0",
-                       "--timeout", "45", "--hard-timeout", "300", timeout=360)
+    done = run_harness("--scenario", "same-link", "--sessions", "3", "--rounds", "2",
+                       "--ramp", "0", "--timeout", "45", "--hard-timeout", "300",
+                       timeout=360)
     out = done.stdout
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
-    assert re.search(r"sessions with a chart and no error\s+3/3$", out, re.M), out
-    assert re.search(r"^\s+PASS\s+0 errors \(0 of 3 sessions failed\)$", out, re.M), out
+    # two rounds of three sessions, pooled
+    assert re.search(r"sessions with a chart and no error\s+6/6$", out, re.M), out
+    assert re.search(r"^\s+PASS\s+0 errors \(0 of 6 sessions failed\)$", out, re.M), out
     assert re.search(r"^\s+time to chart p50 / p95 / max\s+[\d.]+ / [\d.]+ / [\d.]+ s$", out,
                      re.M), out
     # the figure itself travelled: far more than the page's other messages
@@ -59,10 +61,18 @@ def test_three_concurrent_sessions_on_one_link_all_get_the_chart():
     assert "saw a warning" not in out
     # The three sessions shared one computation of the link (st.cache_data).
     assert re.search(r"computations of the link \(cached_result misses\)\s+1\s", out), out
-    assert re.search(r"^\s+PASS\s+1 computation\(s\) for 3 sessions on one link", out,
+    assert re.search(r"^\s+PASS\s+1 computation\(s\) for 6 sessions on one link", out,
                      re.M), out
-    # the server's CPU per session, beside a trivial app's measured in the same run
-    own = re.search(r"server CPU per session\s+([\d.]+) ms$", out, re.M)
+    # the server's CPU per session: each round's, and their median (the verdict's),
+    # beside a trivial app's measured as many times in the same run
+    each = re.search(r"^\s+server CPU per session, each round\s+([\d.]+), ([\d.]+) ms$",
+                     out, re.M)
+    own = re.search(r"server CPU per session \(median\)\s+([\d.]+) ms$", out, re.M)
+    assert each and own, out
+    assert float(own.group(1)) == pytest.approx(
+        (float(each.group(1)) + float(each.group(2))) / 2, abs=0.051)
+    assert re.search(r"baseline server CPU per session, each round\s+[\d.]+, [\d.]+ ms$",
+                     out, re.M), out
     base = re.search(r"baseline server CPU per session \(trivial app\)\s+([\d.]+) ms$",
                      out, re.M)
     ratio = re.search(r"ratio to the baseline\s+([\d.]+)$", out, re.M)

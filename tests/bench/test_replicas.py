@@ -65,7 +65,7 @@ def test_two_replicas_behind_nginx_split_twenty_sessions_with_affinity(tmp_path)
         done = subprocess.run(
             [sys.executable, str(ROOT / "bench" / "load.py"), "--scenario", "same-link",
              "--url", f"http://127.0.0.1:{nginx_port}", "--replica", replicas[0],
-             "--replica", replicas[1], "--sessions", "20", "--timeout", "45",
+             "--replica", replicas[1], "--sessions", "20", "--rounds", "1", "--timeout", "45",
              "--hard-timeout", "150"], cwd=ROOT, capture_output=True, text=True,
             timeout=180)
     finally:

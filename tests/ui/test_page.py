@@ -165,6 +165,10 @@ def test_a_formula_link_renders_its_surface():
     assert race.plot("map")["layout"]["yaxis"]["range"] == [y0, y1]
     assert race.names == ["Adam"]
     assert "%2B" in share_link(at)  # the share link keeps the '+'
+    # one title line: the surface's name, then its formula
+    title = scene.setup.landscape()
+    assert any(e.value.startswith("### ") and f"${title.latex}$" in e.value
+               for e in at.markdown), [e.value for e in at.markdown]
 
 
 # -- hostile links ----------------------------------------------------------------------------
