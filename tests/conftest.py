@@ -85,8 +85,10 @@ GOLDEN = "test_golden_links.py"
 #: ``GROUP_OF``), each group one unit.
 MATRIX = "optimizers/test_divergence_matrix.py"
 #: The longest units after those (measured, in the fast layer as in the whole suite): a
-#: worker that takes one late is the suite's tail.
-LONG_UNITS = ("network", "studies", "optimizers/test_rules.py", "tuning")
+#: worker that takes one late is the suite's tail (the export scripts' 72 s, taken last,
+#: ended the whole suite 70 s after the other workers had finished).
+LONG_UNITS = ("network", "studies", "optimizers/test_rules.py", "tuning",
+              "views/test_export.py")
 #: Single tests of other modules that draw the network's default race: they join the
 #: network's unit, whose worker has compiled that race.
 NETWORK_RACES = ("views/test_stage.py::test_every_plot_is_valid_plotly_and_its_roles_name_"
