@@ -48,7 +48,6 @@ _LAYOUT_CSS = """
   .st-key-modes [role="radiogroup"] { flex-wrap: nowrap; overflow-x: auto;
     scrollbar-width: none; }
   .st-key-modes [role="radiogroup"] button { flex: 0 0 auto; }
-  h3 .title-formula { margin-left: 0; }  /* on its own line below the name */
 }
 /* A study's figure (panels side by side) keeps the width its layout needs and scrolls
    sideways on a narrower screen. */
@@ -58,11 +57,10 @@ _LAYOUT_CSS = """
 [class*="st-key-fits-"] { min-width: 640px; }
 /* A formula wider than the screen scrolls inside its own box. */
 .katex-display { overflow-x: auto; overflow-y: hidden; }
-/* The race's title: the surface's name and, on the same line (below it when the line
-   is too narrow), its formula at text size, in one element (one message per view). */
-.title-formula { display: inline-block; max-width: 100%; overflow-x: auto;
-  overflow-y: hidden; vertical-align: middle; margin-left: 1.5rem; font-size: 0.6em;
-  font-weight: 400; }
+/* The race's heading holds the surface's formula (title_line): about text size beside
+   the name, on a line of its own when the screen is narrow, scrolling if still wider. */
+[data-testid="stMainBlockContainer"] h3 .katex { font-size: 0.75em; display: inline-block;
+  max-width: 100%; overflow-x: auto; overflow-y: hidden; vertical-align: middle; }
 </style>
 """
 
@@ -183,6 +181,14 @@ def _update_rules(scene: Scene) -> None:
                 st.caption(spec.notes)
 
 
+def title_line(title: str, latex: str) -> str:
+    """The race's heading: the surface's name and its formula, one Markdown element (not
+    two columns of two: a message each per first view), sized by the page's CSS. No
+    HTML: markup would make every browser load Markdown's raw-HTML parser (189 kB)
+    before the first view."""
+    return f"### {plain_markdown(title)}&emsp;${latex}$"
+
+
 def _race(scene: Scene) -> Scene:
     """The race view of ``scene``; returns the scene it raced (with tuning on, its racers
     at their tuned rates), which the stage's helper elements draw too."""
@@ -190,9 +196,7 @@ def _race(scene: Scene) -> Scene:
     key = cache_key(raced.setup, RACE)
     result = cached_result(key)
     # one line (two on a phone): in presenter mode the figure must fit below it
-    st.markdown(f"### {plain_markdown(result.surface.title)}"
-                f'<span class="title-formula">${result.surface.latex}$</span>',
-                unsafe_allow_html=True)
+    st.markdown(title_line(result.surface.title, result.surface.latex))
     teaching.lesson_text(scene)
     # above the figure: in presenter mode everything fits one screen, the stage below
     teaching.step_buttons(scene)

@@ -167,7 +167,7 @@ def test_a_formula_link_renders_its_surface():
     assert "%2B" in share_link(at)  # the share link keeps the '+'
     # one title line: the surface's name, then its formula
     title = scene.setup.landscape()
-    assert any(e.value.startswith("### ") and f"${title.latex}$" in e.value
+    assert any(e.value.startswith("### ") and e.value.endswith(f"&emsp;${title.latex}$")
                for e in at.markdown), [e.value for e in at.markdown]
 
 
