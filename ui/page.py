@@ -22,6 +22,7 @@ from ui.controls import (
     unfold_what_is_set,
 )
 from ui.lazy import lazy_panel
+from ui.reconnect import rerun_on_reconnect
 from ui.share import share_box
 from views.summary import markdown_table, plain_markdown, summary_rows
 
@@ -149,23 +150,14 @@ def main() -> None:
         studies.render(scene)
     share_box(share_url(scene))
     if mode == "race":
-        stage.helper_elements(raced)
-    _rerun_on_reconnect()
+        stage.helper_elements(raced)  # whose fragment holds the reconnect timer
+    else:
+        _rerun_on_reconnect()
 
 
-#: How often the fragment that makes a reconnected page rerun runs by itself: rarely,
-#: since only its timer is wanted.
-RECONNECT_TIMER_S = 24 * 3600
-
-
-@st.fragment(run_every=RECONNECT_TIMER_S)
+@rerun_on_reconnect
 def _rerun_on_reconnect() -> None:
-    """Draws nothing; its timer makes a page rerun when it reconnects (a dropped
-    connection, a restarted server). Streamlit's front end asks for a run on
-    reconnecting only if the page was running, its last run was a fragment's, or a
-    fragment has a timer (``App.handleConnectionStateChanged``); otherwise a page that
-    reconnects to a restarted server keeps the old server's elements and is not drawn
-    again."""
+    """Draws nothing: a page without the stage's helpers holds this timer instead."""
 
 
 def _update_rules(scene: Scene) -> None:

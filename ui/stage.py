@@ -41,6 +41,7 @@ from ui.caches import (
     cached_surface_message,
     raced_setup,
 )
+from ui.reconnect import rerun_on_reconnect
 from views.packing import Packer
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -79,15 +80,19 @@ def message_id(kind: str, *parts: object) -> str:
     return hashlib.sha1("|".join(map(str, (kind, *parts))).encode()).hexdigest()[:16]
 
 
-@st.fragment
-def _wanted_element(name: str, wanted_id: str, build: Callable[[], bytes]) -> None:
-    """An element that holds what the browser asks for when it wants it (the drag grid,
-    the ladders' runs): until then, how to ask. Asking reruns this fragment alone."""
-    wanted = st.session_state.get(f"_wanted.{name}") == wanted_id
-    data = build() if wanted else Packer().pack({"kind": "request", "of": name,
-                                                 "id": wanted_id})
-    STAGE(key=f"stage.{name}", data=data, height=0,
-          on_want_change=functools.partial(_on_want, name))
+@rerun_on_reconnect
+def _wanted_elements(wants: tuple[tuple[str, str, Callable[[], bytes]], ...]) -> None:
+    """Elements that hold what the browser asks for when it wants it (the drag grid,
+    the ladders' runs): until then, how to ask. Asking reruns this fragment alone, both
+    elements (one fragment, not one each: each costs every first view a container and
+    its bookkeeping; an element sent again unchanged goes as a reference to the browser's
+    copy). It also holds the page's reconnect timer (``ui.reconnect``)."""
+    for name, wanted_id, build in wants:
+        wanted = st.session_state.get(f"_wanted.{name}") == wanted_id
+        data = build() if wanted else Packer().pack({"kind": "request", "of": name,
+                                                     "id": wanted_id})
+        STAGE(key=f"stage.{name}", data=data, height=0,
+              on_want_change=functools.partial(_on_want, name))
 
 
 def _on_want(name: str) -> None:
@@ -188,8 +193,9 @@ def helper_elements(scene: Scene) -> None:
           height=0)
     drag_key = cache_key(setup, DRAG)
     grid_id = message_id(DRAG, drag_key)
-    _wanted_element("grid", grid_id, lambda: cached_grid_message(drag_key, grid_id))
     race_key = cache_key(setup, RACE)
     ladders_id = _ladders_id(race_key, display.view, display.curve)
-    _wanted_element("ladders", ladders_id, lambda: cached_ladders_message(
-        race_key, ladders_id, display.view, display.curve))
+    _wanted_elements((
+        ("grid", grid_id, lambda: cached_grid_message(drag_key, grid_id)),
+        ("ladders", ladders_id, lambda: cached_ladders_message(
+            race_key, ladders_id, display.view, display.curve))))
