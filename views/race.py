@@ -167,13 +167,54 @@ def landmarks(result: Result, fs: float) -> list[dict]:
             + [landmark_trace(result.start, "start", fs, hover=START_HOVER)])
 
 
-def divergence_mark(run: Run, style: dict, fs: float) -> dict:
-    """An × where ``run`` diverged, labelled in words."""
+#: Two divergence marks closer than these fractions of the map's width and height would
+#: print their words over each other (a label is far wider than it is tall).
+LABEL_CLEARANCE = (0.5, 0.08)
+
+
+def label_slots(points: list[tuple[float, float] | None], domain) -> list[int]:
+    """Each divergence label's line in its stack (``None``: a run that did not diverge):
+    in racer order, a label takes the first line that no earlier label near it holds, so
+    runs that diverge at one place (several from one start) list their words instead of
+    printing them over each other. The stage's JavaScript places them the same way
+    (``labelSlots`` in static/stage/views.js)."""
+    (x0, x1), (y0, y1) = domain
+    near_x, near_y = LABEL_CLEARANCE[0] * (x1 - x0), LABEL_CLEARANCE[1] * (y1 - y0)
+    slots: list[int] = []
+    for i, p in enumerate(points):
+        taken = {slots[j] for j, q in enumerate(points[:i]) if p is not None and q is not None
+                 and abs(p[0] - q[0]) < near_x and abs(p[1] - q[1]) < near_y}
+        slots.append(min(set(range(len(points) + 1)) - taken))
+    return slots
+
+
+def stacked_label(text: str, slot: int, upper: bool) -> tuple[str, str]:
+    """``text`` on line ``slot`` of its stack, and its plotly ``textposition``: the first
+    line above the mark; the others below it in the map's upper half (staying inside the
+    map), above it in the lower half. Blank lines move a label by whole lines."""
+    if slot == 0:
+        return text, "top center"
+    if upper:
+        return "<br> " * (slot - 1) + text, "bottom center"
+    return text + "<br> " * slot, "top center"
+
+
+def divergence_points(result: Result) -> list[tuple[float, float] | None]:
+    """Where each run's × goes: the last good point (``None``: it did not diverge)."""
+    return [None if run.diverged_at is None else
+            (float(run.path[run.diverged_at, 0]), float(run.path[run.diverged_at, 1]))
+            for run in result.runs]
+
+
+def divergence_mark(run: Run, style: dict, fs: float, slot: int = 0,
+                    upper: bool = False) -> dict:
+    """An × where ``run`` diverged, labelled in words on line ``slot`` of its stack."""
     k = run.diverged_at
     text = f"{plotly_text(run.name)} diverged at step {k}"
+    label, position = stacked_label(text, slot, upper)
     return {"type": "scatter", "x": [float(run.path[k, 0])], "y": [float(run.path[k, 1])],
             "mode": "markers+text", "showlegend": False, "legendgroup": run.key,
-            "xaxis": "x", "yaxis": "y", "text": [text], "textposition": "top center",
+            "xaxis": "x", "yaxis": "y", "text": [label], "textposition": position,
             "cliponaxis": False, "textfont": {"color": style["color"], "size": 13 * fs},
             "marker": {"symbol": "x", "size": 14 * fs, "color": style["color"],
                        "line": {"color": "black", "width": 1}},
@@ -185,7 +226,8 @@ def _trail(steps_at: np.ndarray, j: int) -> np.ndarray:
 
 
 def racer_traces(traces: Traces, result: Result, run: Run, i: int, ys: np.ndarray,
-                 steps_at: np.ndarray, frame: int, shade: Shading | None, fs: float) -> None:
+                 steps_at: np.ndarray, frame: int, shade: Shading | None, fs: float,
+                 label_slot: int = 0) -> None:
     """What moves for one racer (its trail and marker, its chart marker, its 3D marker),
     its divergence mark and its chart line."""
     style, path, at = style_of(i), run.path, int(steps_at[frame])
@@ -199,7 +241,8 @@ def racer_traces(traces: Traces, result: Result, run: Run, i: int, ys: np.ndarra
                             name, run.key, f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})"
                             "<extra></extra>", 13 * fs), moving=True)
     if run.diverged_at is not None:
-        traces.add(divergence_mark(run, style, fs))
+        (_, (y0, y1)), y = result.surface.domain, run.path[run.diverged_at, 1]
+        traces.add(divergence_mark(run, style, fs, label_slot, upper=y > (y0 + y1) / 2))
     traces.add(chart_line(ys, end, style, run.key, fs))
     traces.add(marker_trace([at], typed_array(ys[[at]]), style, name, run.key,
                             f"{name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
@@ -259,9 +302,10 @@ def race_figure(result: Result, *, frame: int = 0, view: str = "contour",
         traces.add_all(haloed_path(run.path[: end_of(run, result.steps) + 1], style_of(i),
                                    plotly_text(run.name), run.key, fs))
     traces.add_all(landmarks(result, fs))
+    slots = label_slots(divergence_points(result), result.surface.domain)
     for i, (run, ys) in enumerate(zip(result.runs, series, strict=True)):
         racer_traces(traces, result, run, i, ys, steps_at, frame,
-                     shade if three_d else None, fs)
+                     shade if three_d else None, fs, slots[i])
     if result.panel is not None:
         row = panel_row(result.panel_steps, steps_at[frame])
         for trace, role in panel_traces(result.panel, row, style_of(0)["color"],

@@ -5,6 +5,7 @@
 
 import { Channel } from "./channel.js";
 import { row, column } from "./payload.js";
+import { labelSlots, stackedLabel } from "./labels.js";
 import { exactRun, previewRun, seek } from "./runs.js";
 import { narrowed } from "./screen.js";
 import { dress } from "./theme.js";
@@ -110,17 +111,28 @@ export class Views {
     this.moving(this.frameIndex).map.forEach((update, k) => Object.assign(traces[k], update));
   }
 
-  // The × where each run diverged, with its words (empty for a run that did not).
+  // The × where each run diverged, with its words (empty for a run that did not); words
+  // of marks that meet are listed, one line each (labelSlots).
   divergence() {
     const bind = this.message.plots.map.bind;
+    const points = this.message.racers.map((racer, i) => {
+      const d = racer.diverged_at;
+      const path = this.message.runs[i].path;
+      return d === null || d === undefined ? null : [path[2 * d], path[2 * d + 1]];
+    });
+    const slots = labelSlots(points, this.message.domain);
+    const middle = (this.message.domain[1][0] + this.message.domain[1][1]) / 2;
     const out = new Map();
     this.message.racers.forEach((racer, i) => {
-      const d = racer.diverged_at;
-      const run = this.message.runs[i];
-      out.set(bind.divergence[i], d === null || d === undefined
-        ? { x: [], y: [], text: [""], hovertemplate: "" }
-        : { x: [run.path[2 * d]], y: [run.path[2 * d + 1]], text: [racer.diverged],
-            hovertemplate: `${racer.diverged}<extra></extra>` });
+      const p = points[i];
+      if (p === null) {
+        out.set(bind.divergence[i], { x: [], y: [], text: [""], textposition: "top center",
+                                      hovertemplate: "" });
+        return;
+      }
+      const [text, position] = stackedLabel(racer.diverged, slots[i], p[1] > middle);
+      out.set(bind.divergence[i], { x: [p[0]], y: [p[1]], text: [text], textposition: position,
+                                    hovertemplate: `${racer.diverged}<extra></extra>` });
     });
     return out;
   }
@@ -134,7 +146,9 @@ export class Views {
     const keys = [...marks.keys()];
     const values = [...marks.values()];
     const change = {};
-    for (const field of ["x", "y", "text", "hovertemplate"]) change[field] = values.map((m) => m[field]);
+    for (const field of ["x", "y", "text", "textposition", "hovertemplate"]) {
+      change[field] = values.map((m) => m[field]);
+    }
     this.Plotly.restyle(this.parts.map, change, keys);
   }
 

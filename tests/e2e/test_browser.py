@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import numpy as np
 import pytest
 
 from tests.e2e.conftest import (
@@ -32,6 +33,7 @@ from tests.e2e.conftest import (
     wait_for_rerun,
     watch_script_state,
 )
+from views.race import label_slots, stacked_label
 
 pytestmark = pytest.mark.browser
 
@@ -576,4 +578,48 @@ def test_a_folded_racer_box_shows_its_settings_when_opened_and_keeps_them(page, 
     field = picker.locator("input")
     assert field.input_value() == ""
     assert field.get_attribute("placeholder") == "Pick an optimizer to race…"
+    assert console.errors == []
+
+
+#: The words of the map's divergence marks as drawn: [text, left, top, right, bottom].
+JS_DIVERGENCE_WORDS = """() => [...document.querySelectorAll('.stage-map g.textpoint text')]
+  .filter((t) => t.textContent.includes('diverged'))
+  .map((t) => { const r = t.getBoundingClientRect();
+                return [t.textContent.trim(), r.left, r.top, r.right, r.bottom]; })"""
+
+#: static/stage/labels.js's placement of each case: [slots, [[text, position], …]].
+JS_LABEL_PLACES = """async (cases) => {
+  const { labelSlots, stackedLabel } = await import(
+    new URL('app/static/stage/labels.js', document.baseURI));
+  return cases.map(([points, domain]) => {
+    const slots = labelSlots(points, domain);
+    return [slots, slots.map((slot, i) => stackedLabel('w', slot, i % 2 === 1))];
+  });
+}"""
+
+
+def test_racers_diverging_at_one_place_list_their_words(page, server, console):
+    """SGD twice on Goldstein–Price: both diverge at the first step, where they started,
+    and their words sit on two lines, not over each other. The stage places them by the
+    exported figure's rule (views/race.py), checked on random marks."""
+    query = urlencode({"v": "2", "surface": "goldstein_price", "racers": "sgd,sgd",
+                       "r1.label": "SGD", "r2.label": "SGD again", "steps": "60"})
+    open_app(page, server, f"?{query}")
+    words = page.evaluate(JS_DIVERGENCE_WORDS)
+    assert sorted(w[0].split(" diverged")[0] for w in words) == ["SGD", "SGD again"]
+    (_, l1, t1, r1, b1), (_, l2, t2, r2, b2) = words
+    assert b1 > t1 and b2 > t2, words  # drawn
+    assert min(b1, b2) <= max(t1, t2) or min(r1, r2) <= max(l1, l2), words
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for _ in range(40):
+        domain = [[-2.0, 3.0], [-1.0, 1.5]]
+        n = int(rng.integers(1, 9))
+        clustered = rng.normal([0.5, 0.25], [0.6, 0.15], (n, 2)).tolist()
+        cases.append(([None if rng.random() < 0.2 else p for p in clustered], domain))
+    for (points, domain), (slots, places) in zip(cases, page.evaluate(JS_LABEL_PLACES, cases),
+                                                 strict=True):
+        assert slots == label_slots(points, domain)
+        assert places == [list(stacked_label("w", s, i % 2 == 1)) for i, s in enumerate(slots)]
     assert console.errors == []

@@ -4,6 +4,7 @@ its frames, axes, slider, divergence marks, PNG background, finiteness and size.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 import struct
 
@@ -11,6 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from compute import GRID, MAX_FRAMES, MAX_FRAMES_3D, frame_steps
 from optimizers import OPTIMIZERS
@@ -28,7 +31,7 @@ from tests.helpers import (
 )
 from views import race_figure, summary_rows
 from views.packing import unpack
-from views.race import TRAIL
+from views.race import LABEL_CLEARANCE, TRAIL, label_slots, stacked_label
 from views.stage import race_message
 
 DIVERGING = Scene.of(surface="quadratic", surface_params=(("kappa", 10.0),),
@@ -184,6 +187,50 @@ def test_diverged_run_is_marked_in_the_figure_and_the_table():
     paths = [t for t in fig["data"] if t.get("legendgroup") == sgd.key
              and t.get("xaxis") == "x" and "lines" in t.get("mode", "") and n_points(t) > 1]
     assert paths and all(n_points(t) == k + 1 for t in paths)
+
+
+def test_runs_diverging_at_one_place_list_their_words_instead_of_overprinting():
+    """Two racers that diverge at the same point (one optimizer twice): one × each, the
+    second's words a line below the first's (the point is in the map's upper half)."""
+    result = race_result(DIVERGING)
+    sgd, adam = result.runs
+    twin = dataclasses.replace(sgd, key="r3", name="SGD again")
+    fig = race_figure(dataclasses.replace(result, runs=(sgd, adam, twin)))
+    marks = [t for t in fig["data"] if "diverged" in (t.get("hovertemplate") or "")]
+    k = sgd.diverged_at
+    (_, (y0, y1)) = result.surface.domain
+    upper = sgd.path[k, 1] > (y0 + y1) / 2
+    second = f"SGD again diverged at step {k}"
+    assert [(m["text"], m["textposition"]) for m in marks] == [
+        ([f"SGD diverged at step {k}"], "top center"),
+        ([second], "bottom center") if upper else ([second + "<br> "], "top center")]
+    assert [m["x"] for m in marks] == [[float(sgd.path[k, 0])]] * 2
+
+
+POINTS = st.lists(st.none() | st.tuples(st.floats(-2, 2), st.floats(-2, 2)), max_size=8)
+
+
+@given(POINTS)
+def test_labels_that_would_collide_never_share_a_line(points):
+    domain = ((-2.0, 2.0), (-2.0, 2.0))
+    slots = label_slots(points, domain)
+    assert len(slots) == len(points)
+    near = [LABEL_CLEARANCE[0] * 4, LABEL_CLEARANCE[1] * 4]
+    for i, p in enumerate(points):
+        before = [slots[j] for j, q in enumerate(points[:i]) if p and q
+                  and abs(p[0] - q[0]) < near[0] and abs(p[1] - q[1]) < near[1]]
+        assert slots[i] not in before
+        # the lowest line free: a lone label sits where it always did
+        assert all(line in before for line in range(slots[i]))
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_a_stacked_label_moves_by_whole_lines_and_keeps_its_words(upper):
+    for slot in range(4):
+        text, position = stacked_label("Adam diverged at step 3", slot, upper)
+        assert text.replace("<br> ", "") == "Adam diverged at step 3"
+        assert text.count("<br>") == (slot - 1 if upper and slot else slot)
+        assert position == ("bottom center" if upper and slot else "top center")
 
 
 def _explosive(slug: str) -> Racer:
