@@ -7,7 +7,7 @@ import { Channel } from "./channel.js";
 import { row, column } from "./payload.js";
 import { labelSlots, stackedLabel } from "./labels.js";
 import { exactRun, previewRun, seek } from "./runs.js";
-import { narrowed } from "./screen.js";
+import { fitCamera, narrowed } from "./screen.js";
 import { dress } from "./theme.js";
 
 const CONFIG = { displaylogo: false, scrollZoom: true, responsive: true,
@@ -87,6 +87,8 @@ export class Views {
     fill(traces, layout);
     dress(layout, traces, this.dressing.theme, this.dressing.recolor);
     if (this.dressing.narrow) narrowed(name, layout, traces);
+    fitCamera(div, layout);
+    if (name === "scene") this.fittedEye = { ...layout.scene.camera.eye };
     const config = this.dressing.narrow ? { ...CONFIG, displayModeBar: false } : CONFIG;
     await this.Plotly.react(div, traces, layout, config);
   }
@@ -318,10 +320,29 @@ export class Views {
     this.frame(this.frameIndex);
   }
 
-  // The plots' cells changed size (presenter mode follows the window).
+  // The plots' cells changed size (presenter mode follows the window, a phone turns).
   resize() {
     for (const div of Object.values(this.parts)) {
       if (!div.hidden && div.data) this.Plotly.Plots.resize(div);
+    }
+    this.refitCamera();
+  }
+
+  // The 3D camera fitted again to the scene's new box, if it is still the one the stage
+  // fitted (a camera the user turned stays theirs).
+  refitCamera() {
+    const figure = this.message && this.message.plots.scene;
+    const div = this.parts.scene;
+    if (!figure || div.hidden || !div._fullLayout || !this.fittedEye) return;
+    const eye = div._fullLayout.scene.camera.eye;
+    const same = (a, b) => ["x", "y", "z"].every((k) => Math.abs(a[k] - b[k]) < 1e-6);
+    if (!same(eye, this.fittedEye)) return;
+    const layout = { scene: { camera: JSON.parse(JSON.stringify(figure.layout.scene.camera)) } };
+    fitCamera(div, layout);
+    if (same(layout.scene.camera.eye, eye)) return;
+    this.fittedEye = { ...layout.scene.camera.eye };
+    for (const name of ["scene", "marks"]) {
+      if (this.parts[name].data) this.Plotly.relayout(this.parts[name], { "scene.camera": layout.scene.camera });
     }
   }
 

@@ -17,10 +17,13 @@ where every part must keep its place.
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.e2e.conftest import (
     ARTIFACTS,
@@ -98,6 +101,33 @@ def overlaps(seen: dict) -> list[str]:
     return found
 
 
+#: Every scroll position on the page, to put back after a screenshot scrolled.
+JS_SCROLLS = """(put) => { const all = [document.scrollingElement,
+  ...document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')];
+  if (put) all.forEach((el, i) => { if (el) el.scrollTop = put[i]; });
+  return all.map((el) => el ? el.scrollTop : 0); }"""
+#: A pixel of the 3D surface, not of the page's background, an axis or its text: a
+#: colour (HSV saturation and value out of 255).
+SURFACE_SATURATION, SURFACE_VALUE = 50, 90
+
+
+def scene_cut(page) -> list[str]:
+    """The 3D surface reaching a side of its box: the scene drawn too large for its box,
+    its sides cut off (a box much taller than wide, without screen.js's fitCamera)."""
+    scene = page.locator(".stage-scene")
+    if not scene.count() or not scene.is_visible():
+        return []
+    scrolls = page.evaluate(JS_SCROLLS, None)
+    hsv = np.asarray(Image.open(io.BytesIO(scene.screenshot())).convert("HSV"))
+    page.evaluate(JS_SCROLLS, scrolls)
+    sides = np.concatenate([hsv[:, :3], hsv[:, -3:]], axis=1)
+    surface = (sides[..., 1] > SURFACE_SATURATION) & (sides[..., 2] > SURFACE_VALUE)
+    if surface.sum() > 10:
+        return [f"the 3D surface is cut at a side of its box ({surface.sum()} of its "
+                f"pixels on the box's sides)"]
+    return []
+
+
 def check_screen(page, view: str, screen: str, theme: str) -> list[str]:
     """What is wrong with ``view`` on ``screen`` in ``theme`` (empty: nothing)."""
     seen = page.evaluate(READ)
@@ -115,6 +145,7 @@ def check_screen(page, view: str, screen: str, theme: str) -> list[str]:
         if contrast(_rgb(color), background) < LINE_CONTRAST:
             problems.append(f"a chart line in {color} on {background}: "
                             f"{contrast(_rgb(color), background):.2f}:1")
+    problems += scene_cut(page)
     if seen["stageTheme"] and seen["stageTheme"] != theme:
         problems.append(f"the stage drew the {seen['stageTheme']} palette in the {theme} theme")
     return [f"{view} on a {screen} ({theme}): {p}" for p in problems]
