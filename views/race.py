@@ -177,7 +177,7 @@ def label_slots(points: list[tuple[float, float] | None], domain) -> list[int]:
     in racer order, a label takes the first line that no earlier label near it holds, so
     runs that diverge at one place (several from one start) list their words instead of
     printing them over each other. The stage's JavaScript places them the same way
-    (``labelSlots`` in static/stage/views.js)."""
+    (``labelSlots`` in static/stage/labels.js)."""
     (x0, x1), (y0, y1) = domain
     near_x, near_y = LABEL_CLEARANCE[0] * (x1 - x0), LABEL_CLEARANCE[1] * (y1 - y0)
     slots: list[int] = []
@@ -207,10 +207,12 @@ def divergence_points(result: Result) -> list[tuple[float, float] | None]:
 
 
 def divergence_mark(run: Run, style: dict, fs: float, slot: int = 0,
-                    upper: bool = False) -> dict:
-    """An × where ``run`` diverged, labelled in words on line ``slot`` of its stack."""
+                    domain=None) -> dict:
+    """An × where ``run`` diverged, labelled in words on line ``slot`` of its stack (on
+    the map's ``domain``: which half it is in)."""
     k = run.diverged_at
     text = f"{plotly_text(run.name)} diverged at step {k}"
+    upper = domain is not None and run.path[k, 1] > sum(domain[1]) / 2
     label, position = stacked_label(text, slot, upper)
     return {"type": "scatter", "x": [float(run.path[k, 0])], "y": [float(run.path[k, 1])],
             "mode": "markers+text", "showlegend": False, "legendgroup": run.key,
@@ -241,8 +243,7 @@ def racer_traces(traces: Traces, result: Result, run: Run, i: int, ys: np.ndarra
                             name, run.key, f"{name}<br>(%{{x:.4g}}, %{{y:.4g}})"
                             "<extra></extra>", 13 * fs), moving=True)
     if run.diverged_at is not None:
-        (_, (y0, y1)), y = result.surface.domain, run.path[run.diverged_at, 1]
-        traces.add(divergence_mark(run, style, fs, label_slot, upper=y > (y0 + y1) / 2))
+        traces.add(divergence_mark(run, style, fs, label_slot, result.surface.domain))
     traces.add(chart_line(ys, end, style, run.key, fs))
     traces.add(marker_trace([at], typed_array(ys[[at]]), style, name, run.key,
                             f"{name}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>",
