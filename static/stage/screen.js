@@ -22,15 +22,16 @@ export function narrowed(name, layout, traces) {
 }
 
 // A 3D scene in a box taller than it is wide: plotly fits the scene to the box's height,
-// so its sides (and the axes' titles) would be cut; the camera steps back by the box's
-// proportions instead, and a little further still: the z axis's title lies outside the
-// scene's box. Only the figure's camera: a camera the user turned stays theirs (the
-// scene's uirevision).
-const FIT_MARGIN = 1.12;
+// so its sides would be cut; the camera steps back by the box's proportions instead, and
+// further in a small box: the z axis's title lies outside the scene, at a size in pixels.
+// Only the figure's camera: a camera the user turned stays theirs (the scene's
+// uirevision).
+const TITLE_ROOM_PX = 120;
 
 export function fitCamera(div, layout) {
   const eye = layout.scene && layout.scene.camera && layout.scene.camera.eye;
-  if (!eye || !div.clientWidth) return;
-  const k = Math.max(1, div.clientHeight / div.clientWidth) * FIT_MARGIN;
+  const width = div.clientWidth;
+  if (!eye || !width) return;
+  const k = Math.max(1, div.clientHeight / width) * (1 + TITLE_ROOM_PX / width);
   layout.scene.camera.eye = { x: eye.x * k, y: eye.y * k, z: eye.z * k };
 }

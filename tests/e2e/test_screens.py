@@ -106,25 +106,26 @@ JS_SCROLLS = """(put) => { const all = [document.scrollingElement,
   ...document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')];
   if (put) all.forEach((el, i) => { if (el) el.scrollTop = put[i]; });
   return all.map((el) => el ? el.scrollTop : 0); }"""
-#: A pixel of the 3D surface, not of the page's background, an axis or its text: a
-#: colour (HSV saturation and value out of 255).
-SURFACE_SATURATION, SURFACE_VALUE = 50, 90
+#: A pixel of the scene's own (the surface, an axis, a title), not of the background: one
+#: whose colour differs from the box's corner by more than this (sum over R, G and B).
+INK = 60
 
 
 def scene_cut(page) -> list[str]:
-    """The 3D surface reaching a side of its box: the scene drawn too large for its box,
-    its sides cut off (a box much taller than wide, without screen.js's fitCamera)."""
+    """The 3D scene reaching a side of its box: drawn too large for it, its surface or the
+    axes' titles cut off (a box much taller than wide, or a small one, without
+    screen.js's fitCamera)."""
     scene = page.locator(".stage-scene")
     if not scene.count() or not scene.is_visible():
         return []
     scrolls = page.evaluate(JS_SCROLLS, None)
-    hsv = np.asarray(Image.open(io.BytesIO(scene.screenshot())).convert("HSV"))
+    rgb = np.asarray(Image.open(io.BytesIO(scene.screenshot())).convert("RGB"), dtype=int)
     page.evaluate(JS_SCROLLS, scrolls)
-    sides = np.concatenate([hsv[:, :3], hsv[:, -3:]], axis=1)
-    surface = (sides[..., 1] > SURFACE_SATURATION) & (sides[..., 2] > SURFACE_VALUE)
-    if surface.sum() > 10:
-        return [f"the 3D surface is cut at a side of its box ({surface.sum()} of its "
-                f"pixels on the box's sides)"]
+    sides = np.concatenate([rgb[:, :3], rgb[:, -3:]], axis=1)
+    ink = np.abs(sides - rgb[0, 0]).sum(axis=-1) > INK
+    if ink.sum() > 10:
+        return [f"the 3D scene is cut at a side of its box ({ink.sum()} of its pixels on "
+                f"the box's sides)"]
     return []
 
 
