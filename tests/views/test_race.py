@@ -191,7 +191,8 @@ def test_diverged_run_is_marked_in_the_figure_and_the_table():
 
 def test_runs_diverging_at_one_place_list_their_words_instead_of_overprinting():
     """Two racers that diverge at the same point (one optimizer twice): one × each, the
-    second's words a line below the first's (the point is in the map's upper half)."""
+    second's words a line away from the first's (below the × in the map's upper half,
+    above the first's in the lower half)."""
     result = race_result(DIVERGING)
     sgd, adam = result.runs
     twin = dataclasses.replace(sgd, key="r3", name="SGD again")
