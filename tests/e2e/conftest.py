@@ -281,7 +281,12 @@ def rerun_started(page, within_ms: int) -> bool:
 
 def wait_for_rerun(page, act, what: str, timeout_ms: int = APP_TIMEOUT_MS) -> None:
     """Do ``act()`` and wait until the rerun it triggers has started and the page is
-    drawn again."""
+    drawn again.
+
+    A rerun still running when ``act()`` asks for one takes the request in without the
+    app's state ever leaving 'running', so the page must be idle first; a caller whose
+    earlier action sends a message (a pause sends its frame) waits for that rerun."""
+    wait_for_app(page, timeout_ms)
     watch_script_state(page)
     act()
     wait_for_js(page, "() => window._scriptStates.includes('running')",

@@ -277,6 +277,11 @@ def test_the_3d_view_plays_and_keeps_the_users_camera(page, server, console):
     page.click(".stage-play")
     wait_for_js(page, JS_COUNTER_PAST, 10, what="3D playback to advance")
     page.click(".stage-play")
+    # the pause sends its frame to the link (a rerun): the step change below must come
+    # after it, or it joins that rerun and no new one starts
+    frame = int(page.locator(".stage-step").input_value())
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('frame') === '{frame}'",
+                what="the address bar to hold the paused frame", timeout_ms=60_000)
     # a new race (another learning rate) keeps the camera: the plots are updated in place
     wait_for_rerun(page, lambda: page.locator("[data-testid='stSlider']", has_text="steps")
                    .locator("input[type='range']").press("ArrowRight"), "a new step count")
