@@ -199,22 +199,28 @@ def stacked_label(text: str, slot: int, upper: bool) -> tuple[str, str]:
     return text + "<br> " * slot, "top center"
 
 
+def divergence_point(run: Run) -> tuple[float, float] | None:
+    """Where ``run``'s × goes: its last good point (``None``: it did not diverge)."""
+    if run.diverged_at is None:
+        return None
+    x, y = run.path[run.diverged_at]
+    return float(x), float(y)
+
+
 def divergence_points(result: Result) -> list[tuple[float, float] | None]:
-    """Where each run's × goes: the last good point (``None``: it did not diverge)."""
-    return [None if run.diverged_at is None else
-            (float(run.path[run.diverged_at, 0]), float(run.path[run.diverged_at, 1]))
-            for run in result.runs]
+    """Each run's ``divergence_point``, in racer order."""
+    return [divergence_point(run) for run in result.runs]
 
 
 def divergence_mark(run: Run, style: dict, fs: float, slot: int = 0,
                     domain=None) -> dict:
     """An × where ``run`` diverged, labelled in words on line ``slot`` of its stack (on
     the map's ``domain``: which half it is in)."""
-    k = run.diverged_at
-    text = f"{plotly_text(run.name)} diverged at step {k}"
-    upper = domain is not None and run.path[k, 1] > sum(domain[1]) / 2
+    x, y = divergence_point(run)
+    text = f"{plotly_text(run.name)} diverged at step {run.diverged_at}"
+    upper = domain is not None and y > sum(domain[1]) / 2
     label, position = stacked_label(text, slot, upper)
-    return {"type": "scatter", "x": [float(run.path[k, 0])], "y": [float(run.path[k, 1])],
+    return {"type": "scatter", "x": [x], "y": [y],
             "mode": "markers+text", "showlegend": False, "legendgroup": run.key,
             "xaxis": "x", "yaxis": "y", "text": [label], "textposition": position,
             "cliponaxis": False, "textfont": {"color": style["color"], "size": 13 * fs},
