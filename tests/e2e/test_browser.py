@@ -83,6 +83,14 @@ JS_CAMERAS = """() => ['scene', 'marks'].map(name =>
   JSON.parse(JSON.stringify(document.querySelector('.stage-' + name)._fullLayout.scene.camera)))"""
 
 
+def wait_for_paused_frame_in_link(page) -> None:
+    """Wait until the frame the stage paused on is in the address bar: a pause sends it
+    to the server (one rerun)."""
+    frame = int(page.locator(".stage-step").input_value())
+    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('frame') === '{frame}'",
+                what="the address bar to hold the paused frame", timeout_ms=60_000)
+
+
 def open_app(page, base: str, query: str = "") -> None:
     page.goto(f"{base}/{query}")
     wait_for_app(page)
@@ -199,9 +207,7 @@ def test_play_advances_pause_stops_and_the_link_keeps_the_frame(page, server, co
     after_frames(page, 30)  # a second of a playing clock's frames
     assert (step_shown(page), markers(page)) == paused, "Pause did not stop"
     # the paused frame reaches the link (one rerun), and the stage stays where it was
-    frame = int(page.locator(".stage-step").input_value())
-    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('frame') === '{frame}'",
-                what="the address bar to hold the paused frame", timeout_ms=60_000)
+    wait_for_paused_frame_in_link(page)
     wait_for_app(page)
     assert (step_shown(page), markers(page)) == paused
     assert console.errors == []
@@ -279,9 +285,7 @@ def test_the_3d_view_plays_and_keeps_the_users_camera(page, server, console):
     page.click(".stage-play")
     # the pause sends its frame to the link (a rerun): the step change below must come
     # after it, or it joins that rerun and no new one starts
-    frame = int(page.locator(".stage-step").input_value())
-    wait_for_js(page, f"() => ({JS_QUERY_VALUE})('frame') === '{frame}'",
-                what="the address bar to hold the paused frame", timeout_ms=60_000)
+    wait_for_paused_frame_in_link(page)
     # a new race (another learning rate) keeps the camera: the plots are updated in place
     wait_for_rerun(page, lambda: page.locator("[data-testid='stSlider']", has_text="steps")
                    .locator("input[type='range']").press("ArrowRight"), "a new step count")
