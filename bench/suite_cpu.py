@@ -70,11 +70,10 @@ def descendants(now: dict[int, tuple[int, float]], root: int) -> set[int]:
     return family & now.keys()
 
 
-def main(args: list[str]) -> None:
-    env = dict(os.environ, OPTPLAY_JAX_CACHE=tempfile.mkdtemp(prefix="jax-cold-"))
-    started = time.perf_counter()
-    suite = subprocess.Popen([sys.executable, "-m", "pytest", "-q", *args], env=env)
-    seen: dict[int, list] = {}  # pid -> [kind, CPU seconds]
+def sample(suite: subprocess.Popen) -> dict[int, list]:
+    """pid -> [kind, CPU seconds] of every process below ``suite``, read each second
+    until it ends."""
+    seen: dict[int, list] = {}
     while suite.poll() is None:
         now = processes()
         for pid in descendants(now, suite.pid):
@@ -85,7 +84,16 @@ def main(args: list[str]) -> None:
                 seen[pid] = [kind_of(command), 0.0]
             seen[pid][1] = now[pid][1]
         time.sleep(1.0)
-    wall = time.perf_counter() - started
+    return seen
+
+
+def main(args: list[str]) -> None:
+    with tempfile.TemporaryDirectory(prefix="jax-cold-") as cache:  # removed afterwards
+        started = time.perf_counter()
+        suite = subprocess.Popen([sys.executable, "-m", "pytest", "-q", *args],
+                                 env=dict(os.environ, OPTPLAY_JAX_CACHE=cache))
+        seen = sample(suite)
+        wall = time.perf_counter() - started
     by_kind: collections.Counter = collections.Counter()
     for kind, cpu in seen.values():
         by_kind[kind] += cpu
